@@ -1,0 +1,79 @@
+"""minigrad: a small, readable autograd engine with PyTorch's API, on NumPy, CuPy and more."""
+
+from minigrad import autograd, backends, dtypes
+from minigrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad.backends import (
+    Backend,
+    device,
+    get_backend,
+    get_default_device,
+    register_backend,
+    set_default_device,
+)
+from minigrad.dtypes import bool_ as bool  # torch.bool
+from minigrad.dtypes import dtype, float16, float32, float64, int32, int64, uint8
+from minigrad.factory import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from minigrad.ops import (
+    broadcast_shapes,
+    cat,
+    fold,
+    log_softmax,
+    matmul,
+    pad,
+    softmax,
+    stack,
+    unfold,
+    where,
+)
+from minigrad.random import initial_seed, manual_seed
+from minigrad.tensor import Size, Tensor
+
+__version__ = "0.1.0"
+
+# torch-style functions: each is the Tensor method of the same name, called as mg.exp(x).
+abs = Tensor.abs
+argmax, argmin = Tensor.argmax, Tensor.argmin
+clamp = clip = Tensor.clamp
+cos, sin, exp, log, sqrt = Tensor.cos, Tensor.sin, Tensor.exp, Tensor.log, Tensor.sqrt
+flatten, reshape, permute = Tensor.flatten, Tensor.reshape, Tensor.permute
+max, min = Tensor.max, Tensor.min
+maximum, minimum = Tensor.maximum, Tensor.minimum
+mean, sum, std, var = Tensor.mean, Tensor.sum, Tensor.std, Tensor.var
+neg = Tensor.neg
+relu, sigmoid, tanh = Tensor.relu, Tensor.sigmoid, Tensor.tanh
+squeeze, unsqueeze, transpose, t = Tensor.squeeze, Tensor.unsqueeze, Tensor.transpose, Tensor.t
+detach = Tensor.detach
+
+__all__ = [
+    "Backend", "Size", "Tensor", "abs", "arange", "argmax", "argmin", "as_tensor", "autograd",
+    "backends", "bool", "broadcast_shapes", "cat", "clamp", "clip", "cos", "detach", "device",
+    "dtype", "dtypes", "empty", "empty_like", "enable_grad", "exp", "eye", "flatten",
+    "float16", "float32", "float64", "fold", "from_numpy", "full", "full_like", "get_backend",
+    "get_default_device", "initial_seed", "int32", "int64", "is_grad_enabled", "linspace",
+    "log", "log_softmax", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum",
+    "neg", "no_grad", "ones", "ones_like", "pad", "permute", "rand", "rand_like", "randint",
+    "randn", "randn_like", "register_backend", "relu", "reshape", "set_default_device",
+    "set_grad_enabled", "sigmoid", "sin", "softmax", "sqrt", "squeeze", "stack", "std", "sum",
+    "t", "tanh", "tensor", "transpose", "uint8", "unfold", "unsqueeze", "var", "where",
+    "zeros", "zeros_like",
+]

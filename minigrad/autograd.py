@@ -1,0 +1,330 @@
+"""Reverse-mode automatic differentiation: Function, the backward walk, and grad modes.
+
+A ``Function`` subclass is one differentiable op. Its ``forward`` works on raw arrays of the
+backend (``self.xp`` is the array namespace); its ``backward`` gets the output's gradient as a
+Tensor and returns the inputs' gradients, written with minigrad's own differentiable ops, so
+``backward(create_graph=True)`` gives higher-order gradients for free. The Function instance is
+the context: ``self.inputs`` are the input tensors, ``self.output`` the result, and anything
+else backward needs is stored on ``self`` by ``forward``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import weakref
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from minigrad.backends import Backend
+
+if TYPE_CHECKING:
+    from minigrad.tensor import Tensor
+
+# tensor.py imports this module and registers its Tensor class here, so that
+# Function.apply can wrap results without a circular import.
+_Tensor: Any = None
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops currently record a graph for backward."""
+    return _grad_enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):  # noqa: N801  (as torch's)
+    """Turn graph recording on or off: a call, a context manager, or a decorator."""
+
+    def __init__(self, mode: bool) -> None:
+        global _grad_enabled
+        self.prev = _grad_enabled
+        self.mode = bool(mode)
+        _grad_enabled = self.mode  # as torch: set_grad_enabled(False) also works as a call
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        _grad_enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self.prev
+
+    def __call__(self, func: Callable) -> Callable:  # decorator: the mode applies per call
+        global _grad_enabled
+        _grad_enabled = self.prev  # undo the switch made by __init__
+        mode = self.mode
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class _GradMode(contextlib.ContextDecorator):
+    mode = True
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self.prev = _grad_enabled
+        _grad_enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self.prev
+
+
+class no_grad(_GradMode):  # noqa: N801
+    """Context manager and decorator: ops inside record no graph (inference, updates)."""
+
+    mode = False
+
+
+class enable_grad(_GradMode):  # noqa: N801
+    """Context manager and decorator: record a graph again inside ``no_grad``."""
+
+    mode = True
+
+
+def make_tensor(array: Any, device: Any) -> Tensor:
+    """Wrap a backend array as a Tensor that records no graph (for ops' constants)."""
+    return _Tensor._make(array, device)
+
+
+def is_tensor(obj: Any) -> bool:
+    """Whether ``obj`` is a minigrad Tensor."""
+    return isinstance(obj, _Tensor)
+
+
+class Function:
+    """A differentiable op: ``forward`` on arrays, ``backward`` on Tensors, side by side."""
+
+    xp: Any  # the array namespace of the inputs' device
+    backend: Backend
+    inputs: tuple[Tensor, ...] | None
+    needs_input_grad: tuple[bool, ...]
+    device_out: Any = None  # where the output lives, when not on the inputs' device
+
+    def forward(self, *arrays: Any, **params: Any) -> Any:
+        """Compute the output array from the input arrays."""
+        raise NotImplementedError
+
+    def backward(self, grad: Tensor) -> Tensor | None | tuple[Tensor | None, ...]:
+        """Gradients for the inputs (one per input, None where not needed)."""
+        raise NotImplementedError
+
+    @property
+    def output(self) -> Tensor:
+        """The tensor forward produced (held weakly: no reference cycle through the graph)."""
+        return self._output()
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
+        """Run forward on the inputs' arrays and, if any input requires grad, record the node."""
+        fn = cls()
+        dev = inputs[0].device
+        for t in inputs[1:]:
+            if t.device != dev:
+                raise RuntimeError(
+                    f"Expected all tensors to be on the same device, but found at least two "
+                    f"devices, {dev} and {t.device}! (in {cls.__name__})"
+                )
+        fn.backend = backend = dev.backend
+        fn.xp = backend.xp
+        result = fn.forward(*[t._data for t in inputs], **params)
+        out = _Tensor._make(result, fn.device_out or dev)
+        if _grad_enabled:
+            needs = tuple(t.requires_grad for t in inputs)
+            if True in needs:
+                fn.needs_input_grad = needs
+                fn.inputs = inputs
+                fn._output = weakref.ref(out)
+                out._requires_grad = True
+                out.grad_fn = fn
+        return out
+
+    def _release(self) -> None:
+        """Free what backward needed; a second backward through here then fails clearly."""
+        self.__dict__.clear()
+        self.inputs = None
+
+    def name(self) -> str:
+        """The name PyTorch prints for this node, e.g. ``MulBackward0``."""
+        return f"{type(self).__name__}Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+
+def sum_to(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Undo broadcasting: sum ``grad`` down to ``shape``. The engine's one place for this."""
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    if axes:
+        grad = grad.sum(dim=axes, keepdim=True)
+    if lead:
+        grad = grad.reshape(shape)
+    return grad
+
+
+def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Tensors reachable from ``roots`` that need a gradient, each after all its consumers.
+
+    An iterative depth-first walk (deep graphs do not hit the recursion limit) over inputs in
+    their order (the result is the same in every run).
+    """
+    post: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
+    while stack:
+        t, done = stack.pop()
+        if done:
+            post.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        fn = t.grad_fn
+        if fn is not None:
+            if fn.inputs is None:
+                raise RuntimeError(
+                    "Trying to backward through the graph a second time (or directly access "
+                    "saved tensors after they have already been freed). Saved intermediate "
+                    "values of the graph are freed when you call .backward() or "
+                    "autograd.grad(). Specify retain_graph=True if you need to backward "
+                    "through the graph a second time."
+                )
+            for p in reversed(fn.inputs):
+                if p.requires_grad and id(p) not in seen:
+                    stack.append((p, False))
+    post.reverse()
+    return post
+
+
+def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph: bool,
+                 create_graph: bool, capture: Sequence[Tensor] | None = None) -> dict[int, Any]:
+    """The backward walk: push gradients from ``roots`` to every tensor that needs one.
+
+    Without ``capture`` leaf gradients accumulate into ``.grad``; with it (``autograd.grad``)
+    the gradients of the captured tensors are returned by ``id`` instead.
+    """
+    order = _topological_order(roots)
+    pending: dict[int, Tensor] = {}
+    for r, g in zip(roots, grads):
+        pending[id(r)] = pending[id(r)] + g if id(r) in pending else g
+    wanted = None if capture is None else {id(t) for t in capture}
+    captured: dict[int, Tensor] = {}
+    with set_grad_enabled(create_graph):
+        for t in order:
+            g = pending.pop(id(t), None)
+            if g is None:
+                continue
+            for hook in t._hooks.values():
+                new = hook(g)
+                if new is not None:
+                    g = new
+            if wanted is not None:
+                if id(t) in wanted:
+                    captured[id(t)] = g
+            elif t.grad_fn is None or t._retains_grad:
+                t.grad = g if t.grad is None else t.grad + g
+            fn = t.grad_fn
+            if fn is None:
+                continue
+            in_grads = fn.backward(g)
+            if not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+            for p, gp, need in zip(fn.inputs, in_grads, fn.needs_input_grad):
+                if not need or gp is None:
+                    continue
+                if gp.shape != p.shape:
+                    gp = sum_to(gp, p.shape)
+                key = id(p)
+                pending[key] = pending[key] + gp if key in pending else gp
+            if not retain_graph:
+                fn._release()
+    return captured
+
+
+def _root_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor | None]) -> list:
+    grads = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not out.requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        if g is None:
+            if out.numel() != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs "
+                    f"(output {i} has shape {tuple(out.shape)}); pass a gradient"
+                )
+            g = _Tensor._make(out.backend.xp.ones(out.shape, dtype=out._data.dtype), out.device)
+        elif not isinstance(g, _Tensor):
+            g = _Tensor(g, dtype=out.dtype, device=out.device)
+        if g.shape != out.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
+                f"output[{i}] has a shape of {tuple(out.shape)}."
+            )
+        if g.device != out.device:
+            raise RuntimeError(
+                f"grad_output[{i}] is on device {g.device} but output[{i}] is on {out.device}"
+            )
+        grads.append(g)
+    return grads
+
+
+def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
+             retain_graph: bool | None = None, create_graph: bool = False) -> None:
+    """Accumulate into ``.grad`` of the leaves the gradient of ``tensors``."""
+    tensors = [tensors] if isinstance(tensors, _Tensor) else list(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, _Tensor):
+        grad_tensors = [grad_tensors] * len(tensors) if grad_tensors is None else [grad_tensors]
+    if retain_graph is None:
+        retain_graph = create_graph
+    run_backward(tensors, _root_grads(tensors, list(grad_tensors)), retain_graph, create_graph)
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+    """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``."""
+    outputs = [outputs] if isinstance(outputs, _Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, _Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, _Tensor):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"input {i} of autograd.grad does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    captured = run_backward(outputs, _root_grads(outputs, list(grad_outputs)), retain_graph,
+                            create_graph, capture=inputs)
+    result = tuple(captured.get(id(t)) for t in inputs)
+    if not allow_unused and any(g is None for g in result):
+        raise RuntimeError(
+            "One of the differentiated Tensors appears to not have been used in the graph. "
+            "Set allow_unused=True if this is the desired behavior."
+        )
+    return result
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict[int, Callable]) -> None:
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        """Remove the hook (no error if it is gone already)."""
+        self._hooks.pop(self.id, None)

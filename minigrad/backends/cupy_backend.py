@@ -1,0 +1,36 @@
+"""The CuPy backend (device ``"cuda"``): loaded lazily, available only with a working GPU."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad.backends import Backend
+
+
+class CupyBackend(Backend):
+    """CuPy on an NVIDIA GPU (``pip install 'minigrad[cuda]'``)."""
+
+    name = "cuda"
+
+    def _load(self) -> Any:
+        # CuPy imports without a GPU and fails on first use: count devices, then run a kernel.
+        try:
+            import cupy
+        except ImportError as e:
+            raise ImportError(f"CuPy is not installed (pip install cupy-cuda12x): {e}") from e
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            raise RuntimeError("CuPy found no CUDA device")
+        if int((cupy.arange(3) * 2).sum()) != 6:
+            raise RuntimeError("a test kernel gave a wrong result")
+        return cupy
+
+    def from_numpy(self, a: np.ndarray) -> Any:
+        return self.xp.asarray(a)
+
+    def to_numpy(self, a: Any) -> np.ndarray:
+        return self.xp.asnumpy(a)
+
+    def synchronize(self) -> None:
+        self.xp.cuda.get_current_stream().synchronize()

@@ -1,0 +1,336 @@
+"""Elementwise ops: each Function's forward and derivative side by side.
+
+Shapes: inputs broadcast as NumPy's; the output has the broadcast shape. Gradients come back
+in that shape, and the engine sums them down to each input's shape (``autograd.sum_to``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from minigrad import dtypes
+from minigrad.autograd import Function, is_tensor, make_tensor
+
+if TYPE_CHECKING:
+    from minigrad.tensor import Tensor
+
+Scalar = bool | int | float
+
+
+# ---- binary arithmetic ------------------------------------------------------------------
+class Add(Function):
+    def forward(self, a: Any, b: Any) -> Any:
+        return a + b
+
+    # d(a + b) = da + db
+    def backward(self, g: Tensor) -> tuple[Tensor, Tensor]:
+        return g, g
+
+
+class Sub(Function):
+    def forward(self, a: Any, b: Any) -> Any:
+        return a - b
+
+    # d(a - b) = da - db
+    def backward(self, g: Tensor) -> tuple[Tensor, Tensor | None]:
+        return g, -g if self.needs_input_grad[1] else None
+
+
+class Mul(Function):
+    def forward(self, a: Any, b: Any) -> Any:
+        return a * b
+
+    # d(a b) = b da + a db
+    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        return (g * b if self.needs_input_grad[0] else None,
+                g * a if self.needs_input_grad[1] else None)
+
+
+class Div(Function):
+    def forward(self, a: Any, b: Any) -> Any:
+        return a / b
+
+    # d(a / b) = da / b - (a / b) db / b
+    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        b = self.inputs[1]
+        return (g / b if self.needs_input_grad[0] else None,
+                -g * self.output / b if self.needs_input_grad[1] else None)
+
+
+class Pow(Function):
+    def forward(self, a: Any, b: Any) -> Any:
+        return a ** b
+
+    # d(a^b) = b a^(b-1) da + a^b log(a) db   (the db term is 0 where a == 0, as torch)
+    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = where(b == 0, 0.0, g * b * a ** (b - 1))
+        if self.needs_input_grad[1]:
+            gb = where(a == 0, 0.0, g * self.output * a.log())
+        return ga, gb
+
+
+class Maximum(Function):
+    def forward(self, a: Any, b: Any) -> Any:
+        return self.xp.maximum(a, b)
+
+    # the larger input gets the gradient; a tie splits it in half (as torch)
+    def backward(self, g: Tensor) -> tuple[Tensor, Tensor]:
+        a, b = self.inputs
+        share = (a > b).to(g.dtype) + (a == b).to(g.dtype) * 0.5
+        return g * share, g * (1 - share)
+
+
+class Minimum(Function):
+    def forward(self, a: Any, b: Any) -> Any:
+        return self.xp.minimum(a, b)
+
+    # the smaller input gets the gradient; a tie splits it in half (as torch)
+    def backward(self, g: Tensor) -> tuple[Tensor, Tensor]:
+        a, b = self.inputs
+        share = (a < b).to(g.dtype) + (a == b).to(g.dtype) * 0.5
+        return g * share, g * (1 - share)
+
+
+class Where(Function):
+    def forward(self, cond: Any, a: Any, b: Any) -> Any:
+        return self.xp.where(cond, a, b)
+
+    # the gradient flows to a where cond holds, to b elsewhere
+    def backward(self, g: Tensor) -> tuple[None, Tensor, Tensor]:
+        cond = self.inputs[0]
+        return None, where(cond, g, 0.0), where(cond, 0.0, g)
+
+
+# ---- unary ops ----------------------------------------------------------------------------
+class Neg(Function):
+    def forward(self, x: Any) -> Any:
+        return -x
+
+    # d(-x) = -dx
+    def backward(self, g: Tensor) -> Tensor:
+        return -g
+
+
+class Abs(Function):
+    def forward(self, x: Any) -> Any:
+        return self.xp.abs(x)
+
+    # d|x| = sign(x) dx   (0 at x = 0, as torch)
+    def backward(self, g: Tensor) -> Tensor:
+        return g * self.inputs[0].sign()
+
+
+class Exp(Function):
+    def forward(self, x: Any) -> Any:
+        return self.xp.exp(x)
+
+    # d exp(x) = exp(x) dx = y dx
+    def backward(self, g: Tensor) -> Tensor:
+        return g * self.output
+
+
+class Log(Function):
+    def forward(self, x: Any) -> Any:
+        return self.xp.log(x)
+
+    # d log(x) = dx / x
+    def backward(self, g: Tensor) -> Tensor:
+        return g / self.inputs[0]
+
+
+class Sqrt(Function):
+    def forward(self, x: Any) -> Any:
+        return self.xp.sqrt(x)
+
+    # d sqrt(x) = dx / (2 sqrt(x)) = dx / (2 y)
+    def backward(self, g: Tensor) -> Tensor:
+        return g / (2 * self.output)
+
+
+class Sin(Function):
+    def forward(self, x: Any) -> Any:
+        return self.xp.sin(x)
+
+    # d sin(x) = cos(x) dx
+    def backward(self, g: Tensor) -> Tensor:
+        return g * self.inputs[0].cos()
+
+
+class Cos(Function):
+    def forward(self, x: Any) -> Any:
+        return self.xp.cos(x)
+
+    # d cos(x) = -sin(x) dx
+    def backward(self, g: Tensor) -> Tensor:
+        return -g * self.inputs[0].sin()
+
+
+class Tanh(Function):
+    def forward(self, x: Any) -> Any:
+        return self.xp.tanh(x)
+
+    # d tanh(x) = (1 - y^2) dx
+    def backward(self, g: Tensor) -> Tensor:
+        y = self.output
+        return g * (1 - y * y)
+
+
+class Sigmoid(Function):
+    def forward(self, x: Any) -> Any:
+        xp = self.xp
+        # exp of a non-positive number only: no overflow for large |x|
+        e = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+    # d sigmoid(x) = y (1 - y) dx
+    def backward(self, g: Tensor) -> Tensor:
+        y = self.output
+        return g * y * (1 - y)
+
+
+class Relu(Function):
+    def forward(self, x: Any) -> Any:
+        return self.xp.maximum(x, self.xp.zeros_like(x))
+
+    # d relu(x) = [x > 0] dx
+    def backward(self, g: Tensor) -> Tensor:
+        return g * (self.output > 0)
+
+
+class Clamp(Function):
+    def forward(self, x: Any, *, lo: float | None, hi: float | None) -> Any:
+        self.lo, self.hi = lo, hi
+        return self.xp.clip(x, lo, hi)
+
+    # d clamp(x) = [lo <= x <= hi] dx   (bounds inclusive, as torch)
+    def backward(self, g: Tensor) -> Tensor:
+        x = self.inputs[0]
+        if self.lo is not None:
+            g = g * (x >= self.lo)
+        if self.hi is not None:
+            g = g * (x <= self.hi)
+        return g
+
+
+class Cast(Function):
+    def forward(self, x: Any, *, dtype: dtypes.dtype) -> Any:
+        return self.xp.astype(x, self.backend.dtype(dtype))
+
+    # a cast is the identity on values: cast the gradient back
+    def backward(self, g: Tensor) -> Tensor:
+        return g.to(self.inputs[0].dtype)
+
+
+class ToDevice(Function):
+    def forward(self, x: Any, *, target: Any) -> Any:
+        self.device_out = target
+        return target.backend.from_numpy(self.backend.to_numpy(x))
+
+    # a copy between devices: send the gradient back
+    def backward(self, g: Tensor) -> Tensor:
+        return g.to(self.inputs[0].device)
+
+
+# ---- the Tensor-level entry points: dtype promotion, scalars, shape checks --------------
+def as_tensor_like(value: Any, like: Tensor, dtype: dtypes.dtype | None = None) -> Tensor:
+    """A Python scalar as a 0-d tensor on ``like``'s device (dtype: ``like``'s by default)."""
+    d = dtype or like.dtype
+    xp = like.backend.xp
+    return make_tensor(xp.asarray(value, dtype=like.backend.dtype(d)), like.device)
+
+
+def result_type(a: Tensor, b: Tensor) -> dtypes.dtype:
+    """PyTorch's promotion: a 0-d tensor does not widen a dimensioned one of the same kind."""
+    da, db = a.dtype, b.dtype
+    if da is db:
+        return da
+    if (a.ndim == 0) != (b.ndim == 0):
+        dim_d, zero_d = (da, db) if b.ndim == 0 else (db, da)
+        if dtypes.category(zero_d) <= dtypes.category(dim_d):
+            return dim_d
+        return zero_d
+    return dtypes.promote_types(da, db)
+
+
+def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
+    """The broadcast of several shapes, or an error naming the sizes and shapes that clash."""
+    ndim = max(len(s) for s in shapes)
+    out = []
+    for i in range(-ndim, 0):
+        size = 1
+        for s in shapes:
+            n = s[i] if -i <= len(s) else 1
+            if n != 1 and size != 1 and n != size:
+                raise RuntimeError(
+                    f"The size of tensor a ({size}) must match the size of tensor b ({n}) at "
+                    f"non-singleton dimension {ndim + i}: shapes "
+                    + " and ".join(str(tuple(x)) for x in shapes)
+                )
+            size = n if n != 1 else size
+        out.append(size)
+    return tuple(out)
+
+
+def promote(a: Tensor, b: Any, float_result: bool = False, elementwise: bool = True
+            ) -> tuple[Tensor, Tensor]:
+    """Both operands as tensors of one dtype (PyTorch's rules); if ``elementwise``, checks
+    that their shapes broadcast."""
+    if isinstance(b, (bool, int, float)):
+        d = dtypes.result_with_scalar(a.dtype, b)
+        if float_result and not d.is_floating_point:
+            d = dtypes.default_float
+        b = as_tensor_like(b, a, d)
+    else:
+        d = result_type(a, b)
+        if float_result and not d.is_floating_point:
+            d = dtypes.default_float
+        if elementwise and a.shape != b.shape:
+            broadcast_shapes(a.shape, b.shape)
+    if a.dtype is not d:
+        a = a.to(d)
+    if b.dtype is not d:
+        b = b.to(d)
+    return a, b
+
+
+def binary(fn: type[Function], a: Tensor, b: Any, reverse: bool = False) -> Tensor:
+    """Apply a binary Function to a tensor and a tensor or scalar (``reverse``: b op a)."""
+    a, b = promote(a, b, float_result=fn is Div)
+    return fn.apply(b, a) if reverse else fn.apply(a, b)
+
+
+def where(condition: Tensor, input: Any, other: Any) -> Tensor:
+    """Elements of ``input`` where ``condition`` holds, else of ``other`` (scalars allowed)."""
+    if not is_tensor(input):
+        if not is_tensor(other):
+            raise TypeError("where() needs at least one of input and other to be a tensor")
+        other, input = promote(other, input)
+    else:
+        input, other = promote(input, other)
+    if condition.dtype is not dtypes.bool_:
+        raise TypeError(f"where expected condition to be a boolean tensor, got {condition.dtype}")
+    broadcast_shapes(condition.shape, input.shape, other.shape)
+    return Where.apply(condition, input, other)
+
+
+def compare(op: str, a: Tensor, b: Any) -> Tensor:
+    """An elementwise comparison (``eq``, ``lt``, ...): a bool tensor that records no graph."""
+    a, b = promote(a, b)
+    x, y = a._data, b._data
+    result = {"eq": lambda: x == y, "ne": lambda: x != y, "lt": lambda: x < y,
+              "le": lambda: x <= y, "gt": lambda: x > y, "ge": lambda: x >= y}[op]()
+    return make_tensor(result, a.device)
+
+
+def logical(op: str, a: Tensor, b: Tensor | None = None) -> Tensor:
+    """``&``, ``|``, ``^`` and ``~`` on bool tensors (no graph)."""
+    xp = a.backend.xp
+    if b is None:
+        return make_tensor(xp.logical_not(a._data), a.device)
+    a, b = promote(a, b)
+    f = {"and": xp.logical_and, "or": xp.logical_or, "xor": xp.logical_xor}[op]
+    return make_tensor(f(a._data, b._data), a.device)

@@ -1,0 +1,54 @@
+"""Matrix product with NumPy's rules: batched, broadcast, and the 1-D cases."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from minigrad.autograd import Function
+from minigrad.ops.elementwise import broadcast_shapes, promote
+
+if TYPE_CHECKING:
+    from minigrad.tensor import Tensor
+
+
+class MatMul(Function):
+    def forward(self, a: Any, b: Any) -> Any:
+        return self.xp.matmul(a, b)
+
+    # d(A B) = dA B + A dB, so dA = G B^T and dB = A^T G; a 1-D operand is a row (a) or a
+    # column (b) while differentiating, and batch dims broadcast (the engine sums them back)
+    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        if b.ndim == 1:
+            g = g.unsqueeze(-1)
+        if a.ndim == 1:
+            g = g.unsqueeze(-2)
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = g @ b2.mT
+            ga = ga.squeeze(-2) if a.ndim == 1 else ga
+        if self.needs_input_grad[1]:
+            gb = a2.mT @ g
+            gb = gb.squeeze(-1) if b.ndim == 1 else gb
+        return ga, gb
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """``a @ b`` as numpy.matmul: batched over leading dims, 1-D inputs as vectors."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and "
+            f"{b.ndim}D")
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        def show(s: tuple[int, ...]) -> str:
+            return "x".join(map(str, s))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({show(a.shape)} and "
+                           f"{show(b.shape)})")
+    if a.ndim > 2 and b.ndim > 2:
+        broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a, b = promote(a, b, elementwise=False)
+    return MatMul.apply(a, b)

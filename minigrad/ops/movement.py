@@ -1,0 +1,331 @@
+"""Movement ops: reshape, permute, expand, indexing, concatenation and padding.
+
+None of them does arithmetic, so each derivative moves the gradient back where the values came
+from: reshape back, permute back, sum over what was expanded, scatter-add what was gathered.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from minigrad import dtypes
+from minigrad.autograd import Function, is_tensor, make_tensor
+from minigrad.ops.reduce import normalize_dim
+
+if TYPE_CHECKING:
+    from minigrad.tensor import Tensor
+
+
+class Reshape(Function):
+    def forward(self, x: Any, *, shape: tuple[int, ...]) -> Any:
+        return self.xp.reshape(x, shape)
+
+    # a reshape moves no values: reshape the gradient back
+    def backward(self, g: Tensor) -> Tensor:
+        return g.reshape(self.inputs[0].shape)
+
+
+class Permute(Function):
+    def forward(self, x: Any, *, dims: tuple[int, ...]) -> Any:
+        self.dims = dims
+        return self.xp.permute_dims(x, dims)
+
+    # undo the permutation: dim dims[i] of the input is dim i of the output
+    def backward(self, g: Tensor) -> Tensor:
+        inverse = [0] * len(self.dims)
+        for i, d in enumerate(self.dims):
+            inverse[d] = i
+        return g.permute(*inverse)
+
+
+class Expand(Function):
+    def forward(self, x: Any, *, shape: tuple[int, ...]) -> Any:
+        return self.xp.broadcast_to(x, shape)
+
+    # each input element was copied to many places: the engine sums the gradient back
+    # (autograd.sum_to, the one place where broadcasting is undone)
+    def backward(self, g: Tensor) -> Tensor:
+        return g
+
+
+class Index(Function):
+    def forward(self, x: Any, *, key: tuple) -> Any:
+        self.key = key
+        return self.backend.getitem(x, key)
+
+    # indexing gathers: the gradient is scattered back, repeated indices adding up
+    def backward(self, g: Tensor) -> Tensor:
+        return IndexAdd.apply(g, shape=self.inputs[0].shape, key=self.key)
+
+
+class IndexAdd(Function):
+    def forward(self, g: Any, *, shape: tuple[int, ...], key: tuple) -> Any:
+        self.key = key
+        return self.backend.index_add(shape, key, g)
+
+    # the adjoint of a gather is a scatter-add, and the adjoint of that is the gather
+    def backward(self, gg: Tensor) -> Tensor:
+        return Index.apply(gg, key=self.key)
+
+
+class Cat(Function):
+    def forward(self, *xs: Any, dim: int) -> Any:
+        self.dim = dim
+        return self.xp.concat(xs, axis=dim)
+
+    # each input gets its own slice of the gradient
+    def backward(self, g: Tensor) -> tuple[Tensor, ...]:
+        grads, start = [], 0
+        for x, need in zip(self.inputs, self.needs_input_grad):
+            stop = start + x.shape[self.dim]
+            key = (slice(None),) * self.dim + (slice(start, stop),)
+            grads.append(g[key] if need else None)
+            start = stop
+        return tuple(grads)
+
+
+class ConstantPad(Function):
+    def forward(self, x: Any, *, widths: tuple[tuple[int, int], ...], value: float) -> Any:
+        shape = tuple(n + before + after for n, (before, after) in zip(x.shape, widths))
+        out = self.xp.full(shape, value, dtype=x.dtype)
+        self.inner = tuple(slice(before, before + n) for n, (before, _) in zip(x.shape, widths))
+        out[self.inner] = x
+        return out
+
+    # the padding is constant: the input's gradient is the inner part
+    def backward(self, g: Tensor) -> Tensor:
+        return g[self.inner]
+
+
+# ---- Tensor-level entry points -------------------------------------------------------------
+def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
+    """The same values in a new shape; one dimension may be -1 (inferred)."""
+    shape = tuple(int(n) for n in shape)
+    n = x.numel()
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    if -1 in shape:
+        known = math.prod(s for s in shape if s != -1)
+        if known == 0 or n % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {n}")
+        shape = tuple(n // known if s == -1 else s for s in shape)
+    if math.prod(shape) != n or any(s < 0 for s in shape):
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {n}")
+    if shape == x.shape:
+        return x
+    return Reshape.apply(x, shape=shape)
+
+
+def permute(x: Tensor, dims: Sequence[int]) -> Tensor:
+    """Reorder dimensions: output dim i is input dim ``dims[i]``."""
+    dims = tuple(normalize_dim(d, x.ndim) for d in dims)
+    if sorted(dims) != list(range(x.ndim)):
+        raise RuntimeError(
+            f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {x.ndim} is not "
+            f"equal to len(dims) = {len(dims)}" if len(dims) != x.ndim
+            else f"permute(): duplicate dims are not allowed in {dims}"
+        )
+    if dims == tuple(range(x.ndim)):
+        return x
+    return Permute.apply(x, dims=dims)
+
+
+def expand(x: Tensor, shape: Sequence[int]) -> Tensor:
+    """A broadcast view to ``shape`` (-1 keeps a size), as torch.Tensor.expand."""
+    shape = tuple(int(s) for s in shape)
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(shape)}) must be greater or equal to "
+            f"the number of dimensions in the tensor ({x.ndim})"
+        )
+    shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
+    for i, n in enumerate(x.shape):
+        if n != 1 and n != shape[lead + i]:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({shape[lead + i]}) must match the existing "
+                f"size ({n}) at non-singleton dimension {lead + i}.  Target sizes: "
+                f"{list(shape)}.  Tensor sizes: {list(x.shape)}"
+            )
+    if shape == x.shape:
+        return x
+    return Expand.apply(x, shape=shape)
+
+
+def squeeze(x: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+    """Remove dims of size 1 (all of them, or those in ``dim`` that have size 1)."""
+    if dim is None:
+        axes = {i for i, n in enumerate(x.shape) if n == 1}
+    else:
+        dims = (dim,) if isinstance(dim, int) else dim
+        axes = {d for d in (normalize_dim(d, x.ndim) for d in dims) if x.shape[d] == 1}
+    return reshape(x, [n for i, n in enumerate(x.shape) if i not in axes])
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert a dim of size 1 at ``dim`` (in [-ndim-1, ndim])."""
+    dim = normalize_dim(dim, x.ndim + 1)
+    return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim`` .. ``end_dim`` into one."""
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    start, end = normalize_dim(start_dim, x.ndim), normalize_dim(end_dim, x.ndim)
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    return reshape(x, x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dims."""
+    dims = list(range(x.ndim))
+    a, b = normalize_dim(dim0, x.ndim), normalize_dim(dim1, x.ndim)
+    dims[a], dims[b] = dims[b], dims[a]
+    return permute(x, dims)
+
+
+def _index_array(x: Tensor, k: Any) -> Any:
+    """An index given as a tensor, list or NumPy array, as an int64 array on ``x``'s device."""
+    if is_tensor(k):
+        if k.device != x.device:
+            raise RuntimeError(
+                f"indices should be either on cpu or on the same device as the indexed tensor "
+                f"({x.device}), got indices on {k.device}")
+        if k.dtype is dtypes.bool_:
+            raise IndexError("boolean mask indexing is not supported; use torch-style where()")
+        if k.dtype.is_floating_point:
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        return k._data if k.dtype is dtypes.int64 else x.backend.xp.astype(
+            k._data, x.backend.dtype(dtypes.int64))
+    a = np.asarray(k)
+    if a.dtype.kind not in "iu":
+        raise IndexError(f"only integers, slices, None, ... and integer arrays are valid "
+                         f"indices, got {type(k).__name__} of {a.dtype}")
+    return x.backend.from_numpy(a.astype(np.int64))
+
+
+def getitem(x: Tensor, key: Any) -> Tensor:
+    """``x[key]``: ints, slices (any step), None, ..., and integer tensors/arrays/lists."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    parts = []
+    for k in key:
+        if k is None or k is Ellipsis or isinstance(k, slice):
+            parts.append(k)
+        elif isinstance(k, (int, np.integer)) and not isinstance(k, bool):
+            parts.append(int(k))
+        else:
+            parts.append(_index_array(x, k))
+    dims = [k for k in parts if k is not None and k is not Ellipsis]
+    if len(dims) > x.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {x.ndim}")
+    i = 0
+    for k in parts:  # a clear error for out-of-range ints (arrays are checked by the library)
+        if k is Ellipsis:
+            i = x.ndim - (len(dims) - i)
+        elif isinstance(k, int):
+            n = x.shape[i]
+            if not -n <= k < n:
+                raise IndexError(
+                    f"index {k} is out of bounds for dimension {i} with size {n}")
+            i += 1
+        elif k is not None:
+            i += 1
+    return Index.apply(x, key=tuple(parts))
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim; sizes must match elsewhere."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    first = tensors[0]
+    d = normalize_dim(dim, first.ndim)
+    for i, t in enumerate(tensors[1:], 1):
+        if t.ndim != first.ndim:
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {first.ndim} and {t.ndim}")
+        for j, (a, b) in enumerate(zip(first.shape, t.shape)):
+            if j != d and a != b:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size {a} but "
+                    f"got size {b} for tensor number {i} in the list (shapes "
+                    f"{tuple(first.shape)} and {tuple(t.shape)}).")
+    common = first.dtype
+    for t in tensors[1:]:
+        common = dtypes.promote_types(common, t.dtype)
+    tensors = [t.to(common) for t in tensors]
+    return Cat.apply(*tensors, dim=d)
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new dim."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(tensors[1:], 1):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} "
+                f"at entry 0 and {list(t.shape)} at entry {i}")
+    d = normalize_dim(dim, tensors[0].ndim + 1)
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+def _pad_index(n: int, before: int, after: int, mode: str) -> np.ndarray:
+    """Source index of each output position along one padded dim (host integers)."""
+    p = np.arange(-before, n + after)
+    if mode == "replicate":
+        return np.clip(p, 0, n - 1)
+    if mode == "circular":
+        return p % n
+    p = np.abs(p)  # reflect: mirror at 0 and at n - 1, without repeating the edge
+    return np.where(p > n - 1, 2 * (n - 1) - p, p)
+
+
+def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None
+        ) -> Tensor:
+    """Pad the last ``len(pad) // 2`` dims, as torch.nn.functional.pad.
+
+    ``pad`` lists (before, after) pairs starting from the last dim. ``mode``: constant (with
+    ``value``; negative widths crop), reflect, replicate or circular.
+    """
+    pad = [int(p) for p in pad]
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise RuntimeError(
+            f"Padding length must be divisible by 2 and at most twice the number of dims "
+            f"({x.ndim}), got {len(pad)}")
+    widths = [(0, 0)] * (x.ndim - len(pad) // 2) + [
+        (pad[2 * i], pad[2 * i + 1]) for i in reversed(range(len(pad) // 2))]
+    if mode == "constant":
+        crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for n, (b, a) in zip(x.shape, widths))
+        if any(b < 0 or a < 0 for b, a in widths):
+            x = x[crop]
+        grow = tuple((max(b, 0), max(a, 0)) for b, a in widths)
+        if not any(b or a for b, a in grow):
+            return x
+        return ConstantPad.apply(x, widths=grow, value=0.0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"padding mode {mode!r} is not one of constant, reflect, "
+                                  "replicate, circular")
+    if value is not None and value != 0:
+        raise RuntimeError(f"padding mode {mode!r} doesn't take in value argument")
+    for d, (before, after) in enumerate(widths):
+        if not before and not after:
+            continue
+        n = x.shape[d]
+        limit = n - 1 if mode == "reflect" else n
+        if before > limit or after > limit or before < 0 or after < 0 or n == 0:
+            raise RuntimeError(
+                f"{mode} padding of ({before}, {after}) is invalid for dimension {d} of size "
+                f"{n} in input of shape {tuple(x.shape)}: each width must be in [0, {limit}]")
+        index = make_tensor(x.backend.from_numpy(_pad_index(n, before, after, mode)), x.device)
+        x = x[(slice(None),) * d + (index,)]
+    return x

@@ -1,0 +1,181 @@
+"""Reductions (sum, max, min) as Functions, and the composites built on them.
+
+``dim`` is an int, a tuple of ints or None (all dims); ``keepdim`` keeps reduced dims as 1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+from typing import TYPE_CHECKING, Any
+
+from minigrad import dtypes
+from minigrad.autograd import Function, make_tensor
+
+if TYPE_CHECKING:
+    from minigrad.tensor import Tensor
+
+Dim = int | tuple[int, ...] | list[int] | None
+
+max_result = namedtuple("max_result", ["values", "indices"])  # as torch.return_types.max
+
+
+def normalize_dim(dim: int, ndim: int) -> int:
+    """A dim in [-ndim, ndim) as a non-negative index, or PyTorch's error."""
+    lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
+    if not lo <= dim <= hi:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})"
+        )
+    return dim % ndim if ndim else 0
+
+
+def normalize_dims(dim: Dim, ndim: int) -> tuple[int, ...]:
+    """``dim`` as a sorted tuple of non-negative axes (all axes for None)."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, int):
+        dim = (dim,)
+    axes = tuple(sorted({normalize_dim(d, ndim) for d in dim}))
+    if len(axes) != len(tuple(dim)):
+        raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
+    return axes if ndim else ()
+
+
+def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape of a reduction over ``axes`` with ``keepdim=True``."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    def forward(self, x: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:
+        self.axes, self.keepdim = axes, keepdim
+        return self.xp.sum(x, axis=axes, keepdims=keepdim)
+
+    # d sum(x) = sum(dx): each input gets the gradient of the sum it fell into
+    def backward(self, g: Tensor) -> Tensor:
+        shape = self.inputs[0].shape
+        if not self.keepdim:
+            g = g.reshape(kept_shape(shape, self.axes))
+        return g.expand(shape)
+
+
+class Max(Function):
+    reduce = "max"
+
+    def forward(self, x: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:
+        self.axes, self.keepdim = axes, keepdim
+        m = getattr(self.xp, self.reduce)(x, axis=axes, keepdims=True)
+        self.mask = x == m
+        return m if keepdim else self.xp.reshape(m, tuple(
+            n for i, n in enumerate(x.shape) if i not in axes))
+
+    # the gradient goes to the extreme element; ties share it evenly (as torch.amax)
+    def backward(self, g: Tensor) -> Tensor:
+        shape = self.inputs[0].shape
+        if not self.keepdim:
+            g = g.reshape(kept_shape(shape, self.axes))
+        mask = make_tensor(self.mask, g.device).to(g.dtype)
+        return g * mask / mask.sum(dim=self.axes, keepdim=True)
+
+
+class Min(Max):
+    reduce = "min"
+
+
+# ---- Tensor-level entry points -------------------------------------------------------------
+def sum(x: Tensor, dim: Dim = None, keepdim: bool = False,
+        dtype: dtypes.dtype | None = None) -> Tensor:
+    """Sum over ``dim`` (all by default); integers and bools sum as int64 (as torch)."""
+    if dtype is not None:
+        x = x.to(dtype)
+    elif not x.dtype.is_floating_point and x.dtype is not dtypes.int64:
+        x = x.to(dtypes.int64)
+    return Sum.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
+
+
+def mean(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    """Mean over ``dim`` (all by default); floating-point tensors only (as torch)."""
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {x.dtype.name}"
+        )
+    axes = normalize_dims(dim, x.ndim)
+    count = math.prod(x.shape[i] for i in axes)
+    return Sum.apply(x, axes=axes, keepdim=keepdim) / count
+
+
+def _extreme(fn: type[Max], x: Tensor, dim: int | None, keepdim: bool) -> Any:
+    if x.numel() == 0:
+        raise RuntimeError(f"{fn.reduce}(): Expected reduction dim to be specified for input "
+                           "with zero elements" if dim is None else "empty reduction")
+    if dim is None:
+        return fn.apply(x, axes=tuple(range(x.ndim)), keepdim=False)
+    values = fn.apply(x, axes=(normalize_dim(dim, x.ndim),), keepdim=keepdim)
+    index = argmax(x, dim, keepdim) if fn is Max else argmin(x, dim, keepdim)
+    return max_result(values, index)
+
+
+def max(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """The largest element, or ``(values, indices)`` along ``dim`` (as torch.max)."""
+    return _extreme(Max, x, dim, keepdim)
+
+
+def min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """The smallest element, or ``(values, indices)`` along ``dim`` (as torch.min)."""
+    return _extreme(Min, x, dim, keepdim)
+
+
+def _arg(name: str, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
+    xp = x.backend.xp
+    data = x._data
+    if dim is None:
+        data, dim = xp.reshape(data, (-1,)), 0
+        if keepdim:
+            out = getattr(xp, name)(data, axis=0)
+            return make_tensor(xp.reshape(out, (1,) * x.ndim), x.device)
+    axis = normalize_dim(dim, x.ndim)
+    return make_tensor(getattr(xp, name)(data, axis=axis, keepdims=keepdim), x.device)
+
+
+def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the largest element (of the flattened tensor when ``dim`` is None)."""
+    return _arg("argmax", x, dim, keepdim)
+
+
+def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the smallest element (of the flattened tensor when ``dim`` is None)."""
+    return _arg("argmin", x, dim, keepdim)
+
+
+def var(x: Tensor, dim: Dim = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | float | None = None) -> Tensor:
+    """Variance: sum((x - mean)^2) / (N - correction); ``unbiased`` = correction 1 (default)."""
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    axes = normalize_dims(dim, x.ndim)
+    count = math.prod(x.shape[i] for i in axes)
+    centred = x - x.mean(dim=axes, keepdim=True)
+    return (centred * centred).sum(dim=axes, keepdim=keepdim) / (count - correction)
+
+
+def std(x: Tensor, dim: Dim = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | float | None = None) -> Tensor:
+    """Standard deviation: the square root of ``var`` with the same arguments."""
+    return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def log_softmax(x: Tensor, dim: int) -> Tensor:
+    """log(softmax(x)) = x - max - log(sum(exp(x - max))): stable for large inputs.
+
+    The max is a constant shift (detached); it cancels in the value and in the gradient.
+    """
+    shifted = x - x.max(dim=dim, keepdim=True).values.detach()
+    return shifted - shifted.exp().sum(dim=dim, keepdim=True).log()
+
+
+def softmax(x: Tensor, dim: int) -> Tensor:
+    """exp(x_i) / sum_j exp(x_j) along ``dim``, computed after subtracting the max."""
+    e = (x - x.max(dim=dim, keepdim=True).values.detach()).exp()
+    return e / e.sum(dim=dim, keepdim=True)

@@ -1,0 +1,679 @@
+"""Tensor: an array on a device, with the gradient bookkeeping of reverse-mode autograd.
+
+Every operator and method is a one-liner onto an op in ``minigrad.ops``; the ops hold the math.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from minigrad import autograd, dtypes, ops
+from minigrad.autograd import RemovableHandle, is_grad_enabled, no_grad
+from minigrad.backends import Backend, as_device, device
+
+DeviceLike = str | device | None
+DTypeLike = Any
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as PyTorch's ``torch.Size([2, 3])``."""
+
+    def numel(self) -> int:
+        """The number of elements a tensor of this shape holds."""
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self) -> str:
+        return f"minigrad.Size({list(self)})"
+
+
+def host_array(data: Any, dtype: dtypes.dtype | None) -> np.ndarray:
+    """Nested lists, scalars or arrays as a NumPy array with PyTorch's dtype inference."""
+    from_python = not isinstance(data, (np.ndarray, np.generic))
+    a = np.array(data, copy=True)
+    if dtype is None:
+        kind = a.dtype.kind
+        if kind == "f" and from_python:
+            dtype = dtypes.default_float
+        elif kind in "iu" and from_python:
+            dtype = dtypes.default_int
+        elif a.dtype.name in dtypes.BY_NAME:
+            dtype = dtypes.BY_NAME[a.dtype.name]
+        else:
+            raise TypeError(
+                f"can't convert {a.dtype} data to a tensor; minigrad has "
+                f"{', '.join(d.name for d in dtypes.ALL)}")
+    return a.astype(dtype.name, copy=False)
+
+
+class Tensor:
+    """A multi-dimensional array on a device that can record the ops applied to it."""
+
+    __slots__ = ("_data", "_device", "_requires_grad", "grad", "grad_fn", "_hooks",
+                 "_retains_grad", "__weakref__")
+    __hash__ = object.__hash__  # == is elementwise, so hash by identity (as torch)
+
+    def __init__(self, data: Any, dtype: DTypeLike = None, device: DeviceLike = None,
+                 requires_grad: bool = False) -> None:
+        if isinstance(data, Tensor):
+            src = data.detach().to(device=device or data.device, dtype=dtype or data.dtype)
+            array, dev = src.backend.xp.asarray(src._data, copy=True), src.device
+        else:
+            dev = as_device(device)
+            d = None if dtype is None else dtypes.to_dtype(dtype)
+            array = dev.backend.from_numpy(host_array(data, d))
+        self._init(array, dev)
+        if requires_grad:
+            self.requires_grad = True
+
+    def _init(self, array: Any, dev: device) -> None:
+        if isinstance(array, np.generic):  # NumPy returns scalars for 0-d results
+            array = np.asarray(array)
+        self._data = array
+        self._device = dev
+        self._requires_grad = False
+        self.grad: Tensor | None = None
+        self.grad_fn: autograd.Function | None = None
+        self._hooks: dict[int, Callable] = {}
+        self._retains_grad = False
+
+    @classmethod
+    def _make(cls, array: Any, dev: device) -> Tensor:
+        """Wrap a backend array without copying (no graph, no checks)."""
+        t = cls.__new__(cls)
+        t._init(array, dev)
+        return t
+
+    # ---- attributes ---------------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        """The size of each dimension (compares equal to a tuple)."""
+        return Size(self._data.shape)
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+        return len(self._data.shape)
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        """The element type, e.g. ``minigrad.float32``."""
+        return self._device.backend.dtype_of(self._data)
+
+    @property
+    def device(self) -> device:
+        """Where the data lives, e.g. ``device(type='cpu')``."""
+        return self._device
+
+    @property
+    def backend(self) -> Backend:
+        """The backend of this tensor's device (its ``xp`` is the array namespace)."""
+        return self._device.backend
+
+    @property
+    def is_cuda(self) -> bool:
+        """Whether the tensor is on a CUDA device."""
+        return self._device.type == "cuda"
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether ops on this tensor are recorded for backward."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if flag and not self.dtype.is_floating_point:
+            raise RuntimeError("only Tensors of floating point dtype can require gradients, "
+                               f"got {self.dtype}")
+        if not flag and self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If "
+                               "you want to use a computed variable in a subgraph that doesn't "
+                               "require differentiation use var_no_grad = var.detach().")
+        self._requires_grad = bool(flag)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user (not by a recorded op)."""
+        return self.grad_fn is None
+
+    @property
+    def data(self) -> Tensor:
+        """The same values as a tensor outside the graph (sharing memory)."""
+        return Tensor._make(self._data, self._device)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be set to a Tensor, got {type(value).__name__}")
+        if value.device != self.device:
+            raise RuntimeError(f"data set to a tensor on {value.device}, but this tensor is on "
+                               f"{self.device}")
+        self._data = value._data
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802
+        """All dims reversed (the transpose of a matrix)."""
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802
+        """The last two dims swapped (a batch of transposed matrices)."""
+        return self.transpose(-2, -1)
+
+    def size(self, dim: int | None = None) -> Size | int:
+        """The shape, or the size of one dim."""
+        return self.shape if dim is None else self.shape[ops.reduce.normalize_dim(dim, self.ndim)]
+
+    def dim(self) -> int:
+        """The number of dimensions."""
+        return self.ndim
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return self.shape.numel()
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return self.dtype.itemsize
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    # ---- conversions ------------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """A host NumPy array of the values (shared with the tensor on the CPU, as torch)."""
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self.backend.to_numpy(self._data)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        a = self.backend.to_numpy(self._data)
+        return a if dtype is None else a.astype(dtype)
+
+    def item(self) -> bool | int | float:
+        """The value of a one-element tensor as a Python number."""
+        if self.numel() != 1:
+            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to "
+                               "Scalar")
+        return self.backend.to_numpy(self._data).item()
+
+    def tolist(self) -> Any:
+        """The values as nested Python lists (a number for a 0-d tensor)."""
+        return self.backend.to_numpy(self._data).tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self.numel()} values is "
+                               "ambiguous")
+        return bool(self.item())
+
+    def to(self, *args: Any, dtype: DTypeLike = None, device: DeviceLike = None) -> Tensor:
+        """Move and/or cast: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other)``.
+
+        Differentiable: the gradient flows back to the original device and dtype.
+        """
+        for a in args:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, (str, type(self.device))):
+                device = a
+            else:
+                dtype = a
+        out = self
+        if device is not None:
+            target = as_device(device)
+            if target != self._device:
+                if not target.backend.is_available():
+                    raise RuntimeError(f"cannot move a tensor to {target!s}: the {target.type!r} "
+                                       f"device is not available ({target.backend.reason})")
+                out = ops.ToDevice.apply(out, target=target)
+        if dtype is not None:
+            d = dtypes.to_dtype(dtype)
+            if d is not out.dtype:
+                if not d.is_floating_point:  # integer results carry no gradient
+                    with no_grad():
+                        return ops.Cast.apply(out, dtype=d)
+                out = ops.Cast.apply(out, dtype=d)
+        return out
+
+    def cpu(self) -> Tensor:
+        """This tensor on the CPU."""
+        return self.to("cpu")
+
+    def cuda(self, device: int | str | None = None) -> Tensor:
+        """This tensor on a CUDA GPU (``cuda:0`` by default)."""
+        return self.to(f"cuda:{device}" if isinstance(device, int) else device or "cuda")
+
+    def float(self) -> Tensor:
+        """Cast to float32."""
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        """Cast to float64."""
+        return self.to(dtypes.float64)
+
+    def half(self) -> Tensor:
+        """Cast to float16 (where the backend has it)."""
+        return self.to(dtypes.float16)
+
+    def long(self) -> Tensor:
+        """Cast to int64."""
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        """Cast to int32."""
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        """Cast to bool."""
+        return self.to(dtypes.bool_)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """Cast to ``other``'s dtype."""
+        return self.to(other.dtype)
+
+    def is_floating_point(self) -> bool:
+        """Whether the dtype is a floating-point one."""
+        return self.dtype.is_floating_point
+
+    # ---- autograd ---------------------------------------------------------------------------
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (``gradient`` weights it)."""
+        autograd.backward(self, gradient, retain_graph, create_graph)
+
+    def detach(self) -> Tensor:
+        """The same values outside the graph (sharing memory)."""
+        return Tensor._make(self._data, self._device)
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from its graph, in place; it becomes a leaf."""
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return self."""
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor during backward."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        self._retains_grad = self.grad_fn is not None
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = hook
+        return handle
+
+    # ---- arithmetic -----------------------------------------------------------------------
+    def __add__(self, other: Any) -> Tensor:
+        return ops.binary(ops.Add, self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.binary(ops.Add, self, other, reverse=True)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.binary(ops.Sub, self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.binary(ops.Sub, self, other, reverse=True)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.binary(ops.Mul, self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.binary(ops.Mul, self, other, reverse=True)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.binary(ops.Div, self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.binary(ops.Div, self, other, reverse=True)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return ops.binary(ops.Pow, self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return ops.binary(ops.Pow, self, other, reverse=True)
+
+    def __matmul__(self, other: Tensor) -> Tensor:
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Tensor) -> Tensor:
+        return ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return ops.Neg.apply(self)
+
+    def __abs__(self) -> Tensor:
+        return ops.Abs.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    add, sub, mul, div, pow = __add__, __sub__, __mul__, __truediv__, __pow__
+    matmul = __matmul__
+    neg, abs = __neg__, __abs__
+
+    # ---- in place (outside the graph: parameter updates under no_grad) ----------------------
+    def _inplace(self, op: Callable[[Tensor, Any], Tensor], other: Any) -> Tensor:
+        grads = self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
+        if is_grad_enabled() and grads:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation."
+                if self.is_leaf else "in-place operations on tensors recorded in a graph are "
+                "not supported; write x = x + y instead")
+        with no_grad():
+            result = op(self, other)
+        if result.shape != self.shape:
+            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
+                               f"broadcast shape {list(result.shape)}")
+        if dtypes.category(result.dtype) > dtypes.category(self.dtype):
+            raise RuntimeError(f"result type {result.dtype.name} can't be cast to the desired "
+                               f"output type {self.dtype.name}")
+        self._data[...] = result.to(self.dtype)._data
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace(Tensor.__add__, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace(Tensor.__sub__, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace(Tensor.__mul__, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace(Tensor.__truediv__, other)
+
+    add_, sub_, mul_, div_ = __iadd__, __isub__, __imul__, __itruediv__
+
+    def copy_(self, src: Tensor) -> Tensor:
+        """Copy ``src``'s values (broadcast, cast and moved as needed) into this tensor."""
+        return self._inplace(lambda a, b: ops.expand(b.to(a.device, a.dtype), a.shape), src)
+
+    def fill_(self, value: float) -> Tensor:
+        """Set every element to ``value``, in place."""
+        return self._inplace(
+            lambda a, v: ops.expand(ops.elementwise.as_tensor_like(v, a), a.shape), value)
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0, in place."""
+        return self.fill_(0)
+
+    # ---- comparisons and logic (no graph) ---------------------------------------------------
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return ops.compare("eq", self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return ops.compare("ne", self, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return ops.compare("lt", self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return ops.compare("le", self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return ops.compare("gt", self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return ops.compare("ge", self, other)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def __and__(self, other: Tensor) -> Tensor:
+        return ops.logical("and", self, other)
+
+    def __or__(self, other: Tensor) -> Tensor:
+        return ops.logical("or", self, other)
+
+    def __xor__(self, other: Tensor) -> Tensor:
+        return ops.logical("xor", self, other)
+
+    def __invert__(self) -> Tensor:
+        return ops.logical("not", self)
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 by sign (no gradient: its derivative is 0 almost everywhere)."""
+        return Tensor._make(self.backend.xp.sign(self._data), self._device)
+
+    # ---- elementwise ----------------------------------------------------------------------
+    def exp(self) -> Tensor:
+        """e ** x."""
+        return ops.Exp.apply(self._floating())
+
+    def log(self) -> Tensor:
+        """Natural logarithm."""
+        return ops.Log.apply(self._floating())
+
+    def sqrt(self) -> Tensor:
+        """Square root."""
+        return ops.Sqrt.apply(self._floating())
+
+    def sin(self) -> Tensor:
+        """Sine."""
+        return ops.Sin.apply(self._floating())
+
+    def cos(self) -> Tensor:
+        """Cosine."""
+        return ops.Cos.apply(self._floating())
+
+    def tanh(self) -> Tensor:
+        """Hyperbolic tangent."""
+        return ops.Tanh.apply(self._floating())
+
+    def sigmoid(self) -> Tensor:
+        """1 / (1 + e ** -x), computed without overflow."""
+        return ops.Sigmoid.apply(self._floating())
+
+    def relu(self) -> Tensor:
+        """max(x, 0)."""
+        return ops.Relu.apply(self)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Limit values to [min, max] (either bound may be None)."""
+        if min is None and max is None:
+            raise RuntimeError("At least one of 'min' or 'max' must not be None")
+        return ops.Clamp.apply(self, lo=min, hi=max)
+
+    clip = clamp
+
+    def maximum(self, other: Tensor) -> Tensor:
+        """Elementwise larger of two tensors."""
+        return ops.binary(ops.Maximum, self, other)
+
+    def minimum(self, other: Tensor) -> Tensor:
+        """Elementwise smaller of two tensors."""
+        return ops.binary(ops.Minimum, self, other)
+
+    def _floating(self) -> Tensor:
+        return self if self.dtype.is_floating_point else self.to(dtypes.default_float)
+
+    # ---- reductions ---------------------------------------------------------------------------
+    def sum(self, dim: Any = None, keepdim: bool = False, dtype: DTypeLike = None) -> Tensor:
+        """Sum over ``dim`` (int, tuple, or None for all)."""
+        return ops.sum(self, dim, keepdim, None if dtype is None else dtypes.to_dtype(dtype))
+
+    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Mean over ``dim`` (int, tuple, or None for all)."""
+        return ops.mean(self, dim, keepdim)
+
+    def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        """Largest element, or ``(values, indices)`` along ``dim``."""
+        return ops.max(self, dim, keepdim)
+
+    def min(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        """Smallest element, or ``(values, indices)`` along ``dim``."""
+        return ops.min(self, dim, keepdim)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Index of the largest element (flattened when ``dim`` is None)."""
+        return ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Index of the smallest element (flattened when ``dim`` is None)."""
+        return ops.argmin(self, dim, keepdim)
+
+    def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: float | None = None) -> Tensor:
+        """Variance with Bessel's correction by default (``correction=1``)."""
+        return ops.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: float | None = None) -> Tensor:
+        """Standard deviation (square root of ``var``)."""
+        return ops.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def softmax(self, dim: int) -> Tensor:
+        """exp(x) / sum(exp(x)) along ``dim``."""
+        return ops.softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        """log(softmax(x)) along ``dim``, stable for large inputs."""
+        return ops.log_softmax(self, dim)
+
+    # ---- shape and movement -----------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Tensor:
+        """The same values in a new shape (one size may be -1)."""
+        return ops.reshape(self, _sizes(shape))
+
+    view = reshape
+
+    def view_as(self, other: Tensor) -> Tensor:
+        """Reshape to ``other``'s shape."""
+        return ops.reshape(self, other.shape)
+
+    reshape_as = view_as
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge dims ``start_dim`` .. ``end_dim``."""
+        return ops.flatten(self, start_dim, end_dim)
+
+    def permute(self, *dims: Any) -> Tensor:
+        """Reorder dims."""
+        return ops.permute(self, _sizes(dims))
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        """Swap two dims."""
+        return ops.transpose(self, dim0, dim1)
+
+    def t(self) -> Tensor:
+        """Transpose a matrix (a vector stays as it is)."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self.ndim}D")
+        return self.transpose(0, 1) if self.ndim == 2 else self
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """Insert a dim of size 1."""
+        return ops.unsqueeze(self, dim)
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        """Remove dims of size 1."""
+        return ops.squeeze(self, dim)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """Broadcast to a larger shape (-1 keeps a size), without copying."""
+        return ops.expand(self, _sizes(sizes))
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        """Broadcast to ``other``'s shape."""
+        return ops.expand(self, other.shape)
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        """Broadcast to ``shape``."""
+        return ops.expand(self, tuple(shape))
+
+    def __getitem__(self, key: Any) -> Tensor:
+        return ops.getitem(self, key)
+
+    def clone(self) -> Tensor:
+        """A copy of the values that stays in the graph."""
+        return ops.Cast.apply(self, dtype=self.dtype)
+
+    # ---- printing ---------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        extras = []
+        if self._device.type != "cpu":
+            extras.append(f"device='{self._device}'")
+        d = self.dtype
+        if d not in (dtypes.float32, dtypes.int64, dtypes.bool_) or self.numel() == 0:
+            extras.append(f"dtype={d!r}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        body = format_values(self.backend.to_numpy(self._data), indent=len("tensor("))
+        if self.numel() == 0:
+            body = "[]" if self.ndim == 1 else f"size={tuple(self.shape)}"
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+    __str__ = __repr__
+
+
+def _sizes(args: tuple) -> tuple[int, ...]:
+    """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` or ``f([2, 3])``."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def format_values(a: np.ndarray, indent: int) -> str:
+    """Values as PyTorch prints them: floats with 4 decimals (or ``1.`` when all integral)."""
+    if a.dtype.kind == "f":
+        finite = np.abs(a[np.isfinite(a)]).astype(np.float64)
+        big = finite.max() if finite.size else 0.0
+        small = finite[finite > 0].min() if (finite > 0).any() else 0.0
+        if finite.size and np.all(finite == np.round(finite)) and big < 1e8:
+            def fmt(v: float) -> str:
+                return f"{v:.0f}." if np.isfinite(v) else str(v)
+        elif big >= 1e8 or (small and small < 1e-4) or (small and big / small > 1e3 and
+                                                         big >= 1e3):
+            def fmt(v: float) -> str:
+                return f"{v:.4e}"
+        else:
+            def fmt(v: float) -> str:
+                return f"{v:.4f}"
+        width = max((len(fmt(v)) for v in a.flat), default=0)
+        formatter = {"float_kind": lambda v: fmt(v).rjust(width)}
+    else:
+        formatter = {"bool": lambda v: str(bool(v)).rjust(5 if a.size > 1 and not a.all()
+                                                           and a.any() else 0)}
+    return np.array2string(a, separator=", ", prefix=" " * indent, formatter=formatter,
+                           threshold=1000, edgeitems=3)
+
+
+autograd._Tensor = Tensor
