@@ -72,13 +72,14 @@ def _as_tuple(x: Any) -> tuple:
 def _perturbed(inputs: Sequence[Any], i: int, delta: np.ndarray) -> list[Any]:
     out = list(inputs)
     x = inputs[i]
-    out[i] = Tensor(_host(x) + delta, dtype=x.dtype, device=x.device)
+    out[i] = Tensor(_host(x) + delta, dtype=x.dtype, device=x.device,
+                    requires_grad=x.requires_grad)
     return out
 
 
 def _outputs(func: Callable, inputs: Sequence[Any]) -> list[np.ndarray]:
-    with autograd.no_grad():
-        return [_host(o) for o in _as_tuple(func(*inputs))]
+    # not under no_grad: func may itself differentiate (gradgradcheck's first derivative)
+    return [_host(o) for o in _as_tuple(func(*inputs))]
 
 
 def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5,

@@ -100,7 +100,8 @@ class Backend:
         key = expand_key(key, x.ndim)
         if not any(_is_array(k) for k in key):
             return x[key]
-        # With an array in the key, NumPy treats plain ints as 0-d arrays too.
+        # (minigrad.ops.getitem applies ints first, as PyTorch does, so here only arrays are
+        # advanced; a stray int is treated as a 0-d array, as NumPy does.)
         adv = [i for i, k in enumerate(key) if _is_array(k) or isinstance(k, int)]
         y = x[tuple(slice(None) if i in adv else k for i, k in enumerate(key))]
         rest = [i for i in range(len(key)) if i not in adv]

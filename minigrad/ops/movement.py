@@ -14,6 +14,7 @@ import numpy as np
 
 from minigrad import dtypes
 from minigrad.autograd import Function, is_tensor, make_tensor
+from minigrad.backends import expand_key
 from minigrad.ops.reduce import normalize_dim
 
 if TYPE_CHECKING:
@@ -227,18 +228,37 @@ def getitem(x: Tensor, key: Any) -> Tensor:
     if len(dims) > x.ndim:
         raise IndexError(f"too many indices for tensor of dimension {x.ndim}")
     i = 0
-    for k in parts:  # a clear error for out-of-range ints (arrays are checked by the library)
+    for j, k in enumerate(parts):
         if k is Ellipsis:
             i = x.ndim - (len(dims) - i)
-        elif isinstance(k, int):
+        elif isinstance(k, int):  # a clear error for out-of-range ints
             n = x.shape[i]
             if not -n <= k < n:
                 raise IndexError(
                     f"index {k} is out of bounds for dimension {i} with size {n}")
             i += 1
+        elif isinstance(k, slice):  # in-range bounds: the Array API leaves others undefined
+            if k.step == 0:
+                raise ValueError("slice step cannot be zero")
+            start, stop, step = k.indices(x.shape[i])
+            parts[j] = slice(start, None if stop < 0 else stop, step)
+            i += 1
         elif k is not None:
             i += 1
-    return Index.apply(x, key=tuple(parts))
+    key = tuple(parts)
+    has_array = any(_is_array(k) for k in key)
+    if has_array and any(isinstance(k, int) for k in key):
+        # PyTorch selects with ints first (they never join the advanced indices, unlike in
+        # NumPy, which would move the result dims to the front for x[0, :, [1, 2]])
+        key = expand_key(key, x.ndim)
+        x = Index.apply(x, key=tuple(k if isinstance(k, int) else slice(None)
+                                     for k in key if k is not None))
+        key = tuple(k for k in key if not isinstance(k, int))
+    return Index.apply(x, key=key)
+
+
+def _is_array(k: Any) -> bool:
+    return hasattr(k, "shape") and hasattr(k, "dtype")
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -321,11 +341,12 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float | No
         if not before and not after:
             continue
         n = x.shape[d]
-        limit = n - 1 if mode == "reflect" else n
+        limit = {"reflect": n - 1, "circular": n}.get(mode, float("inf"))
         if before > limit or after > limit or before < 0 or after < 0 or n == 0:
             raise RuntimeError(
                 f"{mode} padding of ({before}, {after}) is invalid for dimension {d} of size "
-                f"{n} in input of shape {tuple(x.shape)}: each width must be in [0, {limit}]")
+                f"{n} in input of shape {tuple(x.shape)}: widths must be in [0, {limit}] and the "
+                f"dimension non-empty")
         index = make_tensor(x.backend.from_numpy(_pad_index(n, before, after, mode)), x.device)
         x = x[(slice(None),) * d + (index,)]
     return x
