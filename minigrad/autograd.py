@@ -232,7 +232,8 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
                 if id(t) in wanted:
                     captured[id(t)] = g
             elif t.grad_fn is None or t._retains_grad:
-                t.grad = g if t.grad is None else t.grad + g
+                # a fresh tensor: one gradient object may flow to several leaves (a + b)
+                t.grad = g.clone() if t.grad is None else t.grad + g
             fn = t.grad_fn
             if fn is None:
                 continue

@@ -159,8 +159,8 @@ def randn(*size: Any, dtype: DTypeLike = None, device: DeviceLike = None,
 def randint(low: int, high: int | None = None, size: Any = (), *, dtype: DTypeLike = None,
             device: DeviceLike = None) -> Tensor:
     """Integers in [low, high) (``randint(high, size)`` as well); int64 by default."""
-    if high is None:
-        low, high = 0, low
+    if high is None or (not isinstance(high, int) and size == ()):
+        low, high, size = 0, low, (() if high is None else high)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                            f">= to={high}")

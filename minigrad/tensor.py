@@ -57,6 +57,7 @@ class Tensor:
     __slots__ = ("_data", "_device", "_requires_grad", "grad", "grad_fn", "_hooks",
                  "_retains_grad", "__weakref__")
     __hash__ = object.__hash__  # == is elementwise, so hash by identity (as torch)
+    __array_ufunc__ = None  # NumPy defers: np.float64(2) * t calls t.__rmul__, keeping float32
 
     def __init__(self, data: Any, dtype: DTypeLike = None, device: DeviceLike = None,
                  requires_grad: bool = False) -> None:
@@ -630,7 +631,7 @@ class Tensor:
         if self._device.type != "cpu":
             extras.append(f"device='{self._device}'")
         d = self.dtype
-        if d not in (dtypes.float32, dtypes.int64, dtypes.bool_) or self.numel() == 0:
+        if d is not dtypes.float32 and (d not in (dtypes.int64, dtypes.bool_) or self.numel() == 0):
             extras.append(f"dtype={d!r}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")

@@ -259,6 +259,7 @@ class device:  # noqa: N801  (lower case, as torch.device)
             if index is not None or not number.isdigit():
                 raise RuntimeError(f"invalid device string {spec}:{number!r}")
             index = int(number)
+        get_backend(spec)  # an unknown type fails here, listing the registered ones
         self.type = spec
         self.index = index
 
@@ -296,7 +297,6 @@ def as_device(spec: str | device | None) -> device:
         found = device(spec if spec is not None else _default_device)
         if found.index is None and found.type != "cpu":
             found = device(found.type, 0)
-        get_backend(found.type)  # an unknown type fails here, naming the registered ones
         _DEVICES[key] = found
     return found
 

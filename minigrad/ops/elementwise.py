@@ -279,11 +279,17 @@ def promote(a: Tensor, b: Any, float_result: bool = False, elementwise: bool = T
             ) -> tuple[Tensor, Tensor]:
     """Both operands as tensors of one dtype (PyTorch's rules); if ``elementwise``, checks
     that their shapes broadcast."""
+    if not is_tensor(b) and getattr(b, "shape", None) == ():  # a NumPy scalar: as Python's
+        b = b.item()
     if isinstance(b, (bool, int, float)):
         d = dtypes.result_with_scalar(a.dtype, b)
         if float_result and not d.is_floating_point:
             d = dtypes.default_float
         b = as_tensor_like(b, a, d)
+    elif not is_tensor(b):
+        raise TypeError(
+            f"unsupported operand type {type(b).__name__} for a Tensor op; expected a Tensor "
+            f"or a Python number (wrap arrays with minigrad.tensor(...))")
     else:
         d = result_type(a, b)
         if float_result and not d.is_floating_point:
