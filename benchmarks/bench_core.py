@@ -72,7 +72,7 @@ def tiny_overhead(lib: Any, device: str) -> Callable[[], None]:
 CASES = [elementwise_chain, matmul_chain, softmax_cross_entropy, tiny_overhead]
 
 
-def median_time(step: Callable[[], None], sync: Callable[[], None], number: int) -> float:
+def batch_time(step: Callable[[], None], sync: Callable[[], None], number: int) -> float:
     """Seconds per call of ``step``, from one timed batch of ``number`` calls."""
     sync()
     start = time.perf_counter()
@@ -111,17 +111,17 @@ def main() -> None:
         steps = {name: case(lib, args.device) for name, lib in libs.items()}
         numbers = {}
         for name, step in steps.items():  # warm up, then size a batch to the budget
-            one = median_time(step, syncs[name], 2)
+            one = batch_time(step, syncs[name], 2)
             numbers[name] = max(1, int(args.budget / max(one, 1e-7)))
         times: dict[str, list[float]] = {name: [] for name in libs}
         for _ in range(args.repeat):  # interleaved, so noise hits both alike
             for name, step in steps.items():
-                times[name].append(median_time(step, syncs[name], numbers[name]))
+                times[name].append(batch_time(step, syncs[name], numbers[name]))
         m, t = (statistics.median(times[name]) * 1e3 for name in libs)
         label = case.__name__.replace("_", " ")
         print(f"| {label} | {m:.3f} | {t:.3f} | {m / t:.2f} |")
         if case is tiny_overhead:
-            ops = TINY_OPS + 2  # the chain plus sum and backward's seed
+            ops = TINY_OPS + 1  # the chain and the sum, forward and backward
             print(f"| per op, tiny tensors (us) | {m / ops * 1e3:.1f} | {t / ops * 1e3:.1f} "
                   f"| {m / t:.2f} |")
     sys.stdout.flush()

@@ -115,11 +115,10 @@ def index_keys(draw: st.DrawFn, shape: tuple[int, ...]) -> tuple:
     dims = list(shape)
     use_ellipsis = draw(st.booleans()) and len(dims) > 0
     cut = draw(st.integers(0, len(dims))) if use_ellipsis else len(dims)
-    for i, n in enumerate(dims[:cut]):
-        kind = draw(st.sampled_from(["slice", "array", "none"] if with_arrays else
-                                    ["int", "slice", "none"]))
-        if kind == "none":
-            key.append(None)
+    for n in dims[:cut]:
+        if draw(st.booleans()) and draw(st.booleans()):
+            key.append(None)  # a new axis, before this dim's own index
+        kind = draw(st.sampled_from(["slice", "array"] if with_arrays else ["int", "slice"]))
         if kind == "int":
             key.append(draw(st.integers(-n, n - 1)))
         elif kind == "array":

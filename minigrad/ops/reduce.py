@@ -31,8 +31,8 @@ def normalize_dim(dim: int, ndim: int) -> int:
 
 
 def normalize_dims(dim: Dim, ndim: int) -> tuple[int, ...]:
-    """``dim`` as a sorted tuple of non-negative axes (all axes for None)."""
-    if dim is None:
+    """``dim`` as a sorted tuple of non-negative axes (all axes for None or (), as torch)."""
+    if dim is None or (not isinstance(dim, int) and len(dim) == 0):
         return tuple(range(ndim))
     if isinstance(dim, int):
         dim = (dim,)
@@ -58,6 +58,17 @@ class Sum(Function):
         if not self.keepdim:
             g = g.reshape(kept_shape(shape, self.axes))
         return g.expand(shape)
+
+
+class Mean(Sum):
+    def forward(self, x: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:
+        self.axes, self.keepdim = axes, keepdim
+        self.count = math.prod(x.shape[i] for i in axes)
+        return self.xp.mean(x, axis=axes, keepdims=keepdim)
+
+    # d mean(x) = sum(dx) / n
+    def backward(self, g: Tensor) -> Tensor:
+        return super().backward(g) / self.count
 
 
 class Max(Function):
@@ -101,9 +112,7 @@ def mean(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {x.dtype.name}"
         )
-    axes = normalize_dims(dim, x.ndim)
-    count = math.prod(x.shape[i] for i in axes)
-    return Sum.apply(x, axes=axes, keepdim=keepdim) / count
+    return Mean.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
 def _extreme(fn: type[Max], x: Tensor, dim: int | None, keepdim: bool) -> Any:

@@ -1,0 +1,63 @@
+"""The README, the demo and the benchmark: what a newcomer copies must work as written."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def run_python(*args: str, code: str | None = None, timeout: int = 300) -> str:
+    """Run a Python script or snippet from the repository root; its stdout."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, *(["-c", code] if code is not None else args)]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one() -> None:
+    commands = re.findall(r"```bash\n(.*?)\n```", README, re.S)
+    assert len(commands) == 2, commands
+    demo, tests = commands
+    assert "pip install -e \".[demos]\"" in demo and "demos/" in demo
+    assert "pip install -e \".[test]\"" in tests and "pytest" in tests
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert tests in ci.splitlines(), "CI must run the README's test command word for word"
+    assert re.search(r"pip install .*torch==2\.13\.0", ci), "CI installs the PyTorch oracle"
+
+
+@pytest.mark.parametrize("block", re.findall(r"```python\n(.*?)```", README, re.S))
+def test_readme_examples_print_what_they_say(block: str) -> None:
+    printed = run_python(code=block).splitlines()
+    promised = [line.split("# ", 1)[1] for line in block.splitlines()
+                if line.startswith("print(") and "# " in line]
+    assert len(printed) == len(promised)
+    for got, want in zip(printed, promised):
+        assert want.startswith(got), f"README says {want!r}, the code prints {got!r}"
+
+
+def test_demo_loss_falls() -> None:
+    out = run_python("demos/two_moons.py", "--steps", "100")
+    losses = [float(x) for x in re.findall(r"loss (\d+\.\d+)", out)]
+    assert len(losses) >= 3 and losses[-1] < 0.6 * losses[0], out
+    accuracy = float(re.findall(r"accuracy (\d+\.\d+)%", out)[-1])
+    assert accuracy > 85, out
+
+
+def test_benchmark_prints_a_table_of_ratios() -> None:
+    pytest.importorskip("torch", reason="the benchmark measures minigrad next to PyTorch")
+    out = run_python("benchmarks/bench_core.py", "--repeat", "1", "--budget", "0.001")
+    rows = [line.split("|") for line in out.splitlines() if line.startswith("| ")][1:]
+    assert len(rows) == 5, out
+    for row in rows:
+        minigrad_ms, torch_ms, ratio = (float(c) for c in row[2:5])
+        assert minigrad_ms > 0 and torch_ms > 0 and ratio > 0
