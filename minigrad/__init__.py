@@ -56,6 +56,7 @@ argmax, argmin = Tensor.argmax, Tensor.argmin
 clamp = clip = Tensor.clamp
 cos, sin, exp, log, sqrt = Tensor.cos, Tensor.sin, Tensor.exp, Tensor.log, Tensor.sqrt
 flatten, reshape, permute = Tensor.flatten, Tensor.reshape, Tensor.permute
+broadcast_to = Tensor.broadcast_to
 max, min = Tensor.max, Tensor.min
 maximum, minimum = Tensor.maximum, Tensor.minimum
 mean, sum, std, var = Tensor.mean, Tensor.sum, Tensor.std, Tensor.var
@@ -66,7 +67,8 @@ detach = Tensor.detach
 
 __all__ = [
     "Backend", "Size", "Tensor", "abs", "arange", "argmax", "argmin", "as_tensor", "autograd",
-    "backends", "bool", "broadcast_shapes", "cat", "clamp", "clip", "cos", "detach", "device",
+    "backends", "bool", "broadcast_shapes", "broadcast_to", "cat", "clamp", "clip", "cos",
+    "detach", "device",
     "dtype", "dtypes", "empty", "empty_like", "enable_grad", "exp", "eye", "flatten",
     "float16", "float32", "float64", "fold", "from_numpy", "full", "full_like", "get_backend",
     "get_default_device", "initial_seed", "int32", "int64", "is_grad_enabled", "linspace",
