@@ -151,10 +151,8 @@ class Tensor:
     def data(self, value: Tensor) -> None:
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be set to a Tensor, got {type(value).__name__}")
-        if value.device != self.device:
-            raise RuntimeError(f"data set to a tensor on {value.device}, but this tensor is on "
-                               f"{self.device}")
-        self._data = value._data
+        self._data = value._data  # as torch: the shape, dtype and device may all change
+        self._device = value._device
 
     @property
     def T(self) -> Tensor:  # noqa: N802
@@ -434,6 +432,12 @@ class Tensor:
         """Set every element to 0, in place."""
         return self.fill_(0)
 
+    def __floordiv__(self, other: Any) -> Tensor:
+        return ops.elementwise.integer_op("floor_divide", self, other)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return ops.elementwise.integer_op("remainder", self, other)
+
     # ---- comparisons and logic (no graph) ---------------------------------------------------
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return ops.compare("eq", self, other)
@@ -620,6 +624,15 @@ class Tensor:
 
     def __getitem__(self, key: Any) -> Tensor:
         return ops.getitem(self, key)
+
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        """Values along ``dim`` at ``index`` (for dim=1: ``out[i][j] = x[i][index[i][j]]``)."""
+        return ops.gather(self, dim, index)
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        """Split dim ``dim`` into ``sizes`` (one may be -1)."""
+        d = ops.reduce.normalize_dim(dim, self.ndim)
+        return self.reshape(*self.shape[:d], *sizes, *self.shape[d + 1:])
 
     def clone(self) -> Tensor:
         """A copy of the values that stays in the graph."""

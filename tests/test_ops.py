@@ -189,6 +189,26 @@ def basic_index(data: Any) -> tuple:
     return (data.draw(arrays(shape)),), {"key": key}
 
 
+def gather_input(data: Any) -> tuple:
+    shape = data.draw(shapes(1, 3), label="shape")
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1), label="dim")
+    index_shape = [data.draw(st.integers(1, n)) for n in shape]
+    index_shape[dim] = data.draw(st.integers(1, 5))  # repeats: the gradient must add them up
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    index = rng.integers(0, shape[dim], index_shape)
+    return (data.draw(arrays(shape)),), {"dim": dim, "index": index}
+
+
+def np_gather(x: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
+    """out[i][j][k] = x[i][index[i][j][k]][k] for dim=1, from the definition."""
+    out = np.empty(index.shape)
+    for pos in np.ndindex(*index.shape):
+        src = list(pos)
+        src[dim] = index[pos]
+        out[pos] = x[tuple(src)]
+    return out
+
+
 def advanced_index(data: Any) -> tuple:
     shape = data.draw(shapes(1, 4), label="shape")
     positions = data.draw(st.lists(st.integers(0, len(shape) - 1), min_size=1, max_size=2,
@@ -384,6 +404,8 @@ CASES = [
     Case("index_tensor", advanced_index,
          lambda lib, x, key: x[tuple(lib.tensor(k) if isinstance(k, list) else k for k in key)],
          np_index, torch_can=positive_steps),
+    Case("gather", gather_input,
+         lambda lib, x, dim, index: x.gather(dim, lib.tensor(index)), np_gather),
     Case("cat", cat_input, lambda lib, *xs, dim: lib.cat(list(xs), dim=dim),
          lambda *xs, dim: np.concatenate(xs, axis=dim)),
     Case("stack", stack_input, lambda lib, *xs, dim: lib.stack(list(xs), dim),

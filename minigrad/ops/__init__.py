@@ -42,6 +42,7 @@ from minigrad.ops.movement import (
     cat,
     expand,
     flatten,
+    gather,
     getitem,
     pad,
     permute,
@@ -72,7 +73,7 @@ __all__ = [
     "Index", "IndexAdd", "Log", "MatMul", "Max", "Maximum", "Min", "Minimum", "Mul", "Neg",
     "Permute", "Pow", "Relu", "Reshape", "Sigmoid", "Sin", "Sqrt", "Sub", "Sum", "Tanh",
     "ToDevice", "Unfold", "Where", "argmax", "argmin", "binary", "broadcast_shapes", "cat",
-    "compare", "expand", "flatten", "fold", "getitem", "log_softmax", "logical", "matmul", "max",
-    "mean", "min", "pad", "permute", "promote", "reshape", "softmax", "squeeze", "stack", "std",
-    "sum", "transpose", "unfold", "unsqueeze", "var", "where",
+    "compare", "expand", "flatten", "fold", "gather", "getitem", "log_softmax", "logical",
+    "matmul", "max", "mean", "min", "pad", "permute", "promote", "reshape", "softmax", "squeeze",
+    "stack", "std", "sum", "transpose", "unfold", "unsqueeze", "var", "where",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from minigrad import dtypes
-from minigrad.autograd import Function, is_tensor, make_tensor
+from minigrad.autograd import Function, is_grad_enabled, is_tensor, make_tensor
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -330,6 +330,14 @@ def compare(op: str, a: Tensor, b: Any) -> Tensor:
     result = {"eq": lambda: x == y, "ne": lambda: x != y, "lt": lambda: x < y,
               "le": lambda: x <= y, "gt": lambda: x > y, "ge": lambda: x >= y}[op]()
     return make_tensor(result, a.device)
+
+
+def integer_op(name: str, a: Tensor, b: Any) -> Tensor:
+    """``//`` (floor_divide) and ``%`` (remainder) for index arithmetic: no derivative."""
+    a, b = promote(a, b)
+    if is_grad_enabled() and (a.requires_grad or b.requires_grad):
+        raise RuntimeError(f"the derivative for '{name}' is not implemented in minigrad")
+    return make_tensor(getattr(a.backend.xp, name)(a._data, b._data), a.device)
 
 
 def logical(op: str, a: Tensor, b: Tensor | None = None) -> Tensor:

@@ -261,6 +261,33 @@ def _is_array(k: Any) -> bool:
     return hasattr(k, "shape") and hasattr(k, "dtype")
 
 
+def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """Values of ``x`` along ``dim`` at ``index``, as torch.gather (for dim=1:
+    ``out[i][j] = x[i][index[i][j]]``). Indexing with a full grid of index arrays, so the
+    gradient is the scatter-add of ``Index``.
+
+    Shape: ``index``'s, which may be smaller than ``x`` in the dims other than ``dim``.
+    """
+    d = normalize_dim(dim, x.ndim)
+    if index.ndim != x.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    if any(i != d and index.shape[i] > x.shape[i] for i in range(x.ndim)):
+        raise RuntimeError(
+            f"Size does not match at dimension {next(i for i in range(x.ndim) if i != d)} "
+            f"expected index {list(index.shape)} to be smaller than self {list(x.shape)} "
+            f"apart from dimension {d}")
+    idx = _index_array(x, index)
+    xp = x.backend.xp
+    if index.numel() and not (0 <= int(xp.min(idx)) and int(xp.max(idx)) < x.shape[d]):
+        bad = int(xp.max(idx)) if int(xp.max(idx)) >= x.shape[d] else int(xp.min(idx))
+        raise IndexError(f"index {bad} is out of bounds for dimension {d} with size "
+                         f"{x.shape[d]}")
+    i64 = x.backend.dtype(dtypes.int64)
+    key = tuple(idx if i == d else xp.reshape(xp.arange(n, dtype=i64), (-1,) + (1,) * (
+        x.ndim - 1 - i)) for i, n in enumerate(index.shape))
+    return Index.apply(x, key=key)
+
+
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim; sizes must match elsewhere."""
     tensors = list(tensors)

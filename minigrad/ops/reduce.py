@@ -121,8 +121,13 @@ def _extreme(fn: type[Max], x: Tensor, dim: int | None, keepdim: bool) -> Any:
                            "with zero elements" if dim is None else "empty reduction")
     if dim is None:
         return fn.apply(x, axes=tuple(range(x.ndim)), keepdim=False)
-    values = fn.apply(x, axes=(normalize_dim(dim, x.ndim),), keepdim=keepdim)
-    index = argmax(x, dim, keepdim) if fn is Max else argmin(x, dim, keepdim)
+    from minigrad.ops.movement import gather
+
+    # along a dim the gradient goes to the returned index only (as torch.max(dim))
+    index = (argmax if fn is Max else argmin)(x, dim, keepdim=True)
+    values = gather(x, dim, index)
+    if not keepdim:
+        values, index = values.squeeze(dim), index.squeeze(dim)
     return max_result(values, index)
 
 
@@ -175,16 +180,22 @@ def std(x: Tensor, dim: Dim = None, unbiased: bool | None = None, keepdim: bool 
     return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
 
 
+def _max_constant(x: Tensor, dim: int) -> Tensor:
+    """The max along ``dim`` (kept) as a constant: a shift that needs no gradient."""
+    axis = normalize_dim(dim, x.ndim)
+    return make_tensor(x.backend.xp.max(x._data, axis=axis, keepdims=True), x.device)
+
+
 def log_softmax(x: Tensor, dim: int) -> Tensor:
     """log(softmax(x)) = x - max - log(sum(exp(x - max))): stable for large inputs.
 
     The max is a constant shift (detached); it cancels in the value and in the gradient.
     """
-    shifted = x - x.max(dim=dim, keepdim=True).values.detach()
+    shifted = x - _max_constant(x, dim)
     return shifted - shifted.exp().sum(dim=dim, keepdim=True).log()
 
 
 def softmax(x: Tensor, dim: int) -> Tensor:
     """exp(x_i) / sum_j exp(x_j) along ``dim``, computed after subtracting the max."""
-    e = (x - x.max(dim=dim, keepdim=True).values.detach()).exp()
+    e = (x - _max_constant(x, dim)).exp()
     return e / e.sum(dim=dim, keepdim=True)
