@@ -471,6 +471,17 @@ class Tensor:
     def __invert__(self) -> Tensor:
         return ops.logical("not", self)
 
+    def _truth(self) -> Any:
+        return self._data if self.dtype is dtypes.bool_ else self._data != 0
+
+    def any(self) -> Tensor:
+        """Whether any element is true (non-zero), as a 0-d bool tensor."""
+        return Tensor._make(self.backend.xp.any(self._truth()), self._device)
+
+    def all(self) -> Tensor:
+        """Whether every element is true (non-zero), as a 0-d bool tensor."""
+        return Tensor._make(self.backend.xp.all(self._truth()), self._device)
+
     def sign(self) -> Tensor:
         """-1, 0 or 1 by sign (no gradient: its derivative is 0 almost everywhere)."""
         return Tensor._make(self.backend.xp.sign(self._data), self._device)

@@ -192,6 +192,16 @@ class Sigmoid(Function):
         return g * y * (1 - y)
 
 
+class LogSigmoid(Function):
+    def forward(self, x: Any) -> Any:
+        xp = self.xp  # log(1 / (1 + e^-x)) = min(x, 0) - log(1 + e^-|x|): no overflow
+        return xp.minimum(x, xp.zeros_like(x)) - xp.log1p(xp.exp(-xp.abs(x)))
+
+    # d log(sigmoid(x)) = (1 - sigmoid(x)) dx = sigmoid(-x) dx
+    def backward(self, g: Tensor) -> Tensor:
+        return g * Sigmoid.apply(-self.inputs[0])
+
+
 class Relu(Function):
     def forward(self, x: Any) -> Any:
         return self.xp.maximum(x, self.xp.zeros_like(x))

@@ -1,0 +1,546 @@
+"""minigrad.nn.functional: the layers' math as functions, with torch.nn.functional's signatures.
+
+Convolution and pooling are built on ``unfold`` (im2col): a convolution is unfold + one matrix
+product per group; max pooling is unfold (padding with -inf) + a max over the window; average
+pooling is unfold + a sum divided by PyTorch's divisor. Everything here is a composite of
+differentiable ops, so gradients (and second derivatives) come from the core; only binary
+cross-entropy has its own backward, for PyTorch's finite gradient at 0 and 1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from minigrad import dtypes, ops
+from minigrad.autograd import Function, no_grad
+from minigrad.backends import conv_output_size
+from minigrad.factory import arange, rand
+from minigrad.ops import fold, gather, pad, unfold
+from minigrad.ops.conv import pair
+from minigrad.tensor import Tensor
+
+__all__ = [
+    "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cross_entropy",
+    "dropout", "flatten", "fold", "gather", "leaky_relu", "linear", "log_softmax", "logsigmoid",
+    "max_pool2d", "mse_loss", "nll_loss", "pad", "relu", "sigmoid", "softmax", "tanh", "unfold",
+]
+
+IntOrPair = int | tuple[int, int]
+
+
+# ---- activations -----------------------------------------------------------------------------
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0)."""
+    return input.relu()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + exp(-x))."""
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
+    return input.tanh()
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)), stable for large |x|."""
+    return ops.LogSigmoid.apply(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x where x > 0, else negative_slope * x."""
+    return ops.where(input > 0, input, input * negative_slope)
+
+
+def _softmax_dim(ndim: int) -> int:
+    return 0 if ndim in (0, 1, 3) else 1  # torch's legacy choice when dim is not given
+
+
+def softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    """exp(x_i) / sum_j exp(x_j) along ``dim``."""
+    return ops.softmax(input, _softmax_dim(input.ndim) if dim is None else dim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    """log(softmax(x)) along ``dim``, stable for large inputs."""
+    return ops.log_softmax(input, _softmax_dim(input.ndim) if dim is None else dim)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim`` .. ``end_dim``."""
+    return input.flatten(start_dim, end_dim)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+            ) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p) (training);
+    the identity otherwise. The mask comes from minigrad's seeded host generator."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = rand(*input.shape, device=input.device) >= p
+    return input * keep.to(input.dtype) * (1.0 / (1.0 - p))
+
+
+# ---- linear and convolution ------------------------------------------------------------------
+def _same_dtype(input: Tensor, weight: Tensor, op: str) -> None:
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"{op}: input and weight must have the same dtype, but got input "
+                           f"{input.dtype.name} and weight {weight.dtype.name}")
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b.
+
+    Shape: input (*, in_features), weight (out_features, in_features), bias (out_features),
+    output (*, out_features).
+    """
+    _same_dtype(input, weight, "linear")
+    out = input @ weight.t()
+    return out if bias is None else out + bias
+
+
+def _batched(input: Tensor, name: str) -> tuple[Tensor, bool]:
+    """A 4-D view of a 3-D (unbatched) or 4-D input, and whether it was unbatched."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to {name}, but got "
+                           f"input of size: {list(input.shape)}")
+    return (input.unsqueeze(0), True) if input.ndim == 3 else (input, False)
+
+
+def _same_padding(kernel: tuple[int, int], dilation: tuple[int, int]
+                  ) -> tuple[tuple[int, int], tuple[int, int]]:
+    """PyTorch's split of 'same' padding: total d*(k-1), the odd one out on the right/bottom."""
+    total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    left = (total[0] // 2, total[1] // 2)
+    right = (total[0] - left[0], total[1] - left[1])
+    return left, right
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrPair = 1,
+           padding: IntOrPair | str = 0, dilation: IntOrPair = 1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation: unfold the input into columns, then one matmul per group.
+
+    Shape: input (N, C_in, H, W) or (C_in, H, W); weight (C_out, C_in/groups, kh, kw);
+    bias (C_out); output (N, C_out, H_out, W_out) with
+    H_out = floor((H + 2*padding - dilation*(kh-1) - 1) / stride) + 1 (likewise W_out).
+    """
+    x, unbatched = _batched(input, "conv2d")
+    _same_dtype(x, weight, "conv2d")
+    if weight.ndim != 4:
+        raise RuntimeError(f"conv2d expects a 4-D weight (out, in/groups, kh, kw), got size "
+                           f"{list(weight.shape)}")
+    n, c, h, w = x.shape
+    out_ch, c_group, kh, kw = weight.shape
+    s, d = pair(stride, "stride"), pair(dilation, "dilation")
+    if out_ch % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size {list(weight.shape)} instead")
+    if c != c_group * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, "
+                           f"expected input{list(x.shape)} to have {c_group * groups} channels, "
+                           f"but got {c} channels instead")
+    if bias is not None and tuple(bias.shape) != (out_ch,):
+        raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be "
+                           f"1-dimensional with {out_ch} elements, but got bias of size "
+                           f"{list(bias.shape)} instead")
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(f"Invalid padding string {padding!r}, should be one of "
+                             "{'same', 'valid'}")
+        if padding == "same" and s != (1, 1):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        p = (0, 0)
+        if padding == "same":
+            p, right = _same_padding((kh, kw), d)
+            if right != p:  # even kernels: the extra row/column goes after, as torch
+                x = pad(x, (0, right[1] - p[1], 0, right[0] - p[0]))
+                h, w = x.shape[2:]
+    else:
+        p = pair(padding, "padding")
+    eff = (d[0] * (kh - 1) + 1, d[1] * (kw - 1) + 1)
+    if h + 2 * p[0] < eff[0] or w + 2 * p[1] < eff[1]:
+        raise RuntimeError(f"Calculated padded input size per channel: ({h + 2 * p[0]} x "
+                           f"{w + 2 * p[1]}). Kernel size: ({eff[0]} x {eff[1]}). Kernel size "
+                           "can't be greater than actual input size")
+    oh, ow = conv_output_size((h, w), (kh, kw), d, p, s)
+    cols = unfold(x, (kh, kw), dilation=d, padding=p, stride=s)  # (N, C*kh*kw, L)
+    cols = cols.reshape(n, groups, c_group * kh * kw, oh * ow)
+    kernels = weight.reshape(groups, out_ch // groups, c_group * kh * kw)
+    out = (kernels @ cols).reshape(n, out_ch, oh, ow)  # (N, groups, C_out/groups, L)
+    if bias is not None:
+        out = out + bias.reshape(1, out_ch, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
+                     stride: IntOrPair = 1, padding: IntOrPair = 0,
+                     output_padding: IntOrPair = 0, groups: int = 1, dilation: IntOrPair = 1
+                     ) -> Tensor:
+    """The adjoint of conv2d (a "deconvolution"): one matmul per group, then fold (col2im).
+
+    Shape: input (N, C_in, H, W) or (C_in, H, W); weight (C_in, C_out/groups, kh, kw);
+    output (N, C_out, H_out, W_out) with
+    H_out = (H - 1)*stride - 2*padding + dilation*(kh - 1) + output_padding + 1.
+    """
+    x, unbatched = _batched(input, "conv_transpose2d")
+    _same_dtype(x, weight, "conv_transpose2d")
+    n, c, h, w = x.shape
+    c_in, out_group, kh, kw = weight.shape
+    s, p, d = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
+    op = pair(output_padding, "output_padding")
+    if c != c_in or c_in % groups:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
+                           f"input{list(x.shape)} to have {c_in} channels, but got {c} "
+                           "channels instead")
+    if any(o >= max(si, di) for o, si, di in zip(op, s, d)):
+        raise RuntimeError(
+            f"output padding must be smaller than either stride or dilation, but got "
+            f"output_padding_height: {op[0]} output_padding_width: {op[1]} stride_height: "
+            f"{s[0]} stride_width: {s[1]} dilation_height: {d[0]} dilation_width: {d[1]}")
+    full = tuple((i - 1) * si + di * (k - 1) + 1 for i, si, di, k in zip((h, w), s, d, (kh, kw)))
+    if any(f + o - 2 * pi < 1 for f, o, pi in zip(full, op, p)):
+        raise RuntimeError(f"conv_transpose2d: padding {p} leaves no output for input "
+                           f"{list(x.shape)} and kernel {(kh, kw)}")
+    xs = x.reshape(n, groups, c_in // groups, h * w)
+    kernels = weight.reshape(groups, c_in // groups, out_group * kh * kw).transpose(1, 2)
+    cols = (kernels @ xs).reshape(n, groups * out_group * kh * kw, h * w)
+    out = fold(cols, full, (kh, kw), dilation=d, stride=s)  # every block, uncropped
+    # crop the padding from both sides; output_padding gives back rows/columns at the end
+    out = pad(out, (-p[1], op[1] - p[1], -p[0], op[0] - p[0]))
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+# ---- pooling ---------------------------------------------------------------------------------
+def _pool_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling output size; in ceil mode a last window must start inside the input
+    or its left padding."""
+    span = size + 2 * p - d * (k - 1) - 1
+    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _pool_geometry(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None,
+                   padding: IntOrPair, dilation: IntOrPair, ceil_mode: bool) -> tuple:
+    k = pair(kernel_size, "kernel_size")
+    s = k if stride is None or stride == () else pair(stride, "stride")
+    p, d = pair(padding, "padding"), pair(dilation, "dilation")
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:  # so that no window is padding alone
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got "
+                           f"padW = {p[1]}, padH = {p[0]}, kW = {k[1]}, kH = {k[0]}")
+    h, w = x.shape[2:]
+    oh, ow = (_pool_size(n, ki, si, pi, di, ceil_mode)
+              for n, ki, si, pi, di in zip((h, w), k, s, p, d))
+    if oh < 1 or ow < 1:
+        raise RuntimeError(f"Given input size: ({x.shape[1]}x{h}x{w}). Calculated output "
+                           f"size: ({x.shape[1]}x{oh}x{ow}). Output size is too small")
+    # ceil mode may want windows past the padded input: pad a little more after
+    extra = tuple(max(0, (o - 1) * si + di * (ki - 1) + 1 - (n + 2 * pi))
+                  for o, n, ki, si, pi, di in zip((oh, ow), (h, w), k, s, p, d))
+    return k, s, p, d, (oh, ow), extra
+
+
+def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
+               padding: IntOrPair = 0, dilation: IntOrPair = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Any:
+    """The max of each window: unfold (padding with -inf, never 0) and a max over the window.
+
+    Shape: input (N, C, H, W) or (C, H, W); output (N, C, H_out, W_out) with
+    H_out = floor((H + 2*padding - dilation*(k-1) - 1) / stride) + 1 (ceil in ceil_mode).
+    ``stride`` defaults to ``kernel_size``. With ``return_indices`` also the flat index of
+    each max in its input plane (H*W), as torch's.
+    """
+    x, unbatched = _batched(input, "max_pool2d")
+    k, s, p, d, (oh, ow), extra = _pool_geometry(x, kernel_size, stride, padding, dilation,
+                                                 ceil_mode)
+    n, c, h, w = x.shape
+    x = pad(x, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]), value=-math.inf)
+    cols = unfold(x, k, dilation=d, stride=s).reshape(n, c, k[0] * k[1], oh * ow)
+    values, index = cols.max(dim=2)
+    out = values.reshape(n, c, oh, ow)
+    if not return_indices:
+        return out.squeeze(0) if unbatched else out
+    # window (i, j) at kernel offset (a, b) reads input row i*s - p + a*d, column j*s - p + b*d
+    index = index.reshape(n, c, oh, ow)
+    rows = arange(oh, device=x.device).reshape(oh, 1) * s[0] - p[0] + index // k[1] * d[0]
+    cols_ = arange(ow, device=x.device) * s[1] - p[1] + index % k[1] * d[1]
+    flat = rows * w + cols_
+    return (out.squeeze(0), flat.squeeze(0)) if unbatched else (out, flat)
+
+
+def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
+               padding: IntOrPair = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """The mean of each window: unfold (zero padding), sum, divide by PyTorch's divisor.
+
+    Shape: as max_pool2d. The divisor is ``divisor_override`` if given, else the window's size
+    clipped to the padded input (``count_include_pad``) or to the input itself.
+    """
+    x, unbatched = _batched(input, "avg_pool2d")
+    k, s, p, d, (oh, ow), extra = _pool_geometry(x, kernel_size, stride, padding, 1,
+                                                 ceil_mode)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    n, c, h, w = x.shape
+    x = pad(x, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]))
+    total = unfold(x, k, stride=s).reshape(n, c, k[0] * k[1], oh * ow).sum(dim=2)
+    total = total.reshape(n, c, oh, ow)
+    if divisor_override is not None:
+        out = total / divisor_override
+    else:
+        divisor = np.outer(*(_window_counts(o, size, ki, si, pi, count_include_pad)
+                             for o, size, ki, si, pi in zip((oh, ow), (h, w), k, s, p)))
+        if (divisor == divisor.flat[0]).all():
+            out = total / float(divisor.flat[0])
+        else:
+            out = total / Tensor(divisor, dtype=total.dtype, device=total.device)
+    return out.squeeze(0) if unbatched else out
+
+
+def _window_counts(out: int, size: int, k: int, s: int, p: int, include_pad: bool
+                   ) -> np.ndarray:
+    """How many positions each window covers along one axis, by PyTorch's rule."""
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, size + p)  # windows never count what is past the padding
+    if not include_pad:
+        start, end = np.maximum(start, 0), np.minimum(end, size)
+    return (end - start).astype(np.float64)
+
+
+def _adaptive_weights(size: int, out: int) -> np.ndarray:
+    """(out, size) averaging matrix: row i averages [floor(i*size/out), ceil((i+1)*size/out))."""
+    m = np.zeros((out, size))
+    for i in range(out):
+        start, end = (i * size) // out, -((-(i + 1) * size) // out)
+        m[i, start:end] = 1.0 / (end - start)
+    return m
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) -> Tensor:
+    """Average pooling to a fixed output size: windows [floor(i*H/oh), ceil((i+1)*H/oh)).
+
+    Written as two small averaging matrices, out = A_h @ x @ A_w^T.
+    Shape: input (N, C, H, W) or (C, H, W); output (N, C, oh, ow) (None keeps the input size).
+    """
+    x, unbatched = _batched(input, "adaptive_avg_pool2d")
+    sizes = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    if len(sizes) != 2:
+        raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
+    h, w = x.shape[2:]
+    oh, ow = (n if o is None else o for o, n in zip(sizes, (h, w)))
+    rows = Tensor(_adaptive_weights(h, oh), dtype=x.dtype, device=x.device)
+    cols = Tensor(_adaptive_weights(w, ow).T, dtype=x.dtype, device=x.device)
+    out = rows @ x @ cols
+    return out.squeeze(0) if unbatched else out
+
+
+# ---- normalization ---------------------------------------------------------------------------
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each channel: (x - mean) / sqrt(var + eps) * weight + bias.
+
+    Training uses the batch's mean and biased variance and updates the running estimates
+    in place (running = (1 - momentum) * running + momentum * batch, with the unbiased
+    variance); evaluation uses the running estimates.
+    Shape: input (N, C) or (N, C, *); the statistics are per channel C.
+    """
+    c = input.shape[1]
+    axes = (0, *range(2, input.ndim))
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if training:
+        count = input.numel() // c
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {input.shape!r}")
+        mean = input.mean(dim=axes)
+        var = input.var(dim=axes, correction=0)
+        if running_mean is not None and running_var is not None:
+            with no_grad():
+                running_mean.mul_(1 - momentum).add_(mean.detach() * momentum)
+                unbiased = var.detach() * (count / (count - 1))
+                running_var.mul_(1 - momentum).add_(unbiased * momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("batch_norm in evaluation needs running_mean and running_var")
+        mean, var = running_mean, running_var
+    out = (input - mean.reshape(shape)) / (var.reshape(shape) + eps).sqrt()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+# ---- losses ----------------------------------------------------------------------------------
+def _check_reduction(reduction: str) -> None:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean squared error (x - y)^2.
+
+    Shape: input and target (*), the same; output scalar, or (*) with reduction='none'.
+    """
+    _check_reduction(reduction)
+    return _reduce((input - target) ** 2, reduction)
+
+
+def _class_targets(input: Tensor, target: Tensor, ignore_index: int) -> tuple[Tensor, Tensor]:
+    """Validated class indices with ignored entries replaced by 0, and the mask of kept ones."""
+    if target.dtype.is_floating_point or target.dtype is dtypes.bool_:
+        raise RuntimeError(f"expected class indices of an integer dtype (int64), but found "
+                           f"{target.dtype.name}")
+    expected = (input.shape[0],) + tuple(input.shape[2:])
+    if tuple(target.shape) != expected:
+        raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
+    keep = target != ignore_index
+    safe = ops.where(keep, target, 0)
+    n_classes = input.shape[1]
+    bad = keep & ((safe < 0) | (safe >= n_classes))
+    if bad.any().item():
+        raise IndexError(f"Target {target.numpy()[bad.numpy()][0]} is out of bounds.")
+    return safe, keep
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood: -input[n, target[n]] * weight[target[n]].
+
+    The mean divides by the summed weights of the kept targets (ignore_index drops some).
+    Shape: input (N, C) or (N, C, d1, ...) or (C,); target (N) or (N, d1, ...) or ().
+    """
+    _check_reduction(reduction)
+    unbatched = input.ndim == 1
+    if unbatched:
+        input, target = input.unsqueeze(0), target.unsqueeze(0)
+    safe, keep = _class_targets(input, target, ignore_index)
+    picked = -gather(input, 1, safe.unsqueeze(1)).squeeze(1)
+    w = keep.to(input.dtype)
+    if weight is not None:
+        w = w * weight[safe]
+    loss = picked * w
+    if reduction == "mean":
+        return loss.sum() / w.sum()
+    if reduction == "sum":
+        return loss.sum()
+    return loss.squeeze(0) if unbatched else loss
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """log_softmax then nll_loss; targets are class indices or class probabilities.
+
+    With ``label_smoothing`` = e the target mixes (1 - e) of itself with e spread evenly over
+    the C classes, as torch's. Shape: input (N, C) or (N, C, d1, ...) or (C,); target class
+    indices (N, ...) or probabilities of the input's shape.
+    """
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input.ndim == 1 else 1
+    n_classes = input.shape[class_dim]
+    logp = log_softmax(input, class_dim)
+    w_shape = [1] * input.ndim
+    w_shape[class_dim] = n_classes
+    weighted = logp if weight is None else logp * weight.reshape(w_shape)
+    if target.dtype.is_floating_point:  # probabilities
+        if tuple(target.shape) != tuple(input.shape):
+            raise RuntimeError(f"Expected target probabilities of the input's shape "
+                               f"{list(input.shape)}, got {list(target.shape)}")
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / n_classes
+        return _reduce(-(weighted * target).sum(dim=class_dim), reduction)
+    nll = nll_loss(logp, target, weight, ignore_index, reduction)
+    if label_smoothing == 0:
+        return nll
+    keep = target != ignore_index
+    smooth = ops.where(keep, -weighted.sum(dim=class_dim), 0.0)
+    if reduction == "mean":
+        if weight is None:
+            smooth = smooth.sum() / keep.sum()
+        else:
+            smooth = smooth.sum() / (weight[ops.where(keep, target, 0)] * keep).sum()
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
+
+
+class BinaryCrossEntropy(Function):
+    """-(t log x + (1 - t) log(1 - x)) with each log clamped at -100, as torch's."""
+
+    def forward(self, x: Any, t: Any) -> Any:
+        xp = self.xp
+
+        def log(v: Any) -> Any:  # log(0) = -100, without a NumPy warning
+            return xp.where(v > 0, xp.log(xp.where(v > 0, v, 1.0)), -100.0)
+
+        return -(t * xp.maximum(log(x), -100.0) + (1 - t) * xp.maximum(log(1 - x), -100.0))
+
+    # d/dx = (x - t) / (x (1 - x)), its denominator at least 1e-12 (torch's, finite at 0 and 1);
+    # d/dt = log(1 - x) - log(x)
+    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, t = self.inputs
+        gx = gt = None
+        if self.needs_input_grad[0]:
+            gx = g * (x - t) / (x * (1 - x)).clamp(min=1e-12)
+        if self.needs_input_grad[1]:
+            gt = g * ((1 - x).log().clamp(min=-100) - x.log().clamp(min=-100))
+        return gx, gt
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy between probabilities ``input`` and targets in [0, 1].
+
+    Shape: input and target (*), the same; weight broadcasts to them.
+    """
+    _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Using a target size ({target.shape!r}) that is different to the "
+                         f"input size ({input.shape!r}) is deprecated. Please ensure they have "
+                         "the same size.")
+    if ((input < 0) | (input > 1)).any().item():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    input, target = ops.promote(input, target)
+    loss = BinaryCrossEntropy.apply(input, target)
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
+                                     weight: Tensor | None = None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """Sigmoid and binary cross-entropy in one stable expression:
+    (1 - t) x - (1 + (pos_weight - 1) t) log(sigmoid(x)).
+
+    Shape: input and target (*), the same; pos_weight broadcasts over the last dim (classes).
+    """
+    _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({target.shape!r}) must be the same as input size "
+                         f"({input.shape!r})")
+    log_weight = 1.0 if pos_weight is None else (pos_weight - 1) * target + 1
+    loss = (1 - target) * input - log_weight * logsigmoid(input)
+    return _reduce(loss if weight is None else loss * weight, reduction)

@@ -1,0 +1,493 @@
+"""The layers of a CNN course, as torch.nn's: names, arguments, defaults, init and reprs.
+
+Each layer follows PyTorch's order: a docstring with ``Shape:``, ``__init__`` that validates
+and stores its settings, ``reset_parameters()`` with PyTorch's default initialization, a
+``forward`` that is one call into ``functional``, and ``extra_repr``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from minigrad import dtypes
+from minigrad.factory import empty, ones, tensor, zeros
+from minigrad.nn import functional as F
+from minigrad.nn import init
+from minigrad.nn.module import Module, Parameter
+from minigrad.ops.conv import pair
+from minigrad.tensor import Tensor
+
+__all__ = [
+    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d",
+    "Dropout", "Flatten", "LeakyReLU", "Linear", "LogSoftmax", "MaxPool2d", "ReLU", "Sigmoid",
+    "Softmax", "Tanh", "Unflatten",
+]
+
+
+def _factory(device: Any, dtype: Any) -> dict[str, Any]:
+    return {"device": device, "dtype": dtype or dtypes.float32}
+
+
+def _uniform_bias(bias: Tensor | None, fan_in: int) -> None:
+    if bias is not None:
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        init.uniform_(bias, -bound, bound)
+
+
+# ---- linear and convolution ------------------------------------------------------------------
+class Linear(Module):
+    """y = x W^T + b.
+
+    Shape: input (*, in_features), output (*, out_features). Weight (out, in) and bias drawn
+    from U(-1/sqrt(in), 1/sqrt(in)), as torch's.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(empty(out_features, in_features, **_factory(device, dtype)))
+        if bias:
+            self.bias = Parameter(empty(out_features, **_factory(device, dtype)))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Kaiming-uniform weight (a = sqrt(5)) and a uniform bias, as torch's."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        _uniform_bias(self.bias, self.in_features)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """x W^T + b."""
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class _ConvNd(Module):
+    """What Conv2d and ConvTranspose2d share: validation, parameters, init and repr."""
+
+    transposed = False
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any,
+                 padding: Any, dilation: Any, groups: int, bias: bool, padding_mode: str,
+                 output_padding: Any = 0, device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups:
+            raise ValueError("out_channels must be divisible by groups")
+        self.kernel_size = pair(kernel_size, "kernel_size")
+        self.stride = pair(stride, "stride")
+        self.dilation = pair(dilation, "dilation")
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of "
+                                 "{'same', 'valid'}")
+            if padding == "same" and self.stride != (1, 1):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            self.padding: Any = padding
+        else:
+            self.padding = pair(padding, "padding")
+        modes = ("zeros", "reflect", "replicate", "circular")
+        if padding_mode not in modes:
+            raise ValueError(f"padding_mode must be one of {set(modes)}, but got "
+                             f"padding_mode='{padding_mode}'")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.padding_mode = padding_mode
+        self.output_padding = pair(output_padding, "output_padding")
+        shape = ((in_channels, out_channels // groups) if self.transposed
+                 else (out_channels, in_channels // groups)) + self.kernel_size
+        self.weight = Parameter(empty(*shape, **_factory(device, dtype)))
+        if bias:
+            self.bias = Parameter(empty(out_channels, **_factory(device, dtype)))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Kaiming-uniform weight (a = sqrt(5)), bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+        _uniform_bias(self.bias, fan_in)
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0, 0):
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution (cross-correlation) over an image with C_in channels.
+
+    Shape: input (N, C_in, H, W) or (C_in, H, W); output (N, C_out, H_out, W_out) with
+    H_out = floor((H + 2*padding - dilation*(kernel_size-1) - 1) / stride) + 1.
+    ``padding`` may be 'valid' (none) or 'same' (stride 1; the odd pixel after, as torch);
+    ``padding_mode`` zeros, reflect, replicate or circular.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device=device, dtype=dtype)
+
+    def _mode_padding(self) -> tuple[int, int, int, int]:
+        """F.pad widths (left, right, top, bottom) for a non-zero padding_mode."""
+        if self.padding == "same":
+            (top, left), (bottom, right) = F._same_padding(self.kernel_size, self.dilation)
+            return left, right, top, bottom
+        ph, pw = (0, 0) if self.padding == "valid" else self.padding
+        return pw, pw, ph, ph
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Convolve; non-zero padding modes pad first, then convolve without padding."""
+        if self.padding_mode != "zeros":
+            input = F.pad(input, self._mode_padding(), mode=self.padding_mode)
+            return F.conv2d(input, self.weight, self.bias, self.stride, 0, self.dilation,
+                            self.groups)
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
+
+
+class ConvTranspose2d(_ConvNd):
+    """2-D transposed convolution, the adjoint of Conv2d (upsampling by ``stride``).
+
+    Shape: input (N, C_in, H, W) or (C_in, H, W); output (N, C_out, H_out, W_out) with
+    H_out = (H - 1)*stride - 2*padding + dilation*(kernel_size - 1) + output_padding + 1.
+    Weight (C_in, C_out/groups, kh, kw).
+    """
+
+    transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
+                 dtype: Any = None) -> None:
+        if padding_mode != "zeros":
+            raise ValueError('Only "zeros" padding mode is supported for ConvTranspose2d')
+        if isinstance(padding, str):
+            raise ValueError("ConvTranspose2d does not support string padding")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, output_padding, device, dtype)
+
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        """Transposed convolution (``output_size`` picks the output_padding, as torch)."""
+        output_padding = self.output_padding
+        if output_size is not None:
+            h, w = input.shape[-2:]
+            base = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in zip(
+                (h, w), self.stride, self.padding, self.dilation, self.kernel_size)]
+            output_padding = tuple(int(o) - b for o, b in zip(tuple(output_size)[-2:], base))
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                  output_padding, self.groups, self.dilation)
+
+
+# ---- pooling ---------------------------------------------------------------------------------
+class MaxPool2d(Module):
+    """The max over each window (padding is -inf, so it never wins).
+
+    Shape: input (N, C, H, W) or (C, H, W); output (N, C, H_out, W_out) with
+    H_out = floor((H + 2*padding - dilation*(kernel_size-1) - 1) / stride) + 1 (ceil in
+    ceil_mode). ``stride`` defaults to ``kernel_size``; padding at most half the kernel.
+    """
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 dilation: Any = 1, return_indices: bool = False, ceil_mode: bool = False
+                 ) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, input: Tensor) -> Any:
+        """Max-pool (and the indices of the maxima when ``return_indices``)."""
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class AvgPool2d(Module):
+    """The mean over each window (zero padding; divisor by PyTorch's rules).
+
+    Shape: input (N, C, H, W) or (C, H, W); output (N, C, H_out, W_out) with
+    H_out = floor((H + 2*padding - kernel_size) / stride) + 1 (ceil in ceil_mode).
+    """
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Average-pool."""
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size, whatever the input size.
+
+    Shape: input (N, C, H, W) or (C, H, W); output (N, C, *output_size) (None keeps a size).
+    """
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Adaptive average pool."""
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+# ---- normalization ---------------------------------------------------------------------------
+class _BatchNorm(Module):
+    """What BatchNorm1d and BatchNorm2d share; they differ only in the dims they accept."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, device: Any = None,
+                 dtype: Any = None, *, bias: bool = True) -> None:
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        f = _factory(device, dtype)
+        if affine:
+            self.weight = Parameter(empty(num_features, **f))
+            if bias:
+                self.bias = Parameter(empty(num_features, **f))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", zeros(num_features, **f))
+            self.register_buffer("running_var", ones(num_features, **f))
+            self.register_buffer("num_batches_tracked",
+                                 tensor(0, dtype=dtypes.int64, device=device))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, variance 1, no batches seen."""
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1.0)
+            self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        """Reset the running statistics; weight 1 and bias 0."""
+        self.reset_running_stats()
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        raise NotImplementedError
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Normalize with batch statistics (training) or running ones (eval)."""
+        self._check_input_dim(input)
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            self.num_batches_tracked.add_(1)
+            if self.momentum is None:  # a cumulative moving average
+                factor = 1.0 / self.num_batches_tracked.item()
+        use_batch = self.training or self.running_mean is None
+        track = not self.training or self.track_running_stats
+        return F.batch_norm(input, self.running_mean if track else None,
+                            self.running_var if track else None, self.weight, self.bias,
+                            use_batch, factor, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization over the channels of (N, C) or (N, C, L) inputs.
+
+    Shape: input (N, C) or (N, C, L); output the same.
+    """
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.ndim not in (2, 3):
+            raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalization over the channels of images.
+
+    Shape: input (N, C, H, W); output the same.
+    """
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.ndim != 4:
+            raise ValueError(f"expected 4D input (got {input.ndim}D input)")
+
+
+# ---- shape, activations, dropout -------------------------------------------------------------
+class Flatten(Module):
+    """Merge dims ``start_dim`` .. ``end_dim`` (by default all but the batch dim).
+
+    Shape: input (N, *dims), output (N, prod(dims)) with the defaults.
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Flatten."""
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dim ``dim`` into ``unflattened_size``.
+
+    Shape: input (*, S, *), output (*, *unflattened_size, *) with prod(unflattened_size) = S.
+    """
+
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Unflatten."""
+        return input.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class _Activation(Module):
+    """An elementwise function with no parameters. Shape: input (*), output (*), the same."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class ReLU(_Activation):
+    """max(x, 0). Shape: input (*), output (*), the same."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """ReLU."""
+        return F.relu(input)
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x)). Shape: input (*), output (*), the same."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Sigmoid."""
+        return F.sigmoid(input)
+
+
+class Tanh(Module):
+    """tanh(x). Shape: input (*), output (*), the same."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Tanh."""
+        return F.tanh(input)
+
+
+class LeakyReLU(_Activation):
+    """x for x > 0, else negative_slope * x. Shape: input (*), output (*), the same."""
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
+        super().__init__(inplace)
+        self.negative_slope = negative_slope
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Leaky ReLU."""
+        return F.leaky_relu(input, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace
+                                                          else "")
+
+
+class Softmax(Module):
+    """exp(x_i) / sum_j exp(x_j) along ``dim``. Shape: input (*), output (*), the same."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Softmax."""
+        return F.softmax(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """log(softmax(x)) along ``dim``, stable. Shape: input (*), output (*), the same."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Log-softmax."""
+        return F.log_softmax(input, self.dim)
+
+
+class Dropout(Module):
+    """Zero each element with probability p and scale the rest by 1/(1-p) in training;
+    the identity in eval. Shape: input (*), output (*), the same."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Dropout (training) or identity (eval)."""
+        return F.dropout(input, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
