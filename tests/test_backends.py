@@ -156,3 +156,30 @@ def test_generic_getitem_and_index_add_match_numpy(data: st.DataObject) -> None:
         basic = tuple(k for k in key if k is not None)
         want[basic] += values.reshape(want[basic].shape)
     np.testing.assert_array_equal(generic.index_add(shape, key, values), want)
+
+
+@st.composite
+def window_geometry(draw: st.DrawFn) -> tuple:
+    """Input shape and (kernel, dilation, padding, stride), tiling ones (stride = kernel) too."""
+    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    p = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    s = k if draw(st.booleans()) else (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    size = tuple(draw(st.integers(max(1, di * (ki - 1) + 1 - 2 * pi), 8))
+                 for ki, di, pi in zip(k, d, p))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), *size)
+    return shape, (k, d, p, s)
+
+
+@given(window_geometry(), st.integers(0, 2**16))
+def test_numpy_fast_im2col_col2im_match_the_generic_ones(geometry: tuple, seed: int) -> None:
+    """The NumPy backend's fast paths (sliding windows, in-place adds, the tiling shortcut)
+    against the generic Array API loop that array-api-strict and CuPy use."""
+    shape, args = geometry
+    fast, generic = mg.get_backend("cpu"), HostArrayAPI()
+    x = np.random.default_rng(seed).standard_normal(shape)
+    cols = fast.im2col(x, *args)
+    np.testing.assert_array_equal(cols, generic.im2col(x, *args))
+    g = np.random.default_rng(seed + 1).standard_normal(cols.shape)
+    np.testing.assert_allclose(fast.col2im(g, shape[2:], *args),
+                               generic.col2im(g, shape[2:], *args), rtol=1e-12, atol=1e-12)

@@ -36,6 +36,43 @@ class NumpyBackend(Backend):
     def getitem(self, x: np.ndarray, key: tuple) -> np.ndarray:
         return x[key]
 
+    def im2col(self, x: np.ndarray, kernel_size: tuple[int, int], dilation: tuple[int, int],
+               padding: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
+        """A strided view of every window (no copy), then one copy into the column layout."""
+        (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel_size, dilation, padding, stride
+        if ph or pw:
+            x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        n, c = x.shape[:2]
+        windows = np.lib.stride_tricks.sliding_window_view(
+            x, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
+        windows = windows[:, :, ::sh, ::sw, ::dh, ::dw]  # (N, C, oh, ow, kh, kw)
+        oh, ow = windows.shape[2:4]
+        # Copied once, into memory ordered (C, kh, kw, N, oh, ow), and returned as an
+        # (N, C*kh*kw, L) view of it: conv2d's (C*kh*kw, N*L) matrix is then a free reshape.
+        cols = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
+        cols[...] = windows.transpose(1, 4, 5, 0, 2, 3)
+        return cols.reshape(c * kh * kw, n, oh * ow).transpose(1, 0, 2)
+
+    def col2im(self, cols: np.ndarray, output_size: tuple[int, int],
+               kernel_size: tuple[int, int], dilation: tuple[int, int],
+               padding: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
+        """The generic loop over kernel offsets, adding in place (no temporaries)."""
+        (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (
+            output_size, kernel_size, dilation, padding, stride)
+        n, c, l_ = cols.shape[0], cols.shape[1] // (kh * kw), cols.shape[2]
+        oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+        ow = l_ // oh
+        blocks = cols.reshape(n, c, kh, kw, oh, ow)
+        if (sh, sw) == (kh, kw) and (dh, dw) == (1, 1) and (h, w) == (oh * kh, ow * kw) and not (
+                ph or pw):  # the blocks tile the image (LeNet's pooling): no sums, one copy
+            return blocks.transpose(0, 1, 4, 2, 5, 3).reshape(n, c, h, w)
+        out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                    j * dw:j * dw + sw * (ow - 1) + 1:sw] += blocks[:, :, i, j]
+        return out[:, :, ph:ph + h, pw:pw + w]
+
     def index_add(self, shape: tuple[int, ...], key: tuple, values: np.ndarray) -> np.ndarray:
         out = np.zeros(shape, dtype=values.dtype)
         np.add.at(out, key, values)

@@ -175,9 +175,11 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
                            "can't be greater than actual input size")
     oh, ow = conv_output_size((h, w), (kh, kw), d, p, s)
     cols = unfold(x, (kh, kw), dilation=d, padding=p, stride=s)  # (N, C*kh*kw, L)
-    cols = cols.reshape(n, groups, c_group * kh * kw, oh * ow)
-    kernels = weight.reshape(groups, out_ch // groups, c_group * kh * kw)
-    out = (kernels @ cols).reshape(n, out_ch, oh, ow)  # (N, groups, C_out/groups, L)
+    # one big matrix product per group, (C_out/g, K) @ (K, N*L), rather than N small ones
+    k = c_group * kh * kw
+    cols = cols.reshape(n, groups, k, oh * ow).permute(1, 2, 0, 3).reshape(groups, k, -1)
+    kernels = weight.reshape(groups, out_ch // groups, k)
+    out = (kernels @ cols).reshape(out_ch, n, oh, ow).permute(1, 0, 2, 3)
     if bias is not None:
         out = out + bias.reshape(1, out_ch, 1, 1)
     return out.squeeze(0) if unbatched else out

@@ -6,6 +6,7 @@ in that shape, and the engine sums them down to each input's shape (``autograd.s
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from minigrad import dtypes
@@ -182,9 +183,9 @@ class Tanh(Function):
 class Sigmoid(Function):
     def forward(self, x: Any) -> Any:
         xp = self.xp
-        # exp of a non-positive number only: no overflow for large |x|
-        e = xp.exp(-xp.abs(x))
-        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        # 1 / (1 + e^-x), with -x kept below the largest exponent the dtype can hold
+        biggest = math.log(float(xp.finfo(x.dtype).max))
+        return 1 / (1 + xp.exp(-xp.clip(x, -biggest, None)))
 
     # d sigmoid(x) = y (1 - y) dx
     def backward(self, g: Tensor) -> Tensor:

@@ -1,0 +1,85 @@
+"""Convolution and LeNet training speed next to PyTorch, as ratios of medians, with peak memory.
+
+Cases (forward + backward each): conv2d at LeNet's two shapes (batch 256), a larger layer
+(64 to 64 channels, 3x3, 32x32, batch 32), and a whole LeNet training step (forward,
+cross-entropy, backward, SGD update) at batch 64 and 256.
+
+    python benchmarks/bench_nn.py                  # CPU, 2 threads for both libraries
+    python benchmarks/bench_nn.py --device cuda    # GPU (CuPy for minigrad)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from harness import run
+
+
+def conv_case(n: int, c_in: int, size: int, c_out: int, k: int, padding: int) -> Callable:
+    def case(lib: Any, device: str) -> Callable[[], None]:
+        x = lib.randn(n, c_in, size, size, device=device, requires_grad=True)
+        w = lib.randn(c_out, c_in, k, k, device=device, requires_grad=True)
+        b = lib.randn(c_out, device=device, requires_grad=True)
+
+        def step() -> None:
+            lib.nn.functional.conv2d(x, w, b, padding=padding).sum().backward()
+            x.grad = w.grad = b.grad = None
+        return step
+    return case
+
+
+def lenet(nn: Any) -> Any:
+    """The d2l LeNet."""
+    return nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(2, 2),
+        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(2, 2), nn.Flatten(),
+        nn.Linear(400, 120), nn.Sigmoid(), nn.Linear(120, 84), nn.Sigmoid(), nn.Linear(84, 10))
+
+
+def lenet_step(batch: int) -> Callable:
+    def case(lib: Any, device: str) -> Callable[[], None]:
+        model = lenet(lib.nn).to(device)
+        loss_fn = lib.nn.CrossEntropyLoss()
+        x = lib.randn(batch, 1, 28, 28, device=device)
+        y = lib.randint(0, 10, (batch,), device=device)
+
+        def step() -> None:
+            model.zero_grad()
+            loss_fn(model(x), y).backward()
+            with lib.no_grad():
+                for p in model.parameters():
+                    p -= 0.1 * p.grad
+        return step
+    return case
+
+
+def conv_lenet1_b256(lib: Any, device: str) -> Callable[[], None]:
+    """conv2d 1 -> 6 channels, 5x5, padding 2, on 256 x 28x28."""
+    return conv_case(256, 1, 28, 6, 5, 2)(lib, device)
+
+
+def conv_lenet2_b256(lib: Any, device: str) -> Callable[[], None]:
+    """conv2d 6 -> 16 channels, 5x5, on 256 x 14x14."""
+    return conv_case(256, 6, 14, 16, 5, 0)(lib, device)
+
+
+def conv_64x64_3x3_b32(lib: Any, device: str) -> Callable[[], None]:
+    """conv2d 64 -> 64 channels, 3x3, padding 1, on 32 x 32x32."""
+    return conv_case(32, 64, 32, 64, 3, 1)(lib, device)
+
+
+def lenet_step_b64(lib: Any, device: str) -> Callable[[], None]:
+    """One LeNet SGD step at batch 64."""
+    return lenet_step(64)(lib, device)
+
+
+def lenet_step_b256(lib: Any, device: str) -> Callable[[], None]:
+    """One LeNet SGD step at batch 256."""
+    return lenet_step(256)(lib, device)
+
+
+CASES = [conv_lenet1_b256, conv_lenet2_b256, conv_64x64_3x3_b32, lenet_step_b64, lenet_step_b256]
+
+if __name__ == "__main__":
+    run(__file__, __doc__, CASES)
