@@ -75,7 +75,7 @@ def per_op_row(case: Callable, m: float, t: float) -> None:
     if case is tiny_overhead:
         ops = TINY_OPS + 1  # the chain and the sum, forward and backward
         print(f"| per op, tiny tensors (us) | {m / ops * 1e3:.1f} | {t / ops * 1e3:.1f} "
-              f"| {m / t:.2f} |")
+              f"| {m / t:.2f} | | |")
 
 
 if __name__ == "__main__":

@@ -53,11 +53,19 @@ def test_demo_loss_falls() -> None:
     assert accuracy > 85, out
 
 
-def test_benchmark_prints_a_table_of_ratios() -> None:
+@pytest.mark.parametrize(("script", "rows", "flags"), [
+    ("benchmarks/bench_core.py", 5, []),  # with the peak-memory columns
+    ("benchmarks/bench_nn.py", 5, ["--no-memory"]),
+])
+def test_benchmark_prints_a_table_of_ratios(script: str, rows: int, flags: list[str]) -> None:
     pytest.importorskip("torch", reason="the benchmark measures minigrad next to PyTorch")
-    out = run_python("benchmarks/bench_core.py", "--repeat", "1", "--budget", "0.001")
-    rows = [line.split("|") for line in out.splitlines() if line.startswith("| ")][1:]
-    assert len(rows) == 5, out
-    for row in rows:
+    out = run_python(script, "--repeat", "1", "--budget", "0.001", *flags)
+    table = [line.split("|") for line in out.splitlines() if line.startswith("| ")][1:]
+    assert len(table) == rows, out
+    for row in table:
         minigrad_ms, torch_ms, ratio = (float(c) for c in row[2:5])
         assert minigrad_ms > 0 and torch_ms > 0 and ratio > 0
+        memory = [c.strip() for c in row[5:-1] if c.strip()]
+        assert all(float(c) >= 0 for c in memory)
+        if not flags and "per op" not in row[1]:
+            assert len(memory) == 2, row
