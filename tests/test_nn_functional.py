@@ -482,6 +482,15 @@ def test_dropout_masks_and_scales_in_training_only() -> None:
         F.dropout(x, 1.5)
 
 
+def test_dropout_gradients(cpu_backend: str) -> None:
+    def seeded(t: mg.Tensor) -> mg.Tensor:  # the same mask on every call
+        mg.manual_seed(11)
+        return F.dropout(t, 0.4)
+
+    x = mg.randn(3, 5, dtype=mg.float64, device=cpu_backend, requires_grad=True)
+    assert gradcheck(seeded, (x,)) and gradgradcheck(seeded, (x,))
+
+
 # ---- regressions small engines got wrong -------------------------------------------------------
 def test_max_pool_of_negative_input_with_padding_returns_input_values() -> None:
     x = -mg.arange(1.0, 17.0).reshape(1, 1, 4, 4)

@@ -211,7 +211,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
             f"output_padding_height: {op[0]} output_padding_width: {op[1]} stride_height: "
             f"{s[0]} stride_width: {s[1]} dilation_height: {d[0]} dilation_width: {d[1]}")
     full = tuple((i - 1) * si + di * (k - 1) + 1 for i, si, di, k in zip((h, w), s, d, (kh, kw)))
-    if any(f + o - 2 * pi < 1 for f, o, pi in zip(full, op, p)):
+    if any(f + o - 2 * pi < 0 for f, o, pi in zip(full, op, p)):  # (0 is an empty output)
         raise RuntimeError(f"conv_transpose2d: padding {p} leaves no output for input "
                            f"{list(x.shape)} and kernel {(kh, kw)}")
     xs = x.reshape(n, groups, c_in // groups, h * w)
