@@ -1,6 +1,6 @@
 """minigrad: a small, readable autograd engine with PyTorch's API, on NumPy, CuPy and more."""
 
-from minigrad import autograd, backends, dtypes, nn
+from minigrad import autograd, backends, dtypes, nn, optim
 from minigrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.backends import (
     Backend,
@@ -73,9 +73,9 @@ __all__ = [
     "flatten", "float16", "float32", "float64", "fold", "from_numpy", "full", "full_like",
     "gather", "get_backend", "get_default_device", "initial_seed", "int32", "int64",
     "is_grad_enabled", "linspace", "log", "log_softmax", "manual_seed", "matmul", "max", "maximum",
-    "mean", "min", "minimum", "neg", "nn", "no_grad", "ones", "ones_like", "pad", "permute",
-    "rand", "rand_like", "randint", "randn", "randn_like", "register_backend", "relu", "reshape",
-    "set_default_device", "set_grad_enabled", "sigmoid", "sin", "softmax", "sqrt", "squeeze",
-    "stack", "std", "sum", "t", "tanh", "tensor", "transpose", "uint8", "unfold", "unsqueeze",
-    "var", "where", "zeros", "zeros_like",
+    "mean", "min", "minimum", "neg", "nn", "no_grad", "ones", "ones_like", "optim", "pad",
+    "permute", "rand", "rand_like", "randint", "randn", "randn_like", "register_backend", "relu",
+    "reshape", "set_default_device", "set_grad_enabled", "sigmoid", "sin", "softmax", "sqrt",
+    "squeeze", "stack", "std", "sum", "t", "tanh", "tensor", "transpose", "uint8", "unfold",
+    "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]

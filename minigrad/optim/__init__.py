@@ -1,0 +1,268 @@
+"""minigrad.optim: optimizers with PyTorch's update formulas, step for step.
+
+An optimizer holds ``param_groups`` (dicts of parameters and hyperparameters) and a ``state``
+per parameter (momentum buffers, moving averages). ``step()`` updates the parameters in place,
+outside the graph, from their ``.grad``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from minigrad.autograd import enable_grad, no_grad
+from minigrad.factory import tensor as make
+from minigrad.tensor import Tensor
+
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+
+
+class Optimizer:
+    """The base class: parameter groups, per-parameter state, zero_grad and state_dict."""
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.param_groups: list[dict[str, Any]] = []
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own hyperparameters (defaults fill the rest)."""
+        params = param_group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
+                                f"{type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        group = {**self.defaults, **param_group, "params": params}
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the parameters' gradients (set to None, or zero them in place)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    if set_to_none:
+                        p.grad = None
+                    else:
+                        p.grad.zero_()
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; ``closure`` recomputes the loss."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        self._update(p, p.grad, self.state.setdefault(p, {}), group)
+        return loss
+
+    def _update(self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
+                ) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, Any]:
+        """PyTorch's layout: ``state`` by parameter index, ``param_groups`` with indices."""
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            ids = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
+        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyperparameters and state saved by ``state_dict`` (tensors are copied)."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        for saved, own in zip(groups, self.param_groups):
+            if len(saved["params"]) != len(own["params"]):
+                raise ValueError("loaded state dict contains a parameter group that doesn't "
+                                 "match the size of optimizer's group")
+        params = {i: p for saved, own in zip(groups, self.param_groups)
+                  for i, p in zip(saved["params"], own["params"])}
+        self.state = {}
+        for key, s in state_dict["state"].items():
+            p = params[int(key)]
+            self.state[p] = {k: (make(v).to(p.device, p.dtype) if k != "step" and (
+                isinstance(v, Tensor) or hasattr(v, "shape")) else v) for k, v in s.items()}
+        for saved, own in zip(groups, self.param_groups):
+            own.update({k: v for k, v in saved.items() if k != "params"})
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+
+def _check(name: str, value: float, lowest: float = 0.0) -> None:
+    if value < lowest:
+        raise ValueError(f"Invalid {name}: {value}")
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum, dampening, Nesterov, weight decay.
+
+    g = grad + weight_decay * p;  buf = momentum * buf + (1 - dampening) * g (buf = g at first);
+    g = g + momentum * buf (Nesterov) or buf;  p = p - lr * g.
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
+                 maximize: bool = False) -> None:
+        _check("learning rate", lr)
+        _check("momentum value", momentum)
+        _check("weight_decay value", weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
+                                  "weight_decay": weight_decay, "nesterov": nesterov,
+                                  "maximize": maximize})
+
+    def _update(self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
+                ) -> None:
+        g = -grad if group["maximize"] else grad
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p
+        momentum = group["momentum"]
+        if momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = g.clone()
+            else:
+                buf.mul_(momentum).add_(g * (1 - group["dampening"]))
+            g = g + momentum * buf if group["nesterov"] else buf
+        p.sub_(g * group["lr"])
+
+
+class Adam(Optimizer):
+    """Adam: moving averages of the gradient (m) and its square (v), bias-corrected.
+
+    m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+    p = p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+    """
+
+    decoupled = False  # AdamW: weight decay shrinks p directly instead of adding to g
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False
+                 ) -> None:
+        _check("learning rate", lr)
+        _check("epsilon value", eps)
+        _check("weight_decay value", weight_decay)
+        for i, b in enumerate(betas):
+            if not 0.0 <= b < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {b}")
+        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
+                                  "weight_decay": weight_decay, "amsgrad": amsgrad,
+                                  "maximize": maximize})
+
+    def _update(self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
+                ) -> None:
+        g = -grad if group["maximize"] else grad
+        lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = p.detach() * 0.0
+            state["exp_avg_sq"] = p.detach() * 0.0
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = p.detach() * 0.0
+        state["step"] += 1
+        t = state["step"]
+        if wd and self.decoupled:
+            p.mul_(1 - lr * wd)
+        elif wd:
+            g = g + wd * p
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m.mul_(beta1).add_(g * (1 - beta1))
+        v.mul_(beta2).add_(g * g * (1 - beta2))
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = v = state["max_exp_avg_sq"].maximum(v)
+        denom = v.sqrt() / math.sqrt(1 - beta2 ** t) + group["eps"]
+        p.sub_(m / denom * (lr / (1 - beta1 ** t)))
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p = p (1 - lr * weight_decay), then the Adam step."""
+
+    decoupled = True
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, maximize: bool = False
+                 ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
+
+
+class RMSprop(Optimizer):
+    """RMSprop: divide the gradient by a moving root-mean-square of recent gradients.
+
+    s = alpha s + (1 - alpha) g^2;  avg = sqrt(s - a^2) + eps (centered, a the moving mean of
+    g) or sqrt(s) + eps;  buf = momentum buf + g / avg and p = p - lr buf (or p - lr g / avg).
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
+                 centered: bool = False, maximize: bool = False) -> None:
+        _check("learning rate", lr)
+        _check("epsilon value", eps)
+        _check("momentum value", momentum)
+        _check("weight_decay value", weight_decay)
+        _check("alpha value", alpha)
+        super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps,
+                                  "weight_decay": weight_decay, "momentum": momentum,
+                                  "centered": centered, "maximize": maximize})
+
+    def _update(self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
+                ) -> None:
+        g = -grad if group["maximize"] else grad
+        alpha = group["alpha"]
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = p.detach() * 0.0
+            if group["momentum"]:
+                state["momentum_buffer"] = p.detach() * 0.0
+            if group["centered"]:
+                state["grad_avg"] = p.detach() * 0.0
+        state["step"] += 1
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p
+        s = state["square_avg"]
+        s.mul_(alpha).add_(g * g * (1 - alpha))
+        if group["centered"]:
+            a = state["grad_avg"]
+            a.mul_(alpha).add_(g * (1 - alpha))
+            avg = (s - a * a).sqrt() + group["eps"]
+        else:
+            avg = s.sqrt() + group["eps"]
+        if group["momentum"]:
+            buf = state["momentum_buffer"]
+            buf.mul_(group["momentum"]).add_(g / avg)
+            p.sub_(buf * group["lr"])
+        else:
+            p.sub_(g / avg * group["lr"])
+
+
+from minigrad.optim import lr_scheduler  # noqa: E402  (it needs Optimizer above)
