@@ -1,6 +1,6 @@
 """minigrad: a small, readable autograd engine with PyTorch's API, on NumPy, CuPy and more."""
 
-from minigrad import autograd, backends, dtypes, nn, optim
+from minigrad import autograd, backends, data, dtypes, nn, optim
 from minigrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.backends import (
     Backend,
@@ -69,7 +69,7 @@ detach = Tensor.detach
 
 __all__ = [
     "Backend", "Size", "Tensor", "abs", "arange", "argmax", "argmin", "as_tensor", "autograd",
-    "backends", "bool", "broadcast_shapes", "broadcast_to", "cat", "clamp", "clip", "cos",
+    "backends", "bool", "broadcast_shapes", "broadcast_to", "cat", "clamp", "clip", "cos", "data",
     "detach", "device", "dtype", "dtypes", "empty", "empty_like", "enable_grad", "exp", "eye",
     "flatten", "float16", "float32", "float64", "fold", "from_numpy", "full", "full_like",
     "gather", "get_backend", "get_default_device", "initial_seed", "int32", "int64",
