@@ -46,7 +46,7 @@ from minigrad.ops import (
     unfold,
     where,
 )
-from minigrad.random import initial_seed, manual_seed
+from minigrad.random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from minigrad.serialization import load, save
 from minigrad.tensor import Size, Tensor
 
@@ -72,11 +72,12 @@ __all__ = [
     "backends", "bool", "broadcast_shapes", "broadcast_to", "cat", "clamp", "clip", "cos", "data",
     "detach", "device", "dtype", "dtypes", "empty", "empty_like", "enable_grad", "exp", "eye",
     "flatten", "float16", "float32", "float64", "fold", "from_numpy", "full", "full_like",
-    "gather", "get_backend", "get_default_device", "initial_seed", "int32", "int64",
-    "is_grad_enabled", "linspace", "load", "log", "log_softmax", "manual_seed", "matmul", "max",
-    "maximum", "mean", "min", "minimum", "neg", "nn", "no_grad", "ones", "ones_like", "optim",
-    "pad", "permute", "rand", "rand_like", "randint", "randn", "randn_like", "register_backend",
-    "relu", "reshape", "save", "set_default_device", "set_grad_enabled", "sigmoid", "sin",
-    "softmax", "sqrt", "squeeze", "stack", "std", "sum", "t", "tanh", "tensor", "transpose",
-    "uint8", "unfold", "unsqueeze", "var", "where", "zeros", "zeros_like",
+    "gather", "get_backend", "get_default_device", "get_rng_state", "initial_seed", "int32",
+    "int64", "is_grad_enabled", "linspace", "load", "log", "log_softmax", "manual_seed", "matmul",
+    "max", "maximum", "mean", "min", "minimum", "neg", "nn", "no_grad", "ones", "ones_like",
+    "optim", "pad", "permute", "rand", "rand_like", "randint", "randn", "randn_like",
+    "register_backend", "relu", "reshape", "save", "set_default_device", "set_grad_enabled",
+    "set_rng_state", "sigmoid", "sin", "softmax", "sqrt", "squeeze", "stack", "std", "sum", "t",
+    "tanh", "tensor", "transpose", "uint8", "unfold", "unsqueeze", "var", "where", "zeros",
+    "zeros_like",
 ]

@@ -25,3 +25,13 @@ def initial_seed() -> int:
 def generator() -> np.random.Generator:
     """The host NumPy generator every random draw comes from (drawn on the host, then moved)."""
     return _generator
+
+
+def get_rng_state() -> dict:
+    """The generator's state (a plain dict), to save in a checkpoint."""
+    return _generator.bit_generator.state
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore a state from ``get_rng_state``: the draws continue exactly as before."""
+    _generator.bit_generator.state = state
