@@ -9,6 +9,8 @@ import numpy as np
 from minigrad import dtypes
 from minigrad.backends import Backend
 
+_BY_NUMPY = {np.dtype(d.name): d for d in dtypes.ALL}
+
 
 class NumpyBackend(Backend):
     """NumPy on the host; the default backend, always available."""
@@ -31,7 +33,8 @@ class NumpyBackend(Backend):
         return np.dtype(d.name)
 
     def dtype_of(self, a: np.ndarray) -> dtypes.dtype:
-        return dtypes.BY_NAME[a.dtype.name]
+        found = _BY_NUMPY.get(a.dtype)  # a dict lookup: this runs for every op
+        return found if found is not None else dtypes.BY_NAME[a.dtype.name]  # e.g. big-endian
 
     def getitem(self, x: np.ndarray, key: tuple) -> np.ndarray:
         return x[key]
