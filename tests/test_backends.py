@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -183,3 +184,15 @@ def test_numpy_fast_im2col_col2im_match_the_generic_ones(geometry: tuple, seed: 
     g = np.random.default_rng(seed + 1).standard_normal(cols.shape)
     np.testing.assert_allclose(fast.col2im(g, shape[2:], *args),
                                generic.col2im(g, shape[2:], *args), rtol=1e-12, atol=1e-12)
+
+
+def test_malloc_tuning_is_applied_on_glibc_and_can_be_switched_off(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from minigrad.backends import numpy_backend
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("glibc's mallopt exists on Linux only")
+    assert numpy_backend.keep_freed_memory() is True
+    assert mg.get_backend("cpu").malloc_tuned is True
+    monkeypatch.setenv("MINIGRAD_MALLOC_TUNING", "0")
+    assert numpy_backend.keep_freed_memory() is False
