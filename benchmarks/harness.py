@@ -3,14 +3,15 @@
 Each case is a function ``case(lib, device) -> step`` written once against ``lib`` (minigrad
 or torch); ``step()`` runs one forward+backward. Both libraries run in the same process, in
 alternating timed batches, and the table reports medians and their ratio (minigrad / torch).
-Peak memory is measured in a fresh process per case and library: the growth of the peak
-resident set size over what the process held once the case was built.
+Peak memory is measured in a fresh process per case and library that imports only that
+library: the peak resident set size (VmHWM) of building the case and running three steps.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import platform
 import resource
 import statistics
 import subprocess
@@ -37,17 +38,25 @@ def parse_args(doc: str) -> argparse.Namespace:
     return args
 
 
-def libraries(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Callable]]:
-    """minigrad and torch, and a synchronize function for each (GPU work is asynchronous)."""
-    import torch
+def load_library(name: str, args: argparse.Namespace) -> tuple[Any, Callable[[], None]]:
+    """Import one library (only it: the memory figures must not include the other) and its
+    synchronize function (GPU work is asynchronous)."""
+    if name == "torch":
+        import torch
 
+        torch.set_num_threads(args.threads)
+        sync = torch.cuda.synchronize if args.device.startswith("cuda") else lambda: None
+        return torch, sync
     import minigrad as mg
 
-    torch.set_num_threads(args.threads)
-    libs = {"minigrad": mg, "torch": torch}
-    syncs = {"minigrad": mg.get_backend(mg.device(args.device).type).synchronize,
-             "torch": torch.cuda.synchronize if args.device.startswith("cuda") else lambda: None}
-    return libs, syncs
+    return mg, mg.get_backend(mg.device(args.device).type).synchronize
+
+
+def libraries(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Callable]]:
+    """minigrad and torch, and a synchronize function for each."""
+    loaded = {name: load_library(name, args) for name in ("minigrad", "torch")}
+    return ({name: lib for name, (lib, _) in loaded.items()},
+            {name: sync for name, (_, sync) in loaded.items()})
 
 
 def batch_time(step: Callable[[], None], sync: Callable[[], None], number: int) -> float:
@@ -93,18 +102,20 @@ def _status_mib(field: str) -> float:
 
 
 def measure_memory(case: Case, lib_name: str, args: argparse.Namespace) -> None:
-    """(In the child process) print the peak RSS growth of two steps of ``case``, in MiB."""
-    libs, syncs = libraries(args)
-    step = case(libs[lib_name], args.device)
-    before = _status_mib("VmRSS")
-    for _ in range(2):
+    """(In the child process, which imports only ``lib_name``) print the process's peak RSS
+    over building ``case`` and running three steps, in MiB."""
+    lib, sync = load_library(lib_name, args)
+    lib.manual_seed(0)
+    step = case(lib, args.device)
+    for _ in range(3):
         step()
-    syncs[lib_name]()
-    print(max(0.0, _status_mib("VmHWM") - before))
+    sync()
+    print(_status_mib("VmHWM"))
 
 
 def peak_memory(script: str, case: Case, lib_name: str, args: argparse.Namespace) -> float:
-    """Peak RSS growth of ``case`` in a fresh process (so earlier cases do not count)."""
+    """Peak RSS of a fresh process running ``case`` with one library (so neither earlier cases
+    nor the other library count): the memory a user of that library needs."""
     cmd = [sys.executable, script, "--memory-of", case.__name__, lib_name, "--device",
            args.device, "--threads", str(args.threads)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -124,11 +135,13 @@ def run(script: str, doc: str, cases: list[Case], extra_rows: Callable | None = 
     mg, torch = libs["minigrad"], libs["torch"]
     memory = not args.no_memory and args.device == "cpu"
     print(f"# minigrad {mg.__version__} (NumPy {np.__version__}) vs torch {torch.__version__}; "
-          f"device {args.device}, {args.threads} threads, median of {args.repeat} batches")
+          f"device {args.device}, {args.threads} threads, median of {args.repeat} batches; "
+          f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, {platform.system()}")
     head = "| case | minigrad (ms) | torch (ms) | ratio |"
     rule = "|---|---:|---:|---:|"
     if memory:
-        head += " minigrad peak (MiB) | torch peak (MiB) |"
+        head += " minigrad peak RSS (MiB) | torch peak RSS (MiB) |"
         rule += "---:|---:|"
     print(head)
     print(rule)

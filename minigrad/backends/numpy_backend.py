@@ -96,12 +96,18 @@ class NumpyBackend(Backend):
         if (sh, sw) == (kh, kw) and (dh, dw) == (1, 1) and (h, w) == (oh * kh, ow * kw) and not (
                 ph or pw):  # the blocks tile the image (LeNet's pooling): no sums, one copy
             return blocks.transpose(0, 1, 4, 2, 5, 3).reshape(n, c, h, w)
-        out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+        # Sum in the order the columns lie in memory: conv2d's gradient arrives channel-major
+        # (C*kh*kw, N, L), so the image is built as (C, N, H, W) and returned as a view.
+        channel_major = cols.strides[1] > cols.strides[0]
+        if channel_major:
+            blocks = blocks.transpose(1, 0, 2, 3, 4, 5)
+        out = np.zeros(blocks.shape[:2] + (h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
         for i in range(kh):
             for j in range(kw):
                 out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
                     j * dw:j * dw + sw * (ow - 1) + 1:sw] += blocks[:, :, i, j]
-        return out[:, :, ph:ph + h, pw:pw + w]
+        out = out[:, :, ph:ph + h, pw:pw + w]
+        return out.transpose(1, 0, 2, 3) if channel_major else out
 
     def index_add(self, shape: tuple[int, ...], key: tuple, values: np.ndarray) -> np.ndarray:
         out = np.zeros(shape, dtype=values.dtype)

@@ -27,12 +27,21 @@ class MatMul(Function):
             g = g.unsqueeze(-2)
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = g @ b2.mT
+            ga = _product(g, b2.mT)
             ga = ga.squeeze(-2) if a.ndim == 1 else ga
         if self.needs_input_grad[1]:
-            gb = a2.mT @ g
+            gb = _product(a2.mT, g)
             gb = gb.squeeze(-1) if b.ndim == 1 else gb
         return ga, gb
+
+
+def _product(x: Tensor, y: Tensor) -> Tensor:
+    """x @ y; a weight gradient sums over a long inner dim (N*L for a convolution), where BLAS
+    is faster with the wider result first, so there it computes (y^T x^T)^T (same values)."""
+    m, k, n = x.shape[-2], x.shape[-1], y.shape[-1]
+    if m < n and k >= 8 * n:
+        return (y.mT @ x.mT).mT
+    return x @ y
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
