@@ -56,6 +56,7 @@ def test_demo_loss_falls() -> None:
 @pytest.mark.parametrize(("script", "rows", "flags"), [
     ("benchmarks/bench_core.py", 5, []),  # with the peak-memory columns
     ("benchmarks/bench_nn.py", 5, ["--no-memory"]),
+    ("benchmarks/bench_all.py", 12, ["--no-memory"]),  # every case, one table
 ])
 def test_benchmark_prints_a_table_of_ratios(script: str, rows: int, flags: list[str]) -> None:
     pytest.importorskip("torch", reason="the benchmark measures minigrad next to PyTorch")
@@ -69,3 +70,11 @@ def test_benchmark_prints_a_table_of_ratios(script: str, rows: int, flags: list[
         assert all(float(c) >= 0 for c in memory)
         if not flags and "per op" not in row[1]:
             assert len(memory) == 2, row
+
+
+def test_epoch_benchmark_needs_mnist_files(tmp_path: Path) -> None:
+    pytest.importorskip("torch", reason="the benchmark measures minigrad next to PyTorch")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "benchmarks/bench_epoch.py", "--data-dir",
+                           str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode != 0 and "no MNIST files" in done.stderr
