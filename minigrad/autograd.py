@@ -124,9 +124,9 @@ class Function:
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
         """Run forward on the inputs' arrays and, if any input requires grad, record the node."""
         fn = cls()
-        dev = inputs[0].device
+        dev = inputs[0]._device
         for t in inputs[1:]:
-            if t.device != dev:
+            if t._device is not dev and t._device != dev:
                 raise RuntimeError(
                     f"Expected all tensors to be on the same device, but found at least two "
                     f"devices, {dev} and {t.device}! (in {cls.__name__})"
@@ -136,7 +136,7 @@ class Function:
         result = fn.forward(*[t._data for t in inputs], **params)
         out = _Tensor._make(result, fn.device_out or dev)
         if _grad_enabled:
-            needs = tuple(t.requires_grad for t in inputs)
+            needs = tuple(t._requires_grad for t in inputs)
             if True in needs:
                 fn.needs_input_grad = needs
                 fn.inputs = inputs
@@ -224,7 +224,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
             g = pending.pop(id(t), None)
             if g is None:
                 continue
-            for hook in t._hooks.values():
+            for hook in (t._hooks or {}).values():
                 new = hook(g)
                 if new is not None:
                     g = new

@@ -80,7 +80,7 @@ class Tensor:
         self._requires_grad = False
         self.grad: Tensor | None = None
         self.grad_fn: autograd.Function | None = None
-        self._hooks: dict[int, Callable] = {}
+        self._hooks: dict[int, Callable] | None = None  # made by register_hook
         self._retains_grad = False
 
     @classmethod
@@ -332,6 +332,8 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require "
                                "gradient")
+        if self._hooks is None:
+            self._hooks = {}
         handle = RemovableHandle(self._hooks)
         self._hooks[handle.id] = hook
         return handle

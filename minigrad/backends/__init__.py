@@ -225,6 +225,7 @@ def register_backend(backend: Backend) -> Backend:
     if not backend.name or ":" in backend.name:
         raise ValueError(f"a backend needs a device-type name without ':', got {backend.name!r}")
     _REGISTRY[backend.name] = backend
+    _DEVICES.clear()  # devices made from now on use the new backend
     return backend
 
 
@@ -247,7 +248,7 @@ def registered_backends() -> dict[str, Backend]:
 class device:  # noqa: N801  (lower case, as torch.device)
     """A device as PyTorch writes it: ``device("cpu")``, ``device("cuda:0")``."""
 
-    __slots__ = ("type", "index")
+    __slots__ = ("type", "index", "backend")
 
     def __init__(self, spec: str | device, index: int | None = None) -> None:
         if isinstance(spec, device):
@@ -259,14 +260,11 @@ class device:  # noqa: N801  (lower case, as torch.device)
             if index is not None or not number.isdigit():
                 raise RuntimeError(f"invalid device string {spec}:{number!r}")
             index = int(number)
-        get_backend(spec)  # an unknown type fails here, listing the registered ones
+        # looked up once (an unknown type fails here, listing the registered ones): every op
+        # reaches its array namespace through this attribute
+        self.backend: Backend = get_backend(spec)
         self.type = spec
         self.index = index
-
-    @property
-    def backend(self) -> Backend:
-        """The backend registered for this device's type."""
-        return get_backend(self.type)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, str):

@@ -36,6 +36,7 @@ def keep_freed_memory(mmap_threshold: int = 32 << 20, trim_threshold: int = 512 
 
 
 _BY_NUMPY = {np.dtype(d.name): d for d in dtypes.ALL}
+_TO_NUMPY = {d: n for n, d in _BY_NUMPY.items()}
 
 
 class NumpyBackend(Backend):
@@ -57,7 +58,7 @@ class NumpyBackend(Backend):
         return True
 
     def dtype(self, d: dtypes.dtype) -> Any:
-        return np.dtype(d.name)
+        return _TO_NUMPY[d]
 
     def dtype_of(self, a: np.ndarray) -> dtypes.dtype:
         found = _BY_NUMPY.get(a.dtype)  # a dict lookup: this runs for every op
