@@ -27,10 +27,13 @@ class CupyBackend(Backend):
         return cupy
 
     def from_numpy(self, a: np.ndarray) -> Any:
+        """Copy a host array to the GPU."""
         return self.xp.asarray(a)
 
     def to_numpy(self, a: Any) -> np.ndarray:
+        """Copy to the host."""
         return self.xp.asnumpy(a)
 
     def synchronize(self) -> None:
+        """Wait for the GPU's queued work."""
         self.xp.cuda.get_current_stream().synchronize()

@@ -49,22 +49,28 @@ class NumpyBackend(Backend):
         return np
 
     def from_numpy(self, a: np.ndarray) -> np.ndarray:
+        """The array itself (shared, as torch.from_numpy)."""
         return a  # shared, as torch.from_numpy
 
     def to_numpy(self, a: np.ndarray) -> np.ndarray:
+        """The array itself."""
         return a
 
     def has_dtype(self, d: dtypes.dtype) -> bool:
+        """NumPy has every minigrad dtype."""
         return True
 
     def dtype(self, d: dtypes.dtype) -> Any:
+        """The NumPy dtype of a minigrad dtype."""
         return _TO_NUMPY[d]
 
     def dtype_of(self, a: np.ndarray) -> dtypes.dtype:
+        """The minigrad dtype of an array."""
         found = _BY_NUMPY.get(a.dtype)  # a dict lookup: this runs for every op
         return found if found is not None else dtypes.BY_NAME[a.dtype.name]  # e.g. big-endian
 
     def getitem(self, x: np.ndarray, key: tuple) -> np.ndarray:
+        """NumPy's own indexing."""
         return x[key]
 
     def im2col(self, x: np.ndarray, kernel_size: tuple[int, int], dilation: tuple[int, int],
@@ -111,6 +117,7 @@ class NumpyBackend(Backend):
         return out.transpose(1, 0, 2, 3) if channel_major else out
 
     def index_add(self, shape: tuple[int, ...], key: tuple, values: np.ndarray) -> np.ndarray:
+        """A true scatter-add (np.add.at)."""
         out = np.zeros(shape, dtype=values.dtype)
         np.add.at(out, key, values)
         return out

@@ -20,6 +20,8 @@ Pair = tuple[int, int]
 
 
 class Unfold(Function):
+    """im2col: the sliding blocks of an image as columns. Shape: (N, C, H, W) -> (N, C*kh*kw, L)."""
+
     def forward(self, x: Any, *, kernel_size: Pair, dilation: Pair, padding: Pair,
                 stride: Pair) -> Any:
         self.args = (kernel_size, dilation, padding, stride)
@@ -31,6 +33,8 @@ class Unfold(Function):
 
 
 class Fold(Function):
+    """col2im: sum columns of blocks back into an image. Shape: (N, C*kh*kw, L) -> (N, C, H, W)."""
+
     def forward(self, cols: Any, *, output_size: Pair, kernel_size: Pair, dilation: Pair,
                 padding: Pair, stride: Pair) -> Any:
         self.args = (kernel_size, dilation, padding, stride)

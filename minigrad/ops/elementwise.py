@@ -20,6 +20,8 @@ Scalar = bool | int | float
 
 # ---- binary arithmetic ------------------------------------------------------------------
 class Add(Function):
+    """a + b, elementwise."""
+
     def forward(self, a: Any, b: Any) -> Any:
         return a + b
 
@@ -29,6 +31,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    """a - b, elementwise."""
+
     def forward(self, a: Any, b: Any) -> Any:
         return a - b
 
@@ -38,6 +42,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    """a * b, elementwise."""
+
     def forward(self, a: Any, b: Any) -> Any:
         return a * b
 
@@ -49,6 +55,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    """a / b, elementwise."""
+
     def forward(self, a: Any, b: Any) -> Any:
         return a / b
 
@@ -60,6 +68,8 @@ class Div(Function):
 
 
 class Pow(Function):
+    """a ** b, elementwise."""
+
     def forward(self, a: Any, b: Any) -> Any:
         return a ** b
 
@@ -75,6 +85,8 @@ class Pow(Function):
 
 
 class Maximum(Function):
+    """The larger of a and b, elementwise."""
+
     def forward(self, a: Any, b: Any) -> Any:
         return self.xp.maximum(a, b)
 
@@ -86,6 +98,8 @@ class Maximum(Function):
 
 
 class Minimum(Function):
+    """The smaller of a and b, elementwise."""
+
     def forward(self, a: Any, b: Any) -> Any:
         return self.xp.minimum(a, b)
 
@@ -97,6 +111,8 @@ class Minimum(Function):
 
 
 class Where(Function):
+    """a where cond holds, else b."""
+
     def forward(self, cond: Any, a: Any, b: Any) -> Any:
         return self.xp.where(cond, a, b)
 
@@ -108,6 +124,8 @@ class Where(Function):
 
 # ---- unary ops ----------------------------------------------------------------------------
 class Neg(Function):
+    """-x."""
+
     def forward(self, x: Any) -> Any:
         return -x
 
@@ -117,6 +135,8 @@ class Neg(Function):
 
 
 class Abs(Function):
+    """|x|."""
+
     def forward(self, x: Any) -> Any:
         return self.xp.abs(x)
 
@@ -126,6 +146,8 @@ class Abs(Function):
 
 
 class Exp(Function):
+    """e^x."""
+
     def forward(self, x: Any) -> Any:
         return self.xp.exp(x)
 
@@ -135,6 +157,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    """The natural logarithm."""
+
     def forward(self, x: Any) -> Any:
         return self.xp.log(x)
 
@@ -144,6 +168,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    """The square root."""
+
     def forward(self, x: Any) -> Any:
         return self.xp.sqrt(x)
 
@@ -153,6 +179,8 @@ class Sqrt(Function):
 
 
 class Sin(Function):
+    """sin(x)."""
+
     def forward(self, x: Any) -> Any:
         return self.xp.sin(x)
 
@@ -162,6 +190,8 @@ class Sin(Function):
 
 
 class Cos(Function):
+    """cos(x)."""
+
     def forward(self, x: Any) -> Any:
         return self.xp.cos(x)
 
@@ -171,6 +201,8 @@ class Cos(Function):
 
 
 class Tanh(Function):
+    """tanh(x)."""
+
     def forward(self, x: Any) -> Any:
         return self.xp.tanh(x)
 
@@ -181,6 +213,8 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    """1 / (1 + e^-x)."""
+
     def forward(self, x: Any) -> Any:
         xp = self.xp
         # 1 / (1 + e^-x), with -x kept below the largest exponent the dtype can hold
@@ -194,6 +228,8 @@ class Sigmoid(Function):
 
 
 class LogSigmoid(Function):
+    """log(sigmoid(x)), stable for large |x|."""
+
     def forward(self, x: Any) -> Any:
         xp = self.xp  # log(1 / (1 + e^-x)) = min(x, 0) - log(1 + e^-|x|): no overflow
         return xp.minimum(x, xp.zeros_like(x)) - xp.log1p(xp.exp(-xp.abs(x)))
@@ -204,6 +240,8 @@ class LogSigmoid(Function):
 
 
 class Relu(Function):
+    """max(x, 0)."""
+
     def forward(self, x: Any) -> Any:
         return self.xp.maximum(x, self.xp.zeros_like(x))
 
@@ -213,6 +251,8 @@ class Relu(Function):
 
 
 class Clamp(Function):
+    """x limited to [lo, hi]."""
+
     def forward(self, x: Any, *, lo: float | None, hi: float | None) -> Any:
         self.lo, self.hi = lo, hi
         return self.xp.clip(x, lo, hi)
@@ -228,6 +268,8 @@ class Clamp(Function):
 
 
 class Cast(Function):
+    """x converted to another dtype."""
+
     def forward(self, x: Any, *, dtype: dtypes.dtype) -> Any:
         return self.xp.astype(x, self.backend.dtype(dtype))
 
@@ -237,6 +279,8 @@ class Cast(Function):
 
 
 class ToDevice(Function):
+    """x copied to another device."""
+
     def forward(self, x: Any, *, target: Any) -> Any:
         self.device_out = target
         return target.backend.from_numpy(self.backend.to_numpy(x))

@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 
 class MatMul(Function):
+    """a @ b with NumPy's rules (batched, broadcast, 1-D cases)."""
+
     def forward(self, a: Any, b: Any) -> Any:
         return self.xp.matmul(a, b)
 

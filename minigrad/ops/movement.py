@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 
 class Reshape(Function):
+    """The same values in a new shape."""
+
     def forward(self, x: Any, *, shape: tuple[int, ...]) -> Any:
         return self.xp.reshape(x, shape)
 
@@ -31,6 +33,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    """The dims reordered."""
+
     def forward(self, x: Any, *, dims: tuple[int, ...]) -> Any:
         self.dims = dims
         return self.xp.permute_dims(x, dims)
@@ -44,6 +48,8 @@ class Permute(Function):
 
 
 class Expand(Function):
+    """Broadcast to a larger shape (no copy)."""
+
     def forward(self, x: Any, *, shape: tuple[int, ...]) -> Any:
         return self.xp.broadcast_to(x, shape)
 
@@ -54,6 +60,8 @@ class Expand(Function):
 
 
 class Index(Function):
+    """x[key]: basic and advanced indexing."""
+
     def forward(self, x: Any, *, key: tuple) -> Any:
         self.key = key
         return self.backend.getitem(x, key)
@@ -64,6 +72,8 @@ class Index(Function):
 
 
 class IndexAdd(Function):
+    """Zeros with values added at key (the adjoint of Index)."""
+
     def forward(self, g: Any, *, shape: tuple[int, ...], key: tuple) -> Any:
         self.key = key
         return self.backend.index_add(shape, key, g)
@@ -74,6 +84,8 @@ class IndexAdd(Function):
 
 
 class Cat(Function):
+    """Tensors joined along a dim."""
+
     def forward(self, *xs: Any, dim: int) -> Any:
         self.dim = dim
         return self.xp.concat(xs, axis=dim)
@@ -90,6 +102,8 @@ class Cat(Function):
 
 
 class ConstantPad(Function):
+    """x padded with a constant value."""
+
     def forward(self, x: Any, *, widths: tuple[tuple[int, int], ...], value: float) -> Any:
         shape = tuple(n + before + after for n, (before, after) in zip(x.shape, widths))
         out = self.xp.full(shape, value, dtype=x.dtype)

@@ -48,6 +48,8 @@ def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]
 
 
 class Sum(Function):
+    """The sum over some dims."""
+
     def forward(self, x: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:
         self.axes, self.keepdim = axes, keepdim
         return self.xp.sum(x, axis=axes, keepdims=keepdim)
@@ -61,6 +63,8 @@ class Sum(Function):
 
 
 class Mean(Sum):
+    """The mean over some dims."""
+
     def forward(self, x: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:
         self.axes, self.keepdim = axes, keepdim
         self.count = math.prod(x.shape[i] for i in axes)
@@ -72,6 +76,8 @@ class Mean(Sum):
 
 
 class Max(Function):
+    """The largest value over some dims."""
+
     reduce = "max"
 
     def forward(self, x: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:
@@ -91,6 +97,8 @@ class Max(Function):
 
 
 class Min(Max):
+    """The smallest value over some dims."""
+
     reduce = "min"
 
 
