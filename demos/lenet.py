@@ -133,7 +133,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="default: MNIST if present or downloadable, else digits")
     p.add_argument("--data-dir", default=None, help="a folder holding the four IDX files")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--epochs", type=int, default=None,
+                   help="default: 10 (30 on the small digits set)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=None,
                    help="default: 0.9 for sgd, 0.1 for momentum, 0.005 for adam")
@@ -161,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     mg.manual_seed(args.seed)
     train_set, test_set, name = load_data(args)
+    if args.epochs is None:
+        args.epochs = 30 if name == "digits" else 10
     model = MODELS[args.model]()
     if args.init == "xavier":
         model.apply(xavier)

@@ -252,8 +252,9 @@ class MNIST(TensorDataset):
             finally:
                 Path(tmp).unlink(missing_ok=True)
         raise RuntimeError(
-            f"could not download {filename}:\n  " + "\n  ".join(failures) + f"\nOffline? Put "
-            f"the four files {', '.join(self.files)} into {self.root} (or pass root=...).")
+            f"could not download {filename} from any of {len(self.mirrors)} mirrors (last: "
+            f"{failures[-1]})\n  " + "\n  ".join(failures) + f"\nOffline? Put the four files "
+            f"{', '.join(self.files)} into {self.root} (or pass root=...).")
 
 
 class FashionMNIST(MNIST):
