@@ -491,6 +491,38 @@ def test_dropout_gradients(cpu_backend: str) -> None:
     assert gradcheck(seeded, (x,)) and gradgradcheck(seeded, (x,))
 
 
+def unfold_avg_pool(x: mg.Tensor, k: tuple, s: tuple, p: tuple, ceil_mode: bool,
+                    count_include_pad: bool, divisor_override: int | None) -> mg.Tensor:
+    """The textbook composite: zero-pad (more after, for ceil mode), unfold, sum each window,
+    divide by PyTorch's divisor; avg_pool2d's separable fast path must agree with it."""
+    n, c, h, w = x.shape
+    oh, ow = (ref.pool_out(size, ki, si, pi, 1, ceil_mode) for size, ki, si, pi in
+              zip((h, w), k, s, p))
+    extra = [max(0, (o - 1) * si + ki - (size + 2 * pi))
+             for o, size, ki, si, pi in zip((oh, ow), (h, w), k, s, p)]
+    padded = F.pad(x, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]))
+    total = F.unfold(padded, k, stride=s).reshape(n, c, k[0] * k[1], oh, ow).sum(dim=2)
+    if divisor_override:
+        return total / divisor_override
+    ones = ref.avg_pool2d(np.ones((1, 1, h, w)), k, s, p, ceil_mode, count_include_pad, None)
+    counts = ref.avg_pool2d(np.ones((1, 1, h, w)), k, s, p, ceil_mode, True, 1)
+    return total / mg.tensor(counts / ones)  # each window's divisor
+
+
+@given(data=st.data())
+def test_avg_pool_fast_path_matches_the_unfold_composite(data: Any) -> None:
+    (x,), p = pool_input("avg")(data)
+    xt = mg.tensor(x, requires_grad=True)
+    fast = avg_pool_fn(F, xt, **p)
+    slow = unfold_avg_pool(xt, p["kernel_size"], p["s"], p["padding"], p["ceil_mode"],
+                           p["count_include_pad"], p["divisor_override"])
+    assert_close(fast, slow, rtol=1e-12, atol=1e-12)
+    up = mg.tensor(np.random.default_rng(0).standard_normal(tuple(fast.shape)))
+    (g_fast,) = mg.autograd.grad(fast, xt, up)
+    (g_slow,) = mg.autograd.grad(slow, xt, up)
+    assert_close(g_fast, g_slow, rtol=1e-12, atol=1e-12)
+
+
 # ---- regressions small engines got wrong -------------------------------------------------------
 def test_max_pool_of_negative_input_with_padding_returns_input_values() -> None:
     x = -mg.arange(1.0, 17.0).reshape(1, 1, 4, 4)

@@ -287,40 +287,42 @@ def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
 def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
                padding: IntOrPair = 0, ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:
-    """The mean of each window: unfold (zero padding), sum, divide by PyTorch's divisor.
+    """The mean of each window, with PyTorch's divisor.
 
+    The textbook form is unfold (zero padding), a sum over each window and a division (the
+    tests keep it as a reference). Averaging is separable, though, and so is PyTorch's divisor:
+    average the rows of every window with a small (H_out, H) matrix and the columns with a
+    (W_out, W) one, out = A_h @ x @ A_w^T: two matrix products, no column copy.
     Shape: as max_pool2d. The divisor is ``divisor_override`` if given, else the window's size
     clipped to the padded input (``count_include_pad``) or to the input itself.
     """
     x, unbatched = _batched(input, "avg_pool2d")
-    k, s, p, d, (oh, ow), extra = _pool_geometry(x, kernel_size, stride, padding, 1,
-                                                 ceil_mode)
+    k, s, p, _, (oh, ow), _ = _pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    n, c, h, w = x.shape
-    x = pad(x, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]))
-    total = unfold(x, k, stride=s).reshape(n, c, k[0] * k[1], oh * ow).sum(dim=2)
-    total = total.reshape(n, c, oh, ow)
+    h, w = x.shape[2:]
+    count = divisor_override is None
+    rows, cols = (Tensor(_window_weights(o, size, ki, si, pi, count_include_pad, count),
+                         dtype=x.dtype, device=x.device)
+                  for o, size, ki, si, pi in zip((oh, ow), (h, w), k, s, p))
+    out = rows @ x @ cols.t()
     if divisor_override is not None:
-        out = total / divisor_override
-    else:
-        divisor = np.outer(*(_window_counts(o, size, ki, si, pi, count_include_pad)
-                             for o, size, ki, si, pi in zip((oh, ow), (h, w), k, s, p)))
-        if (divisor == divisor.flat[0]).all():
-            out = total / float(divisor.flat[0])
-        else:
-            out = total / Tensor(divisor, dtype=total.dtype, device=total.device)
+        out = out / divisor_override
     return out.squeeze(0) if unbatched else out
 
 
-def _window_counts(out: int, size: int, k: int, s: int, p: int, include_pad: bool
-                   ) -> np.ndarray:
-    """How many positions each window covers along one axis, by PyTorch's rule."""
-    start = np.arange(out) * s - p
-    end = np.minimum(start + k, size + p)  # windows never count what is past the padding
-    if not include_pad:
-        start, end = np.maximum(start, 0), np.minimum(end, size)
-    return (end - start).astype(np.float64)
+def _window_weights(out: int, size: int, k: int, s: int, p: int, include_pad: bool,
+                    average: bool) -> np.ndarray:
+    """(out, size): row i is 1/len over window i's pixels (or 1 when not ``average``), with
+    PyTorch's len: the window clipped to the padded input, or to the input itself."""
+    m = np.zeros((out, size))
+    for i in range(out):
+        start = i * s - p
+        end = min(start + k, size + p)  # a window never counts what is past the padding
+        first, last = max(start, 0), min(end, size)
+        length = (end - start) if include_pad else (last - first)
+        m[i, first:last] = 1.0 / length if average else 1.0
+    return m
 
 
 def _adaptive_weights(size: int, out: int) -> np.ndarray:
