@@ -610,3 +610,21 @@ def test_errors_are_pytorch_like() -> None:
         F.batch_norm(mg.randn(1, 3), None, None, training=True)
     with pytest.raises(RuntimeError, match="output padding must be smaller"):
         F.conv_transpose2d(x, mg.randn(3, 2, 3, 3), stride=2, output_padding=2)
+
+
+def test_max_pool_and_max_dim_route_ties_to_the_first_index_as_torch() -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for ties")
+    x = np.zeros((1, 2, 4, 4))
+    x[0, 1, :2, :2] = 1.0  # a window whose max is tied (all four are 1)
+    xm, xt = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out_m, idx_m = F.max_pool2d(xm, 2, return_indices=True)
+    out_t, idx_t = torch.nn.functional.max_pool2d(xt, 2, return_indices=True)
+    assert idx_m.tolist() == idx_t.tolist()
+    out_m.sum().backward()
+    out_t.sum().backward()
+    np.testing.assert_array_equal(xm.grad.numpy(), xt.grad.numpy())
+    v = mg.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]], requires_grad=True)
+    values, index = v.max(dim=1)
+    assert index.tolist() == [1, 0]
+    values.sum().backward()
+    assert v.grad.tolist() == [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from minigrad import dtypes
 from minigrad.autograd import Function, make_tensor
+from minigrad.ops.elementwise import where
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -123,19 +124,57 @@ def mean(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
     return Mean.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
 
 
+class MaxAlong(Function):
+    """The largest value along one dim (kept as size 1); ``index`` says which one won."""
+
+    reduce = "max"
+
+    def forward(self, x: Any, *, dim: int, index: Any) -> Any:
+        self.dim, self.index = dim, index
+        return getattr(self.xp, self.reduce)(x, axis=dim, keepdims=True)
+
+    # d max = dx at the index that won: the gradient goes there, nowhere else
+    def backward(self, g: Tensor) -> Tensor:
+        xp, x = self.xp, self.inputs[0]
+        shape = [1] * x.ndim
+        shape[self.dim] = x.shape[self.dim]
+        positions = xp.reshape(xp.arange(x.shape[self.dim], dtype=self.index.dtype), tuple(shape))
+        won = make_tensor(positions == self.index, g.device)
+        return where(won, g, 0.0)
+
+
+class MinAlong(MaxAlong):
+    """The smallest value along one dim (kept as size 1); ``index`` says which one."""
+
+    reduce = "min"
+
+
+def _first_index(x: Tensor, dim: int, reduce: str) -> Any:
+    """The index of the first max (or min) along ``dim``, kept as size 1 (an int64 array)."""
+    xp, a = x.backend.xp, x._data
+    n = a.shape[dim]
+    if n > 16:
+        return getattr(xp, "arg" + reduce)(a, axis=dim, keepdims=True)
+    # a few slices: compare each with the extreme (NumPy's argmax on a middle axis is slow)
+    best = getattr(xp, reduce)(a, axis=dim, keepdims=True)
+    index = xp.zeros(best.shape, dtype=x.backend.dtype(dtypes.int64))
+    for j in reversed(range(n)):  # the first of a tie wins, as torch
+        index = xp.where(a[(slice(None),) * dim + (slice(j, j + 1), ...)] == best, j, index)
+    return index
+
+
 def _extreme(fn: type[Max], x: Tensor, dim: int | None, keepdim: bool) -> Any:
     if x.numel() == 0:
         raise RuntimeError(f"{fn.reduce}(): Expected reduction dim to be specified for input "
                            "with zero elements" if dim is None else "empty reduction")
     if dim is None:
         return fn.apply(x, axes=tuple(range(x.ndim)), keepdim=False)
-    from minigrad.ops.movement import gather
-
-    # along a dim the gradient goes to the returned index only (as torch.max(dim))
-    index = (argmax if fn is Max else argmin)(x, dim, keepdim=True)
-    values = gather(x, dim, index)
+    d = normalize_dim(dim, x.ndim)
+    index = _first_index(x, d, fn.reduce)
+    values = (MaxAlong if fn is Max else MinAlong).apply(x, dim=d, index=index)
+    index = make_tensor(index, x.device)
     if not keepdim:
-        values, index = values.squeeze(dim), index.squeeze(dim)
+        values, index = values.squeeze(d), index.squeeze(d)
     return max_result(values, index)
 
 
