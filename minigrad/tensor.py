@@ -647,6 +647,19 @@ class Tensor:
         d = ops.reduce.normalize_dim(dim, self.ndim)
         return self.reshape(*self.shape[:d], *sizes, *self.shape[d + 1:])
 
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """A copy with its own memory (copy.deepcopy of a model); graph leaves only, as torch."""
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol; detach() it first")
+        new = type(self).__new__(type(self))  # a Parameter stays a Parameter
+        new._init(self.backend.xp.asarray(self._data, copy=True), self._device)
+        new._requires_grad = self._requires_grad
+        memo[id(self)] = new
+        if self.grad is not None:
+            new.grad = self.grad.__deepcopy__(memo)
+        return new
+
     def clone(self) -> Tensor:
         """A copy of the values that stays in the graph."""
         return ops.Cast.apply(self, dtype=self.dtype)

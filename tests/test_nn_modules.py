@@ -579,3 +579,22 @@ def test_models_run_the_same_on_both_cpu_backends(build: Any) -> None:
     assert losses[0] == pytest.approx(losses[1], rel=1e-5)
     for (name, pa), pb in zip(a.named_parameters(), b.parameters()):
         assert_close(pa.grad, pb.grad.cpu(), rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_deepcopy_of_a_model() -> None:
+    import copy
+
+    model = bn_lenet(nn)
+    model(mg.randn(4, 1, 28, 28)).sum().backward()
+    clone = copy.deepcopy(model)
+    for (name, a), b in zip(model.named_parameters(), clone.parameters()):
+        assert isinstance(b, nn.Parameter) and b is not a and b.requires_grad, name
+        assert_close(a, b) and assert_close(a.grad, b.grad)
+    with mg.no_grad():
+        clone[0].weight.fill_(0.0)  # the copy has its own memory
+    assert model[0].weight.abs().sum().item() > 0
+    shared = nn.Linear(2, 2)
+    tied = copy.deepcopy(nn.Sequential(shared, shared))
+    assert tied[0] is tied[1] and len(list(tied.parameters())) == 2
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(model[0].weight * 2)

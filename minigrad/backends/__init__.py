@@ -266,6 +266,12 @@ class device:  # noqa: N801  (lower case, as torch.device)
         self.type = spec
         self.index = index
 
+    def __copy__(self) -> device:
+        return self  # immutable: copies of a model share devices
+
+    def __deepcopy__(self, memo: dict) -> device:
+        return self
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, str):
             other = device(other)
