@@ -589,7 +589,8 @@ def test_deepcopy_of_a_model() -> None:
     clone = copy.deepcopy(model)
     for (name, a), b in zip(model.named_parameters(), clone.parameters()):
         assert isinstance(b, nn.Parameter) and b is not a and b.requires_grad, name
-        assert_close(a, b) and assert_close(a.grad, b.grad)
+        assert_close(a, b)
+        assert_close(a.grad, b.grad)
     with mg.no_grad():
         clone[0].weight.fill_(0.0)  # the copy has its own memory
     assert model[0].weight.abs().sum().item() > 0
