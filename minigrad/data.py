@@ -91,31 +91,50 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
 
 
 def _collate(samples: list[Any]) -> Any:
-    """Stack a list of samples into a batch: tensors stacked, numbers to a tensor, tuples
-    element by element."""
+    """Stack a list of samples into a batch, as torch's default_collate: tensors stacked,
+    numbers to a tensor, tuples and lists into a list of batches, dicts key by key."""
     first = samples[0]
     if isinstance(first, Tensor):
         from minigrad.ops import stack
 
         return stack(samples)
+    if isinstance(first, dict):
+        return {key: _collate([s[key] for s in samples]) for key in first}
     if isinstance(first, (tuple, list)):
-        return type(first)(_collate(list(group)) for group in zip(*samples))
+        return [_collate(list(group)) for group in zip(*samples)]
     return as_tensor(np.asarray(samples))
+
+
+def _batchable(dataset: Dataset) -> bool:
+    """Whether ``dataset[indices]`` gives a whole batch at once: a TensorDataset (or a Subset
+    of one) whose ``__getitem__`` is not overridden. Anything else is read sample by sample."""
+    if isinstance(dataset, Subset):
+        return type(dataset).__getitem__ is Subset.__getitem__ and _batchable(dataset.dataset)
+    return isinstance(dataset, TensorDataset) and (
+        type(dataset).__getitem__ is TensorDataset.__getitem__)
 
 
 class DataLoader:
     """Batches of a dataset, optionally shuffled (from minigrad's seeded generator, or
     ``generator``/``seed``), optionally moved to ``device``.
 
-    Datasets that accept an array of indices (TensorDataset, the image datasets) are
-    batched with one indexing op; others sample by sample and then stacked.
+    TensorDatasets (the image datasets too) are batched with one indexing op; other datasets
+    are read sample by sample and collated as torch does. ``batch_size=None`` yields single
+    samples. Everything runs in this process: ``num_workers``, ``pin_memory`` and the other
+    worker options of torch's DataLoader are accepted and ignored.
     """
 
-    def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False,
+    def __init__(self, dataset: Dataset, batch_size: int | None = 1, shuffle: bool = False,
                  drop_last: bool = False, generator: np.random.Generator | None = None,
                  seed: int | None = None, device: Any = None,
-                 collate_fn: Callable[[list[Any]], Any] | None = None) -> None:
-        if batch_size < 1:
+                 collate_fn: Callable[[list[Any]], Any] | None = None,
+                 **worker_options: Any) -> None:
+        known = {"num_workers", "pin_memory", "timeout", "worker_init_fn", "prefetch_factor",
+                 "persistent_workers", "pin_memory_device"}
+        if set(worker_options) - known:
+            raise TypeError(f"DataLoader got unexpected arguments "
+                            f"{sorted(set(worker_options) - known)}")
+        if batch_size is not None and batch_size < 1:
             raise ValueError(f"batch_size should be a positive integer value, but got "
                              f"batch_size={batch_size}")
         self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle
@@ -124,16 +143,23 @@ class DataLoader:
 
     def __len__(self) -> int:
         n = len(self.dataset)
+        if self.batch_size is None:
+            return n
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def __iter__(self) -> Iterator[Any]:
         n = len(self.dataset)
         order = (self.generator or default_generator()).permutation(n) if self.shuffle else (
             np.arange(n))
+        if self.batch_size is None:  # no batching: the samples themselves
+            for i in order:
+                yield self._to_device(self.dataset[int(i)])
+            return
+        fast = self.collate_fn is None and _batchable(self.dataset)
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             indices = order[start:start + self.batch_size]
-            if self.collate_fn is None and isinstance(self.dataset, (TensorDataset, Subset)):
-                batch = self.dataset[indices]
+            if fast:
+                batch = list(self.dataset[indices])
             else:
                 batch = (self.collate_fn or _collate)([self.dataset[int(i)] for i in indices])
             yield self._to_device(batch)
@@ -143,7 +169,11 @@ class DataLoader:
             return batch
         if isinstance(batch, Tensor):
             return batch.to(self.device)
-        return type(batch)(self._to_device(b) for b in batch)
+        if isinstance(batch, dict):
+            return {k: self._to_device(v) for k, v in batch.items()}
+        if isinstance(batch, (list, tuple)):
+            return type(batch)(self._to_device(b) for b in batch)
+        return batch
 
 
 # ---- the IDX files of MNIST and Fashion-MNIST ----------------------------------------------------

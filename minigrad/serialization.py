@@ -74,23 +74,30 @@ def _decode(obj: Any, arrays: dict[int, np.ndarray], device: Any) -> Any:
     raise CheckpointError(f"unknown entry in the checkpoint's structure: {sorted(obj)}")
 
 
-def save(obj: Any, f: str | os.PathLike) -> None:
-    """Save a state_dict (or nested dicts/lists of tensors, arrays and numbers) to ``f``."""
+def save(obj: Any, f: str | os.PathLike | Any) -> None:
+    """Save a state_dict (or nested dicts/lists of tensors, arrays and numbers) to ``f``, a
+    path (written atomically) or a binary file object."""
     arrays: list[np.ndarray] = []
     structure = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays)}
+
+    def write(raw: Any) -> None:
+        with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_STORED) as z:
+            z.writestr("structure.json", json.dumps(structure))
+            for i, a in enumerate(arrays):
+                if a.dtype.name not in dtypes.BY_NAME:
+                    raise TypeError(f"mg.save cannot store arrays of dtype {a.dtype}")
+                buffer = io.BytesIO()
+                np.lib.format.write_array(buffer, np.array(a, order="C"), allow_pickle=False)
+                z.writestr(f"arrays/{i}.npy", buffer.getvalue())
+
+    if hasattr(f, "write"):  # a file object such as io.BytesIO: written in place
+        write(f)
+        return
     path = Path(f)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
         with os.fdopen(fd, "wb") as raw:
-            with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_STORED) as z:
-                z.writestr("structure.json", json.dumps(structure))
-                for i, a in enumerate(arrays):
-                    if a.dtype.name not in dtypes.BY_NAME:
-                        raise TypeError(f"mg.save cannot store arrays of dtype {a.dtype}")
-                    buffer = io.BytesIO()
-                    np.lib.format.write_array(buffer, np.array(a, order="C"),
-                                              allow_pickle=False)
-                    z.writestr(f"arrays/{i}.npy", buffer.getvalue())
+            write(raw)
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(tmp, path)  # atomic: readers see the old file or the new one
@@ -99,9 +106,10 @@ def save(obj: Any, f: str | os.PathLike) -> None:
         raise
 
 
-def load(f: str | os.PathLike, map_location: Any = None) -> Any:
-    """Load what ``save`` wrote; tensors go to ``map_location`` (a device; the CPU by default)."""
-    path = Path(f)
+def load(f: str | os.PathLike | Any, map_location: Any = None) -> Any:
+    """Load what ``save`` wrote (a path or a binary file object); tensors go to
+    ``map_location`` (a device; the CPU by default)."""
+    path = f if hasattr(f, "read") else Path(f)
     try:
         with zipfile.ZipFile(path) as z:
             names = set(z.namelist())

@@ -237,3 +237,41 @@ def test_training_on_mnist_format_files_the_test_writes(tmp_path: Path) -> None:
             opt.step()
     x, y = MNIST(tmp_path, train=False).tensors
     assert (model(x).argmax(dim=1) == y).float().mean().item() > 0.95
+
+
+def test_loader_reads_custom_datasets_sample_by_sample() -> None:
+    class Squares(Dataset):
+        def __getitem__(self, i: int) -> tuple[mg.Tensor, int]:
+            return mg.tensor([float(i)]), i * i
+
+        def __len__(self) -> int:
+            return 10
+
+    train, _ = random_split(Squares(), [8, 2], generator=np.random.default_rng(0))
+    x, y = next(iter(DataLoader(train, batch_size=4)))
+    assert x.shape == (4, 1) and (y == x.squeeze(1).long() ** 2).all().item()
+
+    class Augmented(TensorDataset):  # an overridden __getitem__ must see one index at a time
+        def __getitem__(self, i: int) -> tuple[mg.Tensor, int]:
+            x, y = super().__getitem__(i)
+            return x * 2, int(y.item())
+
+    ds = Augmented(mg.arange(6.0).reshape(6, 1), mg.arange(6))
+    batch = next(iter(DataLoader(ds, batch_size=3, num_workers=2, pin_memory=True)))
+    assert isinstance(batch, list) and batch[0].tolist() == [[0.0], [2.0], [4.0]]
+    assert batch[1].tolist() == [0, 1, 2]
+    singles = list(DataLoader(ds, batch_size=None))
+    assert len(singles) == 6 and singles[1][1] == 1
+    dicts = [{"image": mg.ones(2) * i, "label": i} for i in range(4)]
+
+    class Dicts(Dataset):
+        def __getitem__(self, i: int) -> dict:
+            return dicts[i]
+
+        def __len__(self) -> int:
+            return 4
+
+    batch = next(iter(DataLoader(Dicts(), batch_size=4)))
+    assert batch["image"].shape == (4, 2) and batch["label"].tolist() == [0, 1, 2, 3]
+    with pytest.raises(TypeError, match="sampler"):
+        DataLoader(ds, sampler=[0, 1])

@@ -599,3 +599,37 @@ def test_deepcopy_of_a_model() -> None:
     assert tied[0] is tied[1] and len(list(tied.parameters())) == 2
     with pytest.raises(RuntimeError, match="graph leaves"):
         copy.deepcopy(model[0].weight * 2)
+
+
+def test_container_and_module_details_as_torch() -> None:
+    class Frozen(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bn = nn.BatchNorm2d(3)
+
+        def train(self, mode: bool = True) -> nn.Module:
+            super().train(mode)
+            self.bn.eval()  # the "freeze BatchNorm" pattern
+            return self
+
+    net = nn.Sequential(Frozen(), nn.ReLU())
+    net.train()
+    assert net.training and net[0].training and not net[0].bn.training
+    d = nn.ModuleDict({"a": nn.ReLU()})
+    copy_ = nn.ModuleDict(d)
+    copy_.update(nn.ModuleDict({"b": nn.Tanh()}))
+    assert list(copy_) == ["a", "b"]
+    copy_.clear()
+    assert len(copy_) == 0
+    seq = nn.Sequential(nn.ReLU(), nn.Tanh())
+    seq.insert(1, nn.Sigmoid())
+    assert [type(m).__name__ for m in seq] == ["ReLU", "Sigmoid", "Tanh"]
+    assert isinstance(seq.pop(0), nn.ReLU) and list(seq.state_dict()) == []
+    assert len(seq + nn.Sequential(nn.ReLU())) == 3
+    ml = nn.ModuleList([nn.ReLU(), nn.Tanh()]) + nn.ModuleList([nn.Sigmoid()])
+    assert len(ml) == 3 and isinstance(ml.pop(), nn.Sigmoid) and len(ml) == 2
+    shared = nn.Linear(2, 2)
+    tied = nn.Sequential(shared, nn.ReLU(), shared)
+    assert [n for n, _ in tied.named_parameters(remove_duplicate=False)] == [
+        "0.weight", "0.bias", "2.weight", "2.bias"]
+    assert tied.to(device="cpu", non_blocking=True) is tied

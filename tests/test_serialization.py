@@ -158,3 +158,15 @@ def test_a_process_killed_mid_save_leaves_the_old_file(tmp_path: Path) -> None:
         root)))
     assert done.returncode == 9
     assert mg.load(path)["w"].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_save_and_load_through_a_file_object() -> None:
+    import io
+
+    buffer = io.BytesIO()
+    mg.save({"w": mg.arange(3.0), "step": 2}, buffer)
+    buffer.seek(0)
+    back = mg.load(buffer)
+    assert back["w"].tolist() == [0.0, 1.0, 2.0] and back["step"] == 2
+    with pytest.raises(CheckpointError, match="corrupt"):
+        mg.load(io.BytesIO(b"not a zip"))

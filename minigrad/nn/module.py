@@ -205,7 +205,8 @@ class Module:
     def _named_members(self, store: str, prefix: str, recurse: bool,
                        remove_duplicate: bool = True) -> Iterator[tuple[str, Any]]:
         seen: set[int] = set()
-        tree = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        tree = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                if recurse else [(prefix, self)])
         for module_prefix, module in tree:
             for name, value in getattr(module, store).items():
                 if value is None or (remove_duplicate and id(value) in seen):
@@ -238,8 +239,9 @@ class Module:
         """Set training mode here and below (Dropout drops, BatchNorm uses batch statistics)."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for m in self.modules():
-            object.__setattr__(m, "training", mode)
+        object.__setattr__(self, "training", mode)
+        for child in self.children():  # through train(), so a child's override is honoured
+            child.train(mode)
         return self
 
     def eval(self) -> Module:
@@ -286,6 +288,7 @@ class Module:
         """Move to a device and/or cast floating-point parameters and buffers to a dtype."""
         device = kwargs.pop("device", None)
         dtype = kwargs.pop("dtype", None)
+        kwargs.pop("non_blocking", None)  # copies are synchronous here; accepted as in torch
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
         for a in args:
@@ -487,6 +490,22 @@ class Sequential(Module):
             self.append(m)
         return self
 
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Insert a module before ``index`` (the children are renumbered)."""
+        items = list(self._modules.values())
+        items.insert(index, module)
+        self._modules.clear()
+        return self.extend(items)
+
+    def pop(self, index: int = -1) -> Module:
+        """Remove and return the module at ``index``."""
+        module = self[index]
+        del self[index]
+        return module
+
+    def __add__(self, other: Sequential) -> Sequential:
+        return Sequential(*self, *other)
+
 
 class ModuleList(Module):
     """A list of modules whose parameters are registered (a plain list hides them)."""
@@ -518,6 +537,15 @@ class ModuleList(Module):
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self, *other])
+
+    def pop(self, index: int = -1) -> Module:
+        """Remove and return the module at ``index``."""
+        module = self[index]
+        del self[index]
+        return module
 
     def append(self, module: Module) -> ModuleList:
         """Add a module at the end."""
@@ -600,6 +628,10 @@ class ModuleDict(Module):
 
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
         """Add or replace modules from a mapping or (name, module) pairs."""
-        items = modules.items() if isinstance(modules, Mapping) else modules
+        items = modules.items() if isinstance(modules, (Mapping, ModuleDict)) else modules
         for key, m in items:
             self[key] = m
+
+    def clear(self) -> None:
+        """Remove every module."""
+        self._modules.clear()

@@ -8,6 +8,7 @@ outside the graph, from their ``.grad``.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -23,7 +24,7 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = defaults
-        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)  # as torch
         self.param_groups: list[dict[str, Any]] = []
         groups = list(params)
         if not groups:
@@ -100,7 +101,7 @@ class Optimizer:
                                  "match the size of optimizer's group")
         params = {i: p for saved, own in zip(groups, self.param_groups)
                   for i, p in zip(saved["params"], own["params"])}
-        self.state = {}
+        self.state = defaultdict(dict)
         for key, s in state_dict["state"].items():
             p = params[int(key)]
             self.state[p] = {k: (make(v).to(p.device, p.dtype) if k != "step" and (
