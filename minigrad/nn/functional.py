@@ -13,10 +13,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from minigrad import dtypes, ops
-from minigrad.autograd import Function, no_grad
+from minigrad.autograd import Function, make_tensor, no_grad
 from minigrad.backends import conv_output_size
 from minigrad.factory import arange, rand
 from minigrad.ops import fold, gather, pad, unfold
@@ -302,8 +300,7 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
         raise RuntimeError("divisor must be not zero")
     h, w = x.shape[2:]
     count = divisor_override is None
-    rows, cols = (Tensor(_window_weights(o, size, ki, si, pi, count_include_pad, count),
-                         dtype=x.dtype, device=x.device)
+    rows, cols = (_window_weights(x, o, size, ki, si, pi, count_include_pad, count)
                   for o, size, ki, si, pi in zip((oh, ow), (h, w), k, s, p))
     out = rows @ x @ cols.t()
     if divisor_override is not None:
@@ -311,27 +308,34 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     return out.squeeze(0) if unbatched else out
 
 
-def _window_weights(out: int, size: int, k: int, s: int, p: int, include_pad: bool,
-                    average: bool) -> np.ndarray:
-    """(out, size): row i is 1/len over window i's pixels (or 1 when not ``average``), with
-    PyTorch's len: the window clipped to the padded input, or to the input itself."""
-    m = np.zeros((out, size))
-    for i in range(out):
-        start = i * s - p
-        end = min(start + k, size + p)  # a window never counts what is past the padding
-        first, last = max(start, 0), min(end, size)
-        length = (end - start) if include_pad else (last - first)
-        m[i, first:last] = 1.0 / length if average else 1.0
-    return m
+def _window_weights(x: Tensor, out: int, size: int, k: int, s: int, p: int,
+                    include_pad: bool, average: bool) -> Tensor:
+    """(out, size) on x's device: row i is 1/len over window i's pixels (or 1 when not
+    ``average``), with PyTorch's len: the window clipped to the padded input, or to the input
+    itself. Built with the backend's own ops, so nothing crosses from the host."""
+    xp, dt = x.backend.xp, x.backend.dtype(x.dtype)
+    i = xp.reshape(xp.arange(out), (out, 1))
+    pixel = xp.reshape(xp.arange(size), (1, size))
+    start = i * s - p
+    end = xp.minimum(start + k, xp.asarray(size + p, dtype=start.dtype))  # never past padding
+    first = xp.maximum(start, xp.asarray(0, dtype=start.dtype))
+    last = xp.minimum(end, xp.asarray(size, dtype=start.dtype))
+    length = xp.astype((end - start) if include_pad else (last - first), dt)
+    value = 1.0 / length if average else length * 0.0 + 1.0
+    inside = (pixel >= first) & (pixel < last)
+    return make_tensor(xp.where(inside, value, xp.zeros((), dtype=dt)), x.device)
 
 
-def _adaptive_weights(size: int, out: int) -> np.ndarray:
-    """(out, size) averaging matrix: row i averages [floor(i*size/out), ceil((i+1)*size/out))."""
-    m = np.zeros((out, size))
-    for i in range(out):
-        start, end = (i * size) // out, -((-(i + 1) * size) // out)
-        m[i, start:end] = 1.0 / (end - start)
-    return m
+def _adaptive_weights(x: Tensor, size: int, out: int) -> Tensor:
+    """(out, size) averaging matrix on x's device: row i averages the pixels
+    [floor(i*size/out), ceil((i+1)*size/out))."""
+    xp, dt = x.backend.xp, x.backend.dtype(x.dtype)
+    i = xp.reshape(xp.arange(out), (out, 1))
+    pixel = xp.reshape(xp.arange(size), (1, size))
+    start, end = (i * size) // out, -((-(i + 1) * size) // out)
+    inside = (pixel >= start) & (pixel < end)
+    return make_tensor(xp.where(inside, 1.0 / xp.astype(end - start, dt),
+                                xp.zeros((), dtype=dt)), x.device)
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) -> Tensor:
@@ -346,9 +350,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) 
         raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
     h, w = x.shape[2:]
     oh, ow = (n if o is None else o for o, n in zip(sizes, (h, w)))
-    rows = Tensor(_adaptive_weights(h, oh), dtype=x.dtype, device=x.device)
-    cols = Tensor(_adaptive_weights(w, ow).T, dtype=x.dtype, device=x.device)
-    out = rows @ x @ cols
+    out = _adaptive_weights(x, h, oh) @ x @ _adaptive_weights(x, w, ow).t()
     return out.squeeze(0) if unbatched else out
 
 
