@@ -340,15 +340,18 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return cat([unsqueeze(t, d) for t in tensors], d)
 
 
-def _pad_index(n: int, before: int, after: int, mode: str) -> np.ndarray:
-    """Source index of each output position along one padded dim (host integers)."""
-    p = np.arange(-before, n + after)
+def _pad_index(x: Tensor, n: int, before: int, after: int, mode: str) -> Tensor:
+    """Source index of each output position along one padded dim, on x's device."""
+    xp = x.backend.xp
+    p = xp.arange(-before, n + after, dtype=x.backend.dtype(dtypes.int64))
     if mode == "replicate":
-        return np.clip(p, 0, n - 1)
-    if mode == "circular":
-        return p % n
-    p = np.abs(p)  # reflect: mirror at 0 and at n - 1, without repeating the edge
-    return np.where(p > n - 1, 2 * (n - 1) - p, p)
+        p = xp.clip(p, 0, n - 1)
+    elif mode == "circular":
+        p = p % n
+    else:  # reflect: mirror at 0 and at n - 1, without repeating the edge
+        p = xp.abs(p)
+        p = xp.where(p > n - 1, 2 * (n - 1) - p, p)
+    return make_tensor(p, x.device)
 
 
 def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None
@@ -388,6 +391,5 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float | No
                 f"{mode} padding of ({before}, {after}) is invalid for dimension {d} of size "
                 f"{n} in input of shape {tuple(x.shape)}: widths must be in [0, {limit}] and the "
                 f"dimension non-empty")
-        index = make_tensor(x.backend.from_numpy(_pad_index(n, before, after, mode)), x.device)
-        x = x[(slice(None),) * d + (index,)]
+        x = x[(slice(None),) * d + (_pad_index(x, n, before, after, mode),)]
     return x
