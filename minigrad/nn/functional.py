@@ -321,7 +321,7 @@ def _window_weights(x: Tensor, out: int, size: int, k: int, s: int, p: int,
     first = xp.maximum(start, xp.asarray(0, dtype=start.dtype))
     last = xp.minimum(end, xp.asarray(size, dtype=start.dtype))
     length = xp.astype((end - start) if include_pad else (last - first), dt)
-    value = 1.0 / length if average else length * 0.0 + 1.0
+    value = 1.0 / length if average else xp.ones_like(length)
     inside = (pixel >= first) & (pixel < last)
     return make_tensor(xp.where(inside, value, xp.zeros((), dtype=dt)), x.device)
 
@@ -430,6 +430,26 @@ def _class_targets(input: Tensor, target: Tensor, ignore_index: int) -> tuple[Te
     return safe, keep
 
 
+def _nll(logp: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int
+         ) -> tuple[Tensor, Tensor, Tensor]:
+    """Per element -logp[n, t_n] * w[t_n], the weights w (0 where ignored) and the kept mask.
+    Class dim 1."""
+    safe, keep = _class_targets(logp, target, ignore_index)
+    w = keep.to(logp.dtype)
+    if weight is not None:
+        w = w * weight[safe]
+    return -gather(logp, 1, safe.unsqueeze(1)).squeeze(1) * w, w, keep
+
+
+def _weighted_reduce(loss: Tensor, w: Tensor, reduction: str, unbatched: bool) -> Tensor:
+    """The mean divides by the summed weights of the kept targets, as torch's."""
+    if reduction == "mean":
+        return loss.sum() / w.sum()
+    if reduction == "sum":
+        return loss.sum()
+    return loss.squeeze(0) if unbatched else loss
+
+
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood: -input[n, target[n]] * weight[target[n]].
@@ -441,17 +461,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     unbatched = input.ndim == 1
     if unbatched:
         input, target = input.unsqueeze(0), target.unsqueeze(0)
-    safe, keep = _class_targets(input, target, ignore_index)
-    picked = -gather(input, 1, safe.unsqueeze(1)).squeeze(1)
-    w = keep.to(input.dtype)
-    if weight is not None:
-        w = w * weight[safe]
-    loss = picked * w
-    if reduction == "mean":
-        return loss.sum() / w.sum()
-    if reduction == "sum":
-        return loss.sum()
-    return loss.squeeze(0) if unbatched else loss
+    loss, w, _ = _nll(input, target, weight, ignore_index)
+    return _weighted_reduce(loss, w, reduction, unbatched)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -466,32 +477,26 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    class_dim = 0 if input.ndim == 1 else 1
-    n_classes = input.shape[class_dim]
-    logp = log_softmax(input, class_dim)
-    w_shape = [1] * input.ndim
-    w_shape[class_dim] = n_classes
-    weighted = logp if weight is None else logp * weight.reshape(w_shape)
+    unbatched = input.ndim == 1
+    if unbatched:  # (C,): a batch of one
+        input, target = input.unsqueeze(0), target.unsqueeze(0)
+    n_classes = input.shape[1]
+    logp = log_softmax(input, 1)
+    weighted = None if weight is None else logp * weight.reshape(
+        (1, n_classes) + (1,) * (input.ndim - 2))
     if target.dtype.is_floating_point:  # probabilities
         if tuple(target.shape) != tuple(input.shape):
             raise RuntimeError(f"Expected target probabilities of the input's shape "
                                f"{list(input.shape)}, got {list(target.shape)}")
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / n_classes
-        return _reduce(-(weighted * target).sum(dim=class_dim), reduction)
-    nll = nll_loss(logp, target, weight, ignore_index, reduction)
-    if label_smoothing == 0:
-        return nll
-    keep = target != ignore_index
-    smooth = ops.where(keep, -weighted.sum(dim=class_dim), 0.0)
-    if reduction == "mean":
-        if weight is None:
-            smooth = smooth.sum() / keep.sum()
-        else:
-            smooth = smooth.sum() / (weight[ops.where(keep, target, 0)] * keep).sum()
-    elif reduction == "sum":
-        smooth = smooth.sum()
-    return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
+        loss = -((logp if weighted is None else weighted) * target).sum(dim=1)
+        return _reduce(loss.squeeze(0) if unbatched else loss, reduction)
+    loss, w, keep = _nll(logp, target, weight, ignore_index)
+    if label_smoothing > 0:  # plus e/C times the (weighted) -log p of every class
+        smooth = ops.where(keep, -(logp if weighted is None else weighted).sum(dim=1), 0.0)
+        loss = loss * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
+    return _weighted_reduce(loss, w, reduction, unbatched)
 
 
 class BinaryCrossEntropy(Function):

@@ -380,11 +380,9 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
 
 def compare(op: str, a: Tensor, b: Any) -> Tensor:
     """An elementwise comparison (``eq``, ``lt``, ...): a bool tensor that records no graph."""
-    a, b = promote(a, b)
-    x, y = a._data, b._data
-    result = {"eq": lambda: x == y, "ne": lambda: x != y, "lt": lambda: x < y,
-              "le": lambda: x <= y, "gt": lambda: x > y, "ge": lambda: x >= y}[op]()
-    return make_tensor(result, a.device)
+    names = {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
+             "gt": "greater", "ge": "greater_equal"}
+    return _without_graph(names[op], *promote(a, b))
 
 
 def integer_op(name: str, a: Tensor, b: Any) -> Tensor:
@@ -392,6 +390,11 @@ def integer_op(name: str, a: Tensor, b: Any) -> Tensor:
     a, b = promote(a, b)
     if is_grad_enabled() and (a.requires_grad or b.requires_grad):
         raise RuntimeError(f"the derivative for '{name}' is not implemented in minigrad")
+    return _without_graph(name, a, b)
+
+
+def _without_graph(name: str, a: Tensor, b: Tensor) -> Tensor:
+    """``xp.<name>(a, b)`` (an Array API function) as a tensor outside the graph."""
     return make_tensor(getattr(a.backend.xp, name)(a._data, b._data), a.device)
 
 

@@ -292,8 +292,9 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
             f"apart from dimension {d}")
     idx = _index_array(x, index)
     xp = x.backend.xp
-    if index.numel() and not (0 <= int(xp.min(idx)) and int(xp.max(idx)) < x.shape[d]):
-        bad = int(xp.max(idx)) if int(xp.max(idx)) >= x.shape[d] else int(xp.min(idx))
+    lo, hi = (int(xp.min(idx)), int(xp.max(idx))) if index.numel() else (0, 0)
+    if lo < 0 or hi >= x.shape[d]:
+        bad = hi if hi >= x.shape[d] else lo
         raise IndexError(f"index {bad} is out of bounds for dimension {d} with size "
                          f"{x.shape[d]}")
     i64 = x.backend.dtype(dtypes.int64)

@@ -14,6 +14,7 @@ from typing import Any
 
 from minigrad.autograd import enable_grad, no_grad
 from minigrad.factory import tensor as make
+from minigrad.factory import zeros_like
 from minigrad.tensor import Tensor
 
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
@@ -186,10 +187,10 @@ class Adam(Optimizer):
         lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
         if not state:
             state["step"] = 0
-            state["exp_avg"] = p.detach() * 0.0
-            state["exp_avg_sq"] = p.detach() * 0.0
+            state["exp_avg"] = zeros_like(p)
+            state["exp_avg_sq"] = zeros_like(p)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = p.detach() * 0.0
+                state["max_exp_avg_sq"] = zeros_like(p)
         state["step"] += 1
         t = state["step"]
         if wd and self.decoupled:
@@ -242,11 +243,11 @@ class RMSprop(Optimizer):
         alpha = group["alpha"]
         if not state:
             state["step"] = 0
-            state["square_avg"] = p.detach() * 0.0
+            state["square_avg"] = zeros_like(p)
             if group["momentum"]:
-                state["momentum_buffer"] = p.detach() * 0.0
+                state["momentum_buffer"] = zeros_like(p)
             if group["centered"]:
-                state["grad_avg"] = p.detach() * 0.0
+                state["grad_avg"] = zeros_like(p)
         state["step"] += 1
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p
