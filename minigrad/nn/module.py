@@ -426,13 +426,60 @@ class Identity(Module):
         return input
 
 
-def _index(idx: int, n: int, kind: str) -> int:
+def _index(idx: int, n: int) -> int:
     if not -n <= idx < n:
         raise IndexError(f"index {idx} is out of range")
     return idx % n
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: children kept in order, numbered 0..n-1 after
+    every insertion or deletion (as torch), and the list operations."""
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        self.add_module(list(self._modules)[_index(idx, len(self))], module)
+
+    def __delitem__(self, idx: int | slice) -> None:
+        items = list(self._modules.values())
+        del items[idx if isinstance(idx, slice) else _index(idx, len(items))]
+        self._renumber(items)
+
+    def _renumber(self, items: list[Module]) -> None:
+        self._modules.clear()
+        self.extend(items)
+
+    def append(self, module: Module) -> Any:
+        """Add a module at the end."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> Any:
+        """Add several modules at the end."""
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> Any:
+        """Insert a module before ``index`` (the children are renumbered)."""
+        items = list(self._modules.values())
+        items.insert(index, module)
+        self._renumber(items)
+        return self
+
+    def pop(self, index: int = -1) -> Module:
+        """Remove and return the module at ``index``."""
+        module = self[index]
+        del self[index]
+        return module
+
+
+class Sequential(_ModuleSequence):
     """Modules applied one after the other; indexable, sliceable and iterable.
 
     ``Sequential(a, b)`` names the children ``0``, ``1``; ``Sequential(OrderedDict(...))``
@@ -455,59 +502,15 @@ class Sequential(Module):
         return input
 
     def __getitem__(self, idx: int | slice) -> Any:
-        if isinstance(idx, slice):
+        if isinstance(idx, slice):  # a Sequential that keeps the children's names
             return type(self)(OrderedDict(list(self._modules.items())[idx]))
-        return list(self._modules.values())[_index(idx, len(self), "Sequential")]
-
-    def __setitem__(self, idx: int, module: Module) -> None:
-        key = list(self._modules)[_index(idx, len(self), "Sequential")]
-        setattr(self, key, module)
-
-    def __delitem__(self, idx: int | slice) -> None:
-        keys = list(self._modules)
-        for key in (keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys), "")]]):
-            del self._modules[key]
-        # as torch: the remaining children are renumbered 0..n-1
-        items = list(self._modules.items())
-        self._modules.clear()
-        for i, (_, m) in enumerate(items):
-            self._modules[str(i)] = m
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> Sequential:
-        """Add a module at the end."""
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> Sequential:
-        """Add several modules at the end."""
-        for m in modules:
-            self.append(m)
-        return self
-
-    def insert(self, index: int, module: Module) -> Sequential:
-        """Insert a module before ``index`` (the children are renumbered)."""
-        items = list(self._modules.values())
-        items.insert(index, module)
-        self._modules.clear()
-        return self.extend(items)
-
-    def pop(self, index: int = -1) -> Module:
-        """Remove and return the module at ``index``."""
-        module = self[index]
-        del self[index]
-        return module
+        return list(self._modules.values())[_index(idx, len(self))]
 
     def __add__(self, other: Sequential) -> Sequential:
         return Sequential(*self, *other)
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules whose parameters are registered (a plain list hides them)."""
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
@@ -518,52 +521,13 @@ class ModuleList(Module):
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
             return type(self)(list(self._modules.values())[idx])
-        return self._modules[str(_index(idx, len(self), "ModuleList"))]
-
-    def __setitem__(self, idx: int, module: Module) -> None:
-        self.add_module(str(_index(idx, len(self), "ModuleList")), module)
-
-    def __delitem__(self, idx: int | slice) -> None:
-        items = list(self._modules.values())
-        del items[idx]
-        self._modules.clear()
-        self.extend(items)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        return self._modules[str(_index(idx, len(self)))]
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
 
     def __add__(self, other: Iterable[Module]) -> ModuleList:
         return ModuleList([*self, *other])
-
-    def pop(self, index: int = -1) -> Module:
-        """Remove and return the module at ``index``."""
-        module = self[index]
-        del self[index]
-        return module
-
-    def append(self, module: Module) -> ModuleList:
-        """Add a module at the end."""
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        """Add several modules at the end."""
-        for m in modules:
-            self.append(m)
-        return self
-
-    def insert(self, index: int, module: Module) -> None:
-        """Insert a module before ``index``."""
-        items = list(self._modules.values())
-        items.insert(index, module)
-        self._modules.clear()
-        self.extend(items)
 
     def __repr__(self) -> str:
         """As torch's: runs of identical modules are shown once, as ``(0-2): 3 x Linear(...)``."""
