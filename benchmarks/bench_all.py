@@ -17,7 +17,6 @@ from typing import Any
 from bench_core import CASES as CORE_CASES
 from bench_core import per_op_row
 from bench_nn import CASES as NN_CASES
-from bench_nn import lenet
 from harness import run
 
 INFERENCE_BATCH = 1024
@@ -25,6 +24,8 @@ INFERENCE_BATCH = 1024
 
 def lenet_inference_b1024(lib: Any, device: str) -> Callable[[], None]:
     """LeNet forward in eval mode, without recording a graph, on 1024 images."""
+    from demos.lenet import lenet
+
     model = lenet(lib.nn).to(device).eval()
     x = lib.randn(INFERENCE_BATCH, 1, 28, 28, device=device)
 

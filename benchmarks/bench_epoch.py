@@ -29,11 +29,12 @@ def main() -> None:
         sys.exit("no MNIST files: pass --data-dir DIR (a folder with the four IDX files)")
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(args.threads)
+    import harness  # noqa: F401  (puts the repository root on the path)
     import numpy as np
     import torch
-    from bench_nn import lenet
 
     import minigrad as mg
+    from demos.lenet import lenet
 
     torch.set_num_threads(args.threads)
     train = mg.data.MNIST(args.data_dir)

@@ -29,16 +29,10 @@ def conv_case(n: int, c_in: int, size: int, c_out: int, k: int, padding: int) ->
     return case
 
 
-def lenet(nn: Any) -> Any:
-    """The d2l LeNet."""
-    return nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(2, 2),
-        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(2, 2), nn.Flatten(),
-        nn.Linear(400, 120), nn.Sigmoid(), nn.Linear(120, 84), nn.Sigmoid(), nn.Linear(84, 10))
-
-
 def lenet_step(batch: int) -> Callable:
     def case(lib: Any, device: str) -> Callable[[], None]:
+        from demos.lenet import lenet
+
         model = lenet(lib.nn).to(device)
         loss_fn = lib.nn.CrossEntropyLoss()
         x = lib.randn(batch, 1, 28, 28, device=device)

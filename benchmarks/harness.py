@@ -18,9 +18,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 Case = Callable[[Any, str], Callable[[], None]]
+
+# the repository root, so that the cases can build the demo's LeNet (demos/lenet.py)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def parse_args(doc: str) -> argparse.Namespace:

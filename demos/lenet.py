@@ -24,8 +24,12 @@ import minigrad.nn as nn
 from minigrad import data, optim
 
 
-def lenet() -> nn.Module:
-    """The classic LeNet-5 as in d2l: sigmoid activations and average pooling."""
+def lenet(nn: Any = nn) -> Any:
+    """The classic LeNet-5 as in d2l: sigmoid activations and average pooling.
+
+    ``nn`` is where the layers come from: minigrad.nn; pass torch.nn and the same lines build
+    PyTorch's twin (the tests train the two side by side).
+    """
     return nn.Sequential(
         nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
         nn.AvgPool2d(kernel_size=2, stride=2),
@@ -37,7 +41,7 @@ def lenet() -> nn.Module:
         nn.Linear(84, 10))
 
 
-def lenet_bn() -> nn.Module:
+def lenet_bn(nn: Any = nn) -> Any:
     """d2l's LeNet with batch normalization after each convolution and hidden linear layer."""
     return nn.Sequential(
         nn.Conv2d(1, 6, kernel_size=5), nn.BatchNorm2d(6), nn.Sigmoid(),

@@ -198,8 +198,8 @@ def test_dataset_classes_know_their_files_and_mirrors() -> None:
 # ---- short training runs ------------------------------------------------------------------------
 def test_lenet_learns_digits_in_a_few_epochs() -> None:
     pytest.importorskip("sklearn", reason="Digits is scikit-learn's bundled dataset")
+    from demos.lenet import lenet
     from minigrad.data import Digits
-    from tests.test_nn_modules import lenet
 
     mg.manual_seed(0)
     train, test = Digits(), Digits(train=False)

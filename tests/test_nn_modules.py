@@ -22,32 +22,9 @@ from hypothesis import strategies as st
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
+from demos.lenet import lenet
+from demos.lenet import lenet_bn as bn_lenet
 from minigrad.testing import assert_close, gradcheck
-
-
-def lenet(nn: Any) -> Any:
-    """The d2l LeNet: sigmoid activations, average pooling, 5x5 convolutions."""
-    return nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(),
-        nn.Linear(120, 84), nn.Sigmoid(),
-        nn.Linear(84, 10))
-
-
-def bn_lenet(nn: Any) -> Any:
-    """LeNet with batch normalization after each convolution and hidden linear layer."""
-    return nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5), nn.BatchNorm2d(6), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5), nn.BatchNorm2d(16), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2), nn.Flatten(),
-        nn.Linear(256, 120), nn.BatchNorm1d(120), nn.Sigmoid(),
-        nn.Linear(120, 84), nn.BatchNorm1d(84), nn.Sigmoid(),
-        nn.Linear(84, 10))
 
 
 class Small:

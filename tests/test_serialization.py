@@ -15,10 +15,11 @@ import pytest
 
 import minigrad as mg
 import minigrad.nn as nn
+from demos.lenet import lenet
+from demos.lenet import lenet_bn as bn_lenet
 from minigrad import optim
 from minigrad.serialization import CheckpointError
 from minigrad.testing import assert_close
-from tests.test_nn_modules import bn_lenet, lenet
 
 
 def trained() -> tuple[nn.Module, optim.Optimizer]:
