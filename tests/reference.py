@@ -9,42 +9,46 @@ def out_size(n: int, k: int, d: int, p: int, s: int) -> int:
     return (n + 2 * p - d * (k - 1) - 1) // s + 1
 
 
+def block_entries(size: tuple, kernel_size: tuple, dilation: tuple, padding: tuple,
+                  stride: tuple) -> list[tuple[int, int, int, int]]:
+    """Every (row, column) of the column matrix that reads an image pixel (y, x), by the
+    definition: kernel offset (i, j) of block (oy, ox) reads y = oy*s + i*d - p (likewise x);
+    positions in the padding read nothing. Rows count the offsets of one channel."""
+    (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (
+        size, kernel_size, dilation, padding, stride)
+    oh, ow = out_size(h, kh, dh, ph, sh), out_size(w, kw, dw, pw, sw)
+    entries = []
+    for i in range(kh):
+        for j in range(kw):
+            for oy in range(oh):
+                for ox in range(ow):
+                    y, xx = oy * sh + i * dh - ph, ox * sw + j * dw - pw
+                    if 0 <= y < h and 0 <= xx < w:
+                        entries.append((i * kw + j, oy * ow + ox, y, xx))
+    return entries
+
+
 def unfold(x: np.ndarray, kernel_size: tuple, dilation: tuple, padding: tuple,
            stride: tuple) -> np.ndarray:
     """Column (c, i, j) at block (oy, ox) holds x[c, oy*s + i*d - p, ox*s + j*d - p] (0 outside)."""
     n, c, h, w = x.shape
-    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel_size, dilation, padding, stride
-    oh, ow = out_size(h, kh, dh, ph, sh), out_size(w, kw, dw, pw, sw)
-    out = np.zeros((n, c * kh * kw, oh * ow))
-    for b in range(n):
-        for ch in range(c):
-            for i in range(kh):
-                for j in range(kw):
-                    for oy in range(oh):
-                        for ox in range(ow):
-                            y, xx = oy * sh + i * dh - ph, ox * sw + j * dw - pw
-                            if 0 <= y < h and 0 <= xx < w:
-                                out[b, (ch * kh + i) * kw + j, oy * ow + ox] = x[b, ch, y, xx]
-    return out
+    kk = kernel_size[0] * kernel_size[1]
+    oh, ow = (out_size(*a) for a in zip((h, w), kernel_size, dilation, padding, stride))
+    out = np.zeros((n, c, kk, oh * ow))
+    for row, col, y, xx in block_entries((h, w), kernel_size, dilation, padding, stride):
+        out[:, :, row, col] = x[:, :, y, xx]
+    return out.reshape(n, c * kk, oh * ow)
 
 
 def fold(cols: np.ndarray, output_size: tuple, kernel_size: tuple, dilation: tuple,
          padding: tuple, stride: tuple) -> np.ndarray:
     """Each column entry is added to the pixel it was read from by ``unfold``."""
-    (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (
-        output_size, kernel_size, dilation, padding, stride)
-    n, c = cols.shape[0], cols.shape[1] // (kh * kw)
-    oh, ow = out_size(h, kh, dh, ph, sh), out_size(w, kw, dw, pw, sw)
-    out = np.zeros((n, c, h, w))
-    for b in range(n):
-        for ch in range(c):
-            for i in range(kh):
-                for j in range(kw):
-                    for oy in range(oh):
-                        for ox in range(ow):
-                            y, xx = oy * sh + i * dh - ph, ox * sw + j * dw - pw
-                            if 0 <= y < h and 0 <= xx < w:
-                                out[b, ch, y, xx] += cols[b, (ch * kh + i) * kw + j, oy * ow + ox]
+    kk = kernel_size[0] * kernel_size[1]
+    n, c = cols.shape[0], cols.shape[1] // kk
+    blocks = cols.reshape(n, c, kk, cols.shape[2])
+    out = np.zeros((n, c, *output_size))
+    for row, col, y, xx in block_entries(output_size, kernel_size, dilation, padding, stride):
+        out[:, :, y, xx] += blocks[:, :, row, col]
     return out
 
 

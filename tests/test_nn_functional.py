@@ -35,7 +35,6 @@ class Case:
     fn: Callable[..., Any]
     ref: Callable[..., np.ndarray]
     grad: bool = True
-    second: bool = True  # gradgradcheck too
 
 
 def rng_of(data: Any) -> np.random.Generator:
@@ -375,22 +374,15 @@ def test_forward_matches_reference(case: Case, cpu_backend: str, data: Any) -> N
     assert_close(out.cpu(), expected.astype(out.numpy().dtype), rtol=1e-9, atol=1e-11)
 
 
+@pytest.mark.parametrize("check", [gradcheck, gradgradcheck], ids=["first", "second"])
 @pytest.mark.parametrize("case", DIFF, ids=[c.name for c in DIFF])
 @given(data=st.data())
-def test_gradcheck(case: Case, cpu_backend: str, data: Any) -> None:
+def test_derivatives(case: Case, check: Callable, cpu_backend: str, data: Any) -> None:
+    """The gradient with gradcheck, the second derivative with gradgradcheck."""
     arrays_, params = case.draw(data)
     inputs = tuple(mg.tensor(a, device=cpu_backend, requires_grad=True) for a in arrays_)
     seed = data.draw(st.integers(0, 99))
-    assert gradcheck(bound(case, cpu_backend, params), inputs, fast_mode=True, seed=seed)
-
-
-@pytest.mark.parametrize("case", DIFF, ids=[c.name for c in DIFF])
-@given(data=st.data())
-def test_gradgradcheck(case: Case, cpu_backend: str, data: Any) -> None:
-    arrays_, params = case.draw(data)
-    inputs = tuple(mg.tensor(a, device=cpu_backend, requires_grad=True) for a in arrays_)
-    seed = data.draw(st.integers(0, 99))
-    assert gradgradcheck(bound(case, cpu_backend, params), inputs, fast_mode=True, seed=seed)
+    assert check(bound(case, cpu_backend, params), inputs, fast_mode=True, seed=seed)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)

@@ -449,24 +449,16 @@ def test_forward_matches_reference(case: Case, backend: str, data: Any) -> None:
     assert_close(out, expected.astype(out.numpy().dtype), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("check", [gradcheck, gradgradcheck], ids=["first", "second"])
 @pytest.mark.parametrize("case", DIFFERENTIABLE, ids=[c.name for c in DIFFERENTIABLE])
 @given(data=st.data())
-def test_gradcheck(case: Case, backend: str, data: Any) -> None:
+def test_derivatives(case: Case, check: Callable, backend: str, data: Any) -> None:
+    """The gradient with gradcheck, the second derivative with gradgradcheck."""
     arrays_, params = case.draw(data)
     inputs = [mg.tensor(a, dtype=mg.float64, device=backend, requires_grad=True)
               for a in arrays_]
     fn = bound(case, backend, params)
-    assert gradcheck(fn, tuple(inputs), fast_mode=True, seed=data.draw(st.integers(0, 99)))
-
-
-@pytest.mark.parametrize("case", DIFFERENTIABLE, ids=[c.name for c in DIFFERENTIABLE])
-@given(data=st.data())
-def test_gradgradcheck(case: Case, backend: str, data: Any) -> None:
-    arrays_, params = case.draw(data)
-    inputs = [mg.tensor(a, dtype=mg.float64, device=backend, requires_grad=True)
-              for a in arrays_]
-    fn = bound(case, backend, params)
-    assert gradgradcheck(fn, tuple(inputs), fast_mode=True, seed=data.draw(st.integers(0, 99)))
+    assert check(fn, tuple(inputs), fast_mode=True, seed=data.draw(st.integers(0, 99)))
 
 
 def bound(case: Case, device: str, params: dict) -> Callable:
