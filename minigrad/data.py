@@ -14,7 +14,6 @@ import hashlib
 import math
 import os
 import struct
-import tempfile
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 
 from minigrad.factory import tensor as as_tensor
 from minigrad.random import generator as default_generator
+from minigrad.serialization import atomic_write
 from minigrad.tensor import Tensor
 
 __all__ = ["DataLoader", "Dataset", "Digits", "FashionMNIST", "MNIST", "Subset",
@@ -206,14 +206,6 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return np.frombuffer(body, dtype=np.uint8).reshape(shape)
 
 
-def _md5(path: Path) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def default_root() -> Path:
     """Where downloads go: ``$MINIGRAD_DATA`` or ``~/.cache/minigrad``."""
     return Path(os.environ.get("MINIGRAD_DATA", Path.home() / ".cache" / "minigrad"))
@@ -265,22 +257,19 @@ class MNIST(TensorDataset):
         self.root.mkdir(parents=True, exist_ok=True)
         failures = []
         for mirror in self.mirrors:
-            fd, tmp = tempfile.mkstemp(prefix=f".{filename}.", dir=self.root)
-            try:
-                with os.fdopen(fd, "wb") as out, urllib.request.urlopen(
+            try:  # hashed while it streams in; the file appears only with the right sum
+                with atomic_write(self.root / filename) as out, urllib.request.urlopen(
                         mirror + filename, timeout=timeout) as response:
+                    digest = hashlib.md5()
                     while chunk := response.read(1 << 20):
                         out.write(chunk)
-                digest = _md5(Path(tmp))
-                if digest != self.files[filename]:
-                    raise ValueError(f"checksum mismatch (MD5 {digest}, expected "
-                                     f"{self.files[filename]})")
-                os.replace(tmp, self.root / filename)
+                        digest.update(chunk)
+                    if digest.hexdigest() != self.files[filename]:
+                        raise ValueError(f"checksum mismatch (MD5 {digest.hexdigest()}, "
+                                         f"expected {self.files[filename]})")
                 return
             except (OSError, ValueError) as e:
                 failures.append(f"{mirror}{filename}: {e}")
-            finally:
-                Path(tmp).unlink(missing_ok=True)
         raise RuntimeError(
             f"could not download {filename} from any of {len(self.mirrors)} mirrors (last: "
             f"{failures[-1]})\n  " + "\n  ".join(failures) + f"\nOffline? Put the four files "

@@ -9,13 +9,15 @@ the old file or the new one, never a broken one. The zip's CRC-32 checks catch c
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -25,7 +27,7 @@ from minigrad.tensor import Tensor
 FORMAT = "minigrad-checkpoint"
 VERSION = 1
 
-__all__ = ["CheckpointError", "load", "save"]
+__all__ = ["CheckpointError", "atomic_write", "load", "save"]
 
 
 class CheckpointError(ValueError):
@@ -74,6 +76,22 @@ def _decode(obj: Any, arrays: dict[int, np.ndarray], device: Any) -> Any:
     raise CheckpointError(f"unknown entry in the checkpoint's structure: {sorted(obj)}")
 
 
+@contextlib.contextmanager
+def atomic_write(path: Path) -> Iterator[BinaryIO]:
+    """A binary file whose contents replace ``path`` only when the block ends without error:
+    written beside it, flushed to disk, then renamed over it, so readers (and a process killed
+    halfway) see the old file or the new one, never a broken one."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)  # gone already after a successful rename
+
+
 def save(obj: Any, f: str | os.PathLike | Any) -> None:
     """Save a state_dict (or nested dicts/lists of tensors, arrays and numbers) to ``f``, a
     path (written atomically) or a binary file object."""
@@ -93,17 +111,8 @@ def save(obj: Any, f: str | os.PathLike | Any) -> None:
     if hasattr(f, "write"):  # a file object such as io.BytesIO: written in place
         write(f)
         return
-    path = Path(f)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            write(raw)
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp, path)  # atomic: readers see the old file or the new one
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(Path(f)) as raw:
+        write(raw)
 
 
 def load(f: str | os.PathLike | Any, map_location: Any = None) -> Any:
