@@ -598,6 +598,11 @@ def test_errors_are_pytorch_like() -> None:
         F.binary_cross_entropy(mg.tensor([1.5]), mg.tensor([1.0]))
     with pytest.raises(ValueError, match="different to the input size"):
         F.binary_cross_entropy(mg.rand(3, 1), mg.rand(3))
+    with pytest.raises(RuntimeError, match=r"running_mean should contain 4 elements not 3 "
+                                           r"\(input of shape \(2, 4, 5, 5\)\)"):
+        mg.nn.BatchNorm2d(3).eval()(mg.randn(2, 4, 5, 5))
+    with pytest.raises(RuntimeError, match="weight should contain 4 elements not 3"):
+        F.batch_norm(mg.randn(2, 4), None, None, mg.ones(3), training=True)
     with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
         F.batch_norm(mg.randn(1, 3), None, None, training=True)
     with pytest.raises(RuntimeError, match="output padding must be smaller"):

@@ -365,7 +365,15 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     variance); evaluation uses the running estimates.
     Shape: input (N, C) or (N, C, *); the statistics are per channel C.
     """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm expects an input of at least 2 dims (N, C, ...), got "
+                         f"shape {tuple(input.shape)}")
     c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()} (input of "
+                               f"shape {tuple(input.shape)})")
     axes = (0, *range(2, input.ndim))
     shape = (1, c) + (1,) * (input.ndim - 2)
     if training:
