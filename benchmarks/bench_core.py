@@ -1,8 +1,9 @@
 """Core speed next to PyTorch: forward+backward of a few op chains, as ratios of medians.
 
 Each case is written once against a library ``lib`` (minigrad or torch: the APIs match) and
-both run in the same process, interleaved, so machine noise hits both alike. The table shows
-median milliseconds per forward+backward and the ratio minigrad / torch (lower is better).
+each library runs it in its own process, in alternating batches, so machine noise hits both
+alike (see harness.py). The table shows median milliseconds per forward+backward and the
+ratio minigrad / torch (lower is better).
 
     python benchmarks/bench_core.py                  # CPU, 2 threads for both libraries
     python benchmarks/bench_core.py --device cuda    # GPU (CuPy for minigrad)

@@ -1,15 +1,19 @@
-"""What the benchmark scripts share: thread settings, interleaved timing, peak memory.
+"""What the benchmark scripts share: thread settings, alternating timing, peak memory.
 
 Each case is a function ``case(lib, device) -> step`` written once against ``lib`` (minigrad
-or torch); ``step()`` runs one forward+backward. Both libraries run in the same process, in
-alternating timed batches, and the table reports medians and their ratio (minigrad / torch).
-Peak memory is measured in a fresh process per case and library that imports only that
-library: the peak resident set size (VmHWM) of building the case and running three steps.
+or torch); ``step()`` runs one forward+backward. Every case runs in two fresh worker
+processes, one per library, each importing only its library: as a user runs it, so neither
+library's threads, allocator settings or memory touch the other's figures. The workers take
+turns, one timed batch at a time with a short pause in between (idle BLAS and OpenMP threads
+spin for a while before they sleep, and would steal the other's cores), so the machine's
+noise falls on both alike; the table reports the median of each and their ratio
+(minigrad / torch). Peak memory is each worker's peak resident set size (VmHWM).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import os
 import platform
 import resource
@@ -22,20 +26,23 @@ from pathlib import Path
 from typing import Any
 
 Case = Callable[[Any, str], Callable[[], None]]
+LIBRARIES = ("minigrad", "torch")
 
 # the repository root, so that the cases can build the demo's LeNet (demos/lenet.py)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def parse_args(doc: str) -> argparse.Namespace:
+def parse_args(doc: str, repeat: int = 15, budget: float = 0.2) -> argparse.Namespace:
     """The common options; sets the thread count before NumPy or torch is imported."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for both libraries")
-    parser.add_argument("--repeat", type=int, default=15, help="timed batches per case")
-    parser.add_argument("--budget", type=float, default=0.2, help="seconds per timed batch")
-    parser.add_argument("--no-memory", action="store_true", help="skip peak memory")
-    parser.add_argument("--memory-of", nargs=2, metavar=("CASE", "LIB"), help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=repeat, help="timed batches per case")
+    parser.add_argument("--budget", type=float, default=budget, help="seconds per timed batch")
+    parser.add_argument("--pause", type=float, default=0.2,
+                        help="seconds between batches, for the other library's threads to sleep")
+    parser.add_argument("--no-memory", action="store_true", help="leave out peak memory")
+    parser.add_argument("--worker", nargs=2, metavar=("CASE", "LIB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(args.threads)  # before NumPy and torch load their BLAS
@@ -43,8 +50,7 @@ def parse_args(doc: str) -> argparse.Namespace:
 
 
 def load_library(name: str, args: argparse.Namespace) -> tuple[Any, Callable[[], None]]:
-    """Import one library (only it: the memory figures must not include the other) and its
-    synchronize function (GPU work is asynchronous)."""
+    """Import one library (only it) and its synchronize function (GPU work is asynchronous)."""
     if name == "torch":
         import torch
 
@@ -56,13 +62,6 @@ def load_library(name: str, args: argparse.Namespace) -> tuple[Any, Callable[[],
     return mg, mg.get_backend(mg.device(args.device).type).synchronize
 
 
-def libraries(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Callable]]:
-    """minigrad and torch, and a synchronize function for each."""
-    loaded = {name: load_library(name, args) for name in ("minigrad", "torch")}
-    return ({name: lib for name, (lib, _) in loaded.items()},
-            {name: sync for name, (_, sync) in loaded.items()})
-
-
 def batch_time(step: Callable[[], None], sync: Callable[[], None], number: int) -> float:
     """Seconds per call of ``step``, from one timed batch of ``number`` calls."""
     sync()
@@ -71,23 +70,6 @@ def batch_time(step: Callable[[], None], sync: Callable[[], None], number: int) 
         step()
     sync()
     return (time.perf_counter() - start) / number
-
-
-def compare(case: Case, args: argparse.Namespace, libs: dict[str, Any],
-            syncs: dict[str, Callable]) -> dict[str, float]:
-    """Median milliseconds per step of ``case`` for each library, timed in alternation."""
-    for lib in libs.values():
-        lib.manual_seed(0)
-    steps = {name: case(lib, args.device) for name, lib in libs.items()}
-    numbers = {}
-    for name, step in steps.items():  # warm up, then size a batch to the budget
-        one = batch_time(step, syncs[name], 2)
-        numbers[name] = max(1, int(args.budget / max(one, 1e-7)))
-    times: dict[str, list[float]] = {name: [] for name in libs}
-    for _ in range(args.repeat):
-        for name, step in steps.items():
-            times[name].append(batch_time(step, syncs[name], numbers[name]))
-    return {name: statistics.median(t) * 1e3 for name, t in times.items()}
 
 
 def _status_mib(field: str) -> float:
@@ -105,44 +87,96 @@ def _status_mib(field: str) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure_memory(case: Case, lib_name: str, args: argparse.Namespace) -> None:
-    """(In the child process, which imports only ``lib_name``) print the process's peak RSS
-    over building ``case`` and running three steps, in MiB."""
+def serve(case: Case, lib_name: str, args: argparse.Namespace) -> None:
+    """(In a worker process) build ``case`` with one library, warm it up, then time a batch
+    for every ``time`` line on stdin; on ``stop``, print the process's peak RSS in MiB."""
     lib, sync = load_library(lib_name, args)
     lib.manual_seed(0)
     step = case(lib, args.device)
-    for _ in range(3):
-        step()
-    sync()
-    print(_status_mib("VmHWM"))
+    one = batch_time(step, sync, 1)  # warm up, then size a batch to the budget
+    if one < args.budget:
+        one = batch_time(step, sync, 2)
+    number = max(1, int(args.budget / max(one, 1e-7)))
+    print("ready", flush=True)
+    for line in sys.stdin:
+        if line.strip() != "time":
+            break
+        print(batch_time(step, sync, number), flush=True)
+    print(_status_mib("VmHWM"), flush=True)
 
 
-def peak_memory(script: str, case: Case, lib_name: str, args: argparse.Namespace) -> float:
-    """Peak RSS of a fresh process running ``case`` with one library (so neither earlier cases
-    nor the other library count): the memory a user of that library needs."""
-    cmd = [sys.executable, script, "--memory-of", case.__name__, lib_name, "--device",
-           args.device, "--threads", str(args.threads)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return float(out.strip().splitlines()[-1])
+class Worker:
+    """A worker process running one case with one library, driven line by line."""
+
+    def __init__(self, script: str, case: Case, lib_name: str, args: argparse.Namespace):
+        cmd = [sys.executable, script, "--worker", case.__name__, lib_name, "--device",
+               args.device, "--threads", str(args.threads), "--budget", str(args.budget)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+        self.name = lib_name
+        self._read()  # "ready": built and warmed up
+
+    def _read(self) -> str:
+        line = self.proc.stdout.readline()  # type: ignore[union-attr]
+        if not line:
+            raise RuntimeError(f"the {self.name} worker died (exit {self.proc.wait()})")
+        return line
+
+    def _send(self, line: str) -> str:
+        self.proc.stdin.write(line + "\n")  # type: ignore[union-attr]
+        self.proc.stdin.flush()  # type: ignore[union-attr]
+        return self._read()
+
+    def batch(self) -> float:
+        """Seconds per step, from one timed batch."""
+        return float(self._send("time"))
+
+    def stop(self) -> float:
+        """End the worker; its peak RSS in MiB."""
+        peak = float(self._send("stop"))
+        self.proc.wait()
+        return peak
 
 
-def run(script: str, doc: str, cases: list[Case], extra_rows: Callable | None = None) -> None:
-    """Print the table for ``cases``: medians, ratio and (on the CPU) peak memory."""
-    args = parse_args(doc)
-    if args.memory_of:
-        name, lib_name = args.memory_of
-        measure_memory(next(c for c in cases if c.__name__ == name), lib_name, args)
-        return
+def compare(script: str, case: Case, args: argparse.Namespace) -> dict[str, tuple[float, float]]:
+    """Median milliseconds per step of ``case`` and peak RSS (MiB) for each library."""
+    workers = [Worker(script, case, name, args) for name in LIBRARIES]  # one after the other
+    times: dict[str, list[float]] = {w.name: [] for w in workers}
+    try:
+        for _ in range(args.repeat):
+            for w in workers:
+                time.sleep(args.pause)
+                times[w.name].append(w.batch())
+    finally:
+        peaks = {w.name: w.stop() for w in workers}
+    return {name: (statistics.median(t) * 1e3, peaks[name]) for name, t in times.items()}
+
+
+def header(args: argparse.Namespace) -> str:
+    """The machine and the versions the figures are from."""
     import numpy as np
 
-    libs, syncs = libraries(args)
-    mg, torch = libs["minigrad"], libs["torch"]
+    import minigrad as mg
+
+    return (f"# minigrad {mg.__version__} (NumPy {np.__version__}) vs torch "
+            f"{importlib.metadata.version('torch')}; device {args.device}, {args.threads} "
+            f"threads, median of {args.repeat} batches, each library in its own process; "
+            f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, {platform.system()}")
+
+
+def run(script: str, doc: str, cases: list[Case], extra_rows: Callable | None = None,
+        repeat: int = 15, budget: float = 0.2, unit: str = "ms") -> None:
+    """Print the table for ``cases``: medians (in ``unit``, ms or s), ratio and peak memory."""
+    args = parse_args(doc, repeat, budget)
+    if args.worker:
+        name, lib_name = args.worker
+        serve(next(c for c in cases if c.__name__ == name), lib_name, args)
+        return
     memory = not args.no_memory and args.device == "cpu"
-    print(f"# minigrad {mg.__version__} (NumPy {np.__version__}) vs torch {torch.__version__}; "
-          f"device {args.device}, {args.threads} threads, median of {args.repeat} batches; "
-          f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, {platform.system()}")
-    head = "| case | minigrad (ms) | torch (ms) | ratio |"
+    print(header(args))
+    scale = 1e-3 if unit == "s" else 1.0
+    head = f"| case | minigrad ({unit}) | torch ({unit}) | ratio |"
     rule = "|---|---:|---:|---:|"
     if memory:
         head += " minigrad peak RSS (MiB) | torch peak RSS (MiB) |"
@@ -150,11 +184,12 @@ def run(script: str, doc: str, cases: list[Case], extra_rows: Callable | None = 
     print(head)
     print(rule)
     for case in cases:
-        ms = compare(case, args, libs, syncs)
-        m, t = ms["minigrad"], ms["torch"]
-        row = f"| {case.__name__.replace('_', ' ')} | {m:.3f} | {t:.3f} | {m / t:.2f} |"
+        result = compare(script, case, args)
+        (m, m_peak), (t, t_peak) = result["minigrad"], result["torch"]
+        row = (f"| {case.__name__.replace('_', ' ')} | {m * scale:.3f} | {t * scale:.3f} | "
+               f"{m / t:.2f} |")
         if memory:
-            row += "".join(f" {peak_memory(script, case, name, args):.1f} |" for name in libs)
+            row += f" {m_peak:.1f} | {t_peak:.1f} |"
         print(row, flush=True)
         if extra_rows is not None:
             extra_rows(case, m, t)
