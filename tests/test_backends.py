@@ -172,18 +172,51 @@ def window_geometry(draw: st.DrawFn) -> tuple:
     return shape, (k, d, p, s)
 
 
-@given(window_geometry(), st.integers(0, 2**16))
-def test_numpy_fast_im2col_col2im_match_the_generic_ones(geometry: tuple, seed: int) -> None:
-    """The NumPy backend's fast paths (sliding windows, in-place adds, the tiling shortcut)
-    against the generic Array API loop that array-api-strict and CuPy use."""
+@given(window_geometry(), st.integers(0, 2**16), st.booleans())
+def test_numpy_fast_col2im_matches_the_generic_one(geometry: tuple, seed: int,
+                                                   contiguous: bool) -> None:
+    """The NumPy backend's col2im (in-place adds, the tiling shortcut) against the generic
+    Array API loop that array-api-strict and CuPy use, on columns laid out batch innermost
+    as im2col makes them, or C-contiguous."""
     shape, args = geometry
     fast, generic = mg.get_backend("cpu"), HostArrayAPI()
     x = np.random.default_rng(seed).standard_normal(shape)
-    cols = fast.im2col(x, *args)
-    np.testing.assert_array_equal(cols, generic.im2col(x, *args))
+    cols = generic.im2col(x, *args)
     g = np.random.default_rng(seed + 1).standard_normal(cols.shape)
+    if not contiguous:
+        g = np.ascontiguousarray(g.transpose(1, 2, 0)).transpose(2, 0, 1)  # as im2col's
     np.testing.assert_allclose(fast.col2im(g, shape[2:], *args),
                                generic.col2im(g, shape[2:], *args), rtol=1e-12, atol=1e-12)
+
+
+@st.composite
+def products(draw: st.DrawFn) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Shapes of a @ b, among them the long thin products the NumPy backend reorders: a tiny
+    (m, n) result over k >= 16384 terms (with or without a remainder past the last chunk), and
+    results wider than tall over a long k; batched or not."""
+    m, n = draw(st.sampled_from([(1, 1), (3, 5), (6, 25), (16, 16), (2, 40), (17, 16)]))
+    k = draw(st.sampled_from([7, 300, 16384, 16384 + 4096 * 3, 20000, 40000]))
+    batch = draw(st.sampled_from([(), (1,), (2,)]))
+    return (*batch, m, k), (*batch, k, n)
+
+
+@given(products(), st.booleans(), st.booleans())
+def test_numpy_matmul_reordering_keeps_the_values(shapes: tuple, a_t: bool, b_t: bool) -> None:
+    """The NumPy backend's matmul (chunked long thin products, transposed wide results) gives
+    np.matmul's values, for operands in either memory order."""
+    a_shape, b_shape = shapes
+    rng = np.random.default_rng(sum(a_shape) + sum(b_shape))
+    a = rng.standard_normal(a_shape).astype(np.float32)
+    b = rng.standard_normal(b_shape).astype(np.float32)
+    if a_t:
+        a = np.ascontiguousarray(a.swapaxes(-1, -2)).swapaxes(-1, -2)
+    if b_t:
+        b = np.ascontiguousarray(b.swapaxes(-1, -2)).swapaxes(-1, -2)
+    got = mg.get_backend("cpu").matmul(a, b)
+    want = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    assert got.shape == want.shape and got.dtype == np.float32
+    scale = np.sqrt(a_shape[-1])  # the size of a sum of k unit terms
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-5 * scale * 10)
 
 
 def test_malloc_tuning_is_applied_on_glibc_and_can_be_switched_off(

@@ -515,6 +515,48 @@ def test_avg_pool_fast_path_matches_the_unfold_composite(data: Any) -> None:
     assert_close(g_fast, g_slow, rtol=1e-12, atol=1e-12)
 
 
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 4), st.integers(1, 4),
+       st.sampled_from([None, 1, 3]), st.booleans(), st.booleans(), st.integers(0, 2**16))
+def test_avg_pool_tiling_path_matches_the_unfold_composite(
+        kh: int, kw: int, mh: int, mw: int, divisor: int | None, ceil_mode: bool,
+        batch_innermost: bool, seed: int) -> None:
+    """Windows that tile the image (stride = kernel, no padding, sizes divisible: LeNet's
+    pooling) take the block-sum path; values and gradients agree with the composite, for
+    inputs laid out NCHW or batch innermost (as convolutions leave them)."""
+    x = np.random.default_rng(seed).standard_normal((2, 3, kh * mh, kw * mw))
+    if batch_innermost:
+        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    xt = mg.tensor(x, requires_grad=True)
+    fast = F.avg_pool2d(xt, (kh, kw), ceil_mode=ceil_mode, divisor_override=divisor)
+    slow = unfold_avg_pool(xt, (kh, kw), (kh, kw), (0, 0), ceil_mode, True, divisor)
+    assert fast.shape == (2, 3, mh, mw)
+    assert_close(fast, slow, rtol=1e-12, atol=1e-12)
+    up = mg.tensor(np.random.default_rng(seed + 1).standard_normal(tuple(fast.shape)))
+    (g_fast,) = mg.autograd.grad(fast, xt, up)
+    (g_slow,) = mg.autograd.grad(slow, xt, up)
+    assert_close(g_fast, g_slow, rtol=1e-12, atol=1e-12)
+
+
+def test_convolution_and_pooling_keep_the_batch_innermost_on_numpy() -> None:
+    """On NumPy, conv2d, its bias, sigmoid and avg/max pooling hand each other activations
+    and gradients laid out (C, H, W, N) behind NCHW views: no transposing copy in between
+    (the speed of a LeNet step rests on it)."""
+    x = mg.randn(8, 1, 12, 12)
+    w1, w2 = mg.randn(4, 1, 3, 3, requires_grad=True), mg.randn(5, 4, 3, 3, requires_grad=True)
+    b1 = mg.randn(4, requires_grad=True)
+    h1 = F.conv2d(x, w1, b1, padding=1).sigmoid()
+    p1 = F.avg_pool2d(h1, 2)
+    h2 = F.conv2d(p1, w2).sigmoid()
+    p2 = F.max_pool2d(h2, 2)
+    seen = {"h1": h1, "p1": p1, "h2": h2, "p2": p2}
+    for t in seen.values():
+        t.retain_grad()
+    (p2 * p2).sum().backward()
+    for name, t in seen.items():
+        for what, a in ((name, t.detach().numpy()), (name + ".grad", t.grad.numpy())):
+            assert a.strides[0] == a.itemsize, f"{what}: strides {a.strides}, not batch innermost"
+
+
 # ---- regressions small engines got wrong -------------------------------------------------------
 def test_max_pool_of_negative_input_with_padding_returns_input_values() -> None:
     x = -mg.arange(1.0, 17.0).reshape(1, 1, 4, 4)

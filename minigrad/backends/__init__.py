@@ -8,7 +8,9 @@ imports an array library other than NumPy, and it does so lazily.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
@@ -88,6 +90,17 @@ class Backend:
                 return d
         raise TypeError(f"unsupported array dtype {a.dtype}")
 
+    def errstate(self, **kinds: str) -> AbstractContextManager:
+        """Within it, floating-point events (``over="ignore"``, ...) are treated as given, as
+        numpy.errstate; libraries that never warn (CuPy) ignore it."""
+        return contextlib.nullcontext()
+
+    # ---- products ----------------------------------------------------------------------------
+    def matmul(self, a: Any, b: Any) -> Any:
+        """``a @ b`` with NumPy's rules (batched, broadcast, 1-D cases); backends may reorder
+        the sums for their BLAS (equal up to rounding)."""
+        return self.xp.matmul(a, b)
+
     # ---- indexing ----------------------------------------------------------------------------
     def getitem(self, x: Any, key: tuple) -> Any:
         """``x[key]`` with NumPy's rules for ints, slices, None, ... and integer arrays.
@@ -142,6 +155,11 @@ class Backend:
         return xp.reshape(summed, shape)
 
     # ---- im2col / col2im: the primitive under convolution and pooling ---------------------
+    # Layout: the columns (N, C*kh*kw, L) are returned as a view of memory ordered
+    # (C*kh*kw, L, N), batch innermost, and images come back as (N, C, H, W) views of
+    # (C, H, W, N) memory. A convolution is then one matrix product (C_out, K) @ (K, L*N)
+    # with no transposition, and every copy below moves runs of L*N or W*N contiguous
+    # numbers instead of rows of W (see conv2d). The values are torch's either way.
     def im2col(self, x: Any, kernel_size: tuple[int, int], dilation: tuple[int, int],
                padding: tuple[int, int], stride: tuple[int, int]) -> Any:
         """Sliding blocks of (N, C, H, W) as columns (N, C*kh*kw, L), as torch's unfold.
@@ -150,18 +168,15 @@ class Backend:
         """
         xp = self.xp
         n, c, h, w = x.shape
-        (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel_size, dilation, padding, stride
+        (kh, kw), (dh, dw), (sh, sw) = kernel_size, dilation, stride
         oh, ow = conv_output_size((h, w), kernel_size, dilation, padding, stride)
-        if ph or pw:
-            padded = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
-            padded[:, :, ph:ph + h, pw:pw + w] = x
-            x = padded
+        image = batch_innermost(xp, x, padding)  # (C, H + 2ph, W + 2pw, N)
         patches = [
-            x[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw]
+            image[:, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw, :]
             for i in range(kh) for j in range(kw)
         ]
-        cols = xp.stack(patches, axis=2)  # (N, C, kh*kw, oh, ow)
-        return xp.reshape(cols, (n, c * kh * kw, oh * ow))
+        cols = xp.reshape(xp.stack(patches, axis=1), (c * kh * kw, oh * ow, n))
+        return xp.permute_dims(cols, (2, 0, 1))
 
     def col2im(self, cols: Any, output_size: tuple[int, int], kernel_size: tuple[int, int],
                dilation: tuple[int, int], padding: tuple[int, int],
@@ -172,17 +187,30 @@ class Backend:
             output_size, kernel_size, dilation, padding, stride)
         oh, ow = conv_output_size((h, w), kernel_size, dilation, padding, stride)
         n, c = cols.shape[0], cols.shape[1] // (kh * kw)
-        cols = xp.reshape(cols, (n, c, kh * kw, oh, ow))
-        out = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+        blocks = xp.reshape(xp.permute_dims(cols, (1, 2, 0)), (c, kh * kw, oh, ow, n))
+        out = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
         for i in range(kh):
             for j in range(kw):
                 rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
                 columns = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
-                out[:, :, rows, columns] = out[:, :, rows, columns] + cols[:, :, i * kw + j, :, :]
-        return out[:, :, ph:ph + h, pw:pw + w]
+                out[:, rows, columns, :] = out[:, rows, columns, :] + blocks[:, i * kw + j, ...]
+        return xp.permute_dims(out[:, ph:ph + h, pw:pw + w, :], (3, 0, 1, 2))
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+
+def batch_innermost(xp: Any, x: Any, padding: tuple[int, int] = (0, 0)) -> Any:
+    """An (N, C, H, W) image as (C, H + 2*ph, W + 2*pw, N), zero-padded (a free view when x
+    already lies batch innermost and needs no padding)."""
+    n, c, h, w = x.shape
+    ph, pw = padding
+    image = xp.permute_dims(x, (1, 2, 3, 0))
+    if not (ph or pw):
+        return image
+    padded = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
+    padded[:, ph:ph + h, pw:pw + w, :] = image
+    return padded
 
 
 def conv_output_size(size: tuple[int, int], kernel_size: tuple[int, int],

@@ -6,6 +6,7 @@ import ctypes
 import ctypes.util
 import os
 import sys
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,7 @@ def keep_freed_memory(mmap_threshold: int = 32 << 20, trim_threshold: int = 512 
         return False
 
 
+_CHUNK = 4096  # terms per chunk of a long thin product (see NumpyBackend.matmul)
 _BY_NUMPY = {np.dtype(d.name): d for d in dtypes.ALL}
 _TO_NUMPY = {d: n for n, d in _BY_NUMPY.items()}
 
@@ -73,22 +75,33 @@ class NumpyBackend(Backend):
         """NumPy's own indexing."""
         return x[key]
 
-    def im2col(self, x: np.ndarray, kernel_size: tuple[int, int], dilation: tuple[int, int],
-               padding: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
-        """A strided view of every window (no copy), then one copy into the column layout."""
-        (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel_size, dilation, padding, stride
-        if ph or pw:
-            x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-        n, c = x.shape[:2]
-        windows = np.lib.stride_tricks.sliding_window_view(
-            x, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
-        windows = windows[:, :, ::sh, ::sw, ::dh, ::dw]  # (N, C, oh, ow, kh, kw)
-        oh, ow = windows.shape[2:4]
-        # Copied once, into memory ordered (C, kh, kw, N, oh, ow), and returned as an
-        # (N, C*kh*kw, L) view of it: conv2d's (C*kh*kw, N*L) matrix is then a free reshape.
-        cols = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
-        cols[...] = windows.transpose(1, 4, 5, 0, 2, 3)
-        return cols.reshape(c * kh * kw, n, oh * ow).transpose(1, 0, 2)
+    def errstate(self, **kinds: str) -> AbstractContextManager:
+        """numpy.errstate."""
+        return np.errstate(**kinds)
+
+    def matmul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """np.matmul, with the long thin products of weight gradients arranged the way
+        OpenBLAS is fastest (the same sums in another order: equal up to rounding).
+
+        A weight gradient sums over a long inner dimension k (N*L for a convolution) into a
+        small (m, n) result. When m*n is tiny (conv1 of LeNet: 6 x 25) OpenBLAS runs chunks of
+        4096 terms through its small-matrix kernel 2-3x faster than the whole length: the
+        chunks go as one batched product, then their partial sums are added. Otherwise, when
+        the result is wider than tall, it is faster computed transposed, (b^T a^T)^T.
+        """
+        if a.ndim < 2 or b.ndim < 2:
+            return np.matmul(a, b)
+        m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+        if m * n <= 256 and k >= 4 * _CHUNK:
+            whole = k // _CHUNK * _CHUNK
+            parts = np.matmul(  # (..., chunks, m, n)
+                a[..., :whole].reshape(*a.shape[:-1], -1, _CHUNK).swapaxes(-2, -3),
+                b[..., :whole, :].reshape(*b.shape[:-2], -1, _CHUNK, n))
+            out = parts.sum(axis=-3)
+            return out + np.matmul(a[..., whole:], b[..., whole:, :]) if whole < k else out
+        if m < n and k >= 8 * n:
+            return np.matmul(b.swapaxes(-1, -2), a.swapaxes(-1, -2)).swapaxes(-1, -2)
+        return np.matmul(a, b)
 
     def col2im(self, cols: np.ndarray, output_size: tuple[int, int],
                kernel_size: tuple[int, int], dilation: tuple[int, int],
@@ -99,22 +112,18 @@ class NumpyBackend(Backend):
         n, c, l_ = cols.shape[0], cols.shape[1] // (kh * kw), cols.shape[2]
         oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
         ow = l_ // oh
-        blocks = cols.reshape(n, c, kh, kw, oh, ow)
+        blocks = cols.transpose(1, 2, 0).reshape(c, kh, kw, oh, ow, n)
         if (sh, sw) == (kh, kw) and (dh, dw) == (1, 1) and (h, w) == (oh * kh, ow * kw) and not (
-                ph or pw):  # the blocks tile the image (LeNet's pooling): no sums, one copy
-            return blocks.transpose(0, 1, 4, 2, 5, 3).reshape(n, c, h, w)
-        # Sum in the order the columns lie in memory: conv2d's gradient arrives channel-major
-        # (C*kh*kw, N, L), so the image is built as (C, N, H, W) and returned as a view.
-        channel_major = cols.strides[1] > cols.strides[0]
-        if channel_major:
-            blocks = blocks.transpose(1, 0, 2, 3, 4, 5)
-        out = np.zeros(blocks.shape[:2] + (h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+                ph or pw):  # the blocks tile the image (pooling): no sums, one copy
+            image = blocks.transpose(0, 3, 1, 4, 2, 5).reshape(c, h, w, n)
+            return image.transpose(3, 0, 1, 2)
+        out = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
         for i in range(kh):
             for j in range(kw):
-                out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
-                    j * dw:j * dw + sw * (ow - 1) + 1:sw] += blocks[:, :, i, j]
-        out = out[:, :, ph:ph + h, pw:pw + w]
-        return out.transpose(1, 0, 2, 3) if channel_major else out
+                target = out[:, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                             j * dw:j * dw + sw * (ow - 1) + 1:sw]
+                np.add(target, blocks[:, i, j], out=target)
+        return out[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2)
 
     def index_add(self, shape: tuple[int, ...], key: tuple, values: np.ndarray) -> np.ndarray:
         """A true scatter-add (np.add.at)."""

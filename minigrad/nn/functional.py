@@ -173,11 +173,12 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
                            "can't be greater than actual input size")
     oh, ow = conv_output_size((h, w), (kh, kw), d, p, s)
     cols = unfold(x, (kh, kw), dilation=d, padding=p, stride=s)  # (N, C*kh*kw, L)
-    # one big matrix product per group, (C_out/g, K) @ (K, N*L), rather than N small ones
+    # one big matrix product per group, (C_out/g, K) @ (K, L*N), rather than N small ones;
+    # unfold's columns lie batch innermost, (K, L, N), so both reshapes below are free
     k = c_group * kh * kw
-    cols = cols.reshape(n, groups, k, oh * ow).permute(1, 2, 0, 3).reshape(groups, k, -1)
+    cols = cols.permute(1, 2, 0).reshape(groups, k, oh * ow * n)
     kernels = weight.reshape(groups, out_ch // groups, k)
-    out = (kernels @ cols).reshape(out_ch, n, oh, ow).permute(1, 0, 2, 3)
+    out = (kernels @ cols).reshape(out_ch, oh, ow, n).permute(3, 0, 1, 2)
     if bias is not None:
         out = out + bias.reshape(1, out_ch, 1, 1)
     return out.squeeze(0) if unbatched else out
@@ -212,9 +213,10 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     if any(f + o - 2 * pi < 0 for f, o, pi in zip(full, op, p)):  # (0 is an empty output)
         raise RuntimeError(f"conv_transpose2d: padding {p} leaves no output for input "
                            f"{list(x.shape)} and kernel {(kh, kw)}")
-    xs = x.reshape(n, groups, c_in // groups, h * w)
+    # batch innermost, as conv2d: (C_in, H*W*N) images, columns (K, L, N) as fold wants them
+    xs = x.permute(1, 2, 3, 0).reshape(groups, c_in // groups, h * w * n)
     kernels = weight.reshape(groups, c_in // groups, out_group * kh * kw).transpose(1, 2)
-    cols = (kernels @ xs).reshape(n, groups * out_group * kh * kw, h * w)
+    cols = (kernels @ xs).reshape(groups * out_group * kh * kw, h * w, n).permute(2, 0, 1)
     out = fold(cols, full, (kh, kw), dilation=d, stride=s)  # every block, uncropped
     # crop the padding from both sides; output_padding gives back rows/columns at the end
     out = pad(out, (-p[1], op[1] - p[1], -p[0], op[0] - p[0]))
@@ -298,11 +300,18 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     k, s, p, _, (oh, ow), _ = _pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    h, w = x.shape[2:]
+    n, c, h, w = x.shape
+    if s == k and p == (0, 0) and h % k[0] == 0 and w % k[1] == 0:
+        # the windows tile the image (LeNet's pooling): the mean of each block, computed
+        # batch innermost as the convolutions lay out their outputs, (C, H, W, N)
+        blocks = x.permute(1, 2, 3, 0).reshape(c * oh, k[0], ow, k[1], n)
+        out = blocks.sum((1, 3)) / (divisor_override or k[0] * k[1])
+        out = out.reshape(c, oh, ow, n).permute(3, 0, 1, 2)
+        return out.squeeze(0) if unbatched else out
     count = divisor_override is None
     rows, cols = (_window_weights(x, o, size, ki, si, pi, count_include_pad, count)
                   for o, size, ki, si, pi in zip((oh, ow), (h, w), k, s, p))
-    out = rows @ x @ cols.t()
+    out = _separable(x, rows, cols)
     if divisor_override is not None:
         out = out / divisor_override
     return out.squeeze(0) if unbatched else out
@@ -350,8 +359,24 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) 
         raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
     h, w = x.shape[2:]
     oh, ow = (n if o is None else o for o, n in zip(sizes, (h, w)))
-    out = _adaptive_weights(x, h, oh) @ x @ _adaptive_weights(x, w, ow).t()
+    out = _separable(x, _adaptive_weights(x, h, oh), _adaptive_weights(x, w, ow))
     return out.squeeze(0) if unbatched else out
+
+
+def _separable(x: Tensor, rows: Tensor, cols: Tensor) -> Tensor:
+    """rows @ x @ cols^T for every image and channel: (OH, H) and (OW, W) weights on
+    (N, C, H, W) give (N, C, OH, OW).
+
+    Computed batch innermost, as the convolutions lay out their outputs: the images as
+    (C, H, W*N) (a free view of a convolution's output) take two products with long rows,
+    and the result lies (C, OH, OW, N) for the next convolution.
+    """
+    n, c, h, w = x.shape
+    oh, ow = rows.shape[0], cols.shape[0]
+    image = x.permute(1, 2, 3, 0).reshape(c, h, w * n)
+    image = (rows @ image).reshape(c * oh, w, n)  # rows averaged: (C, OH, W*N)
+    image = cols @ image  # then columns: (C*OH, OW, N)
+    return image.reshape(c, oh, ow, n).permute(3, 0, 1, 2)
 
 
 # ---- normalization ---------------------------------------------------------------------------

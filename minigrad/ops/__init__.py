@@ -18,6 +18,7 @@ from minigrad.ops.elementwise import (
     Pow,
     Relu,
     Sigmoid,
+    SigmoidBackward,
     Sin,
     Sqrt,
     Sub,
@@ -72,7 +73,8 @@ from minigrad.ops.reduce import (
 __all__ = [
     "Abs", "Add", "Cast", "Cat", "Clamp", "ConstantPad", "Cos", "Div", "Exp", "Expand", "Fold",
     "Index", "IndexAdd", "Log", "LogSigmoid", "MatMul", "Max", "Maximum", "Min", "Minimum", "Mul",
-    "Neg", "Permute", "Pow", "Relu", "Reshape", "Sigmoid", "Sin", "Sqrt", "Sub", "Sum", "Tanh",
+    "Neg", "Permute", "Pow", "Relu", "Reshape", "Sigmoid", "SigmoidBackward", "Sin", "Sqrt",
+    "Sub", "Sum", "Tanh",
     "ToDevice", "Unfold", "Where", "argmax", "argmin", "binary", "broadcast_shapes", "cat",
     "compare", "expand", "flatten", "fold", "gather", "getitem", "log_softmax", "logical",
     "matmul", "max", "mean", "min", "pad", "permute", "promote", "reshape", "softmax", "squeeze",

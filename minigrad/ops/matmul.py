@@ -15,7 +15,7 @@ class MatMul(Function):
     """a @ b with NumPy's rules (batched, broadcast, 1-D cases)."""
 
     def forward(self, a: Any, b: Any) -> Any:
-        return self.xp.matmul(a, b)
+        return self.backend.matmul(a, b)
 
     # d(A B) = dA B + A dB, so dA = G B^T and dB = A^T G; a 1-D operand is a row (a) or a
     # column (b) while differentiating, and batch dims broadcast (the engine sums them back)
@@ -29,21 +29,12 @@ class MatMul(Function):
             g = g.unsqueeze(-2)
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = _product(g, b2.mT)
+            ga = g @ b2.mT
             ga = ga.squeeze(-2) if a.ndim == 1 else ga
         if self.needs_input_grad[1]:
-            gb = _product(a2.mT, g)
+            gb = a2.mT @ g
             gb = gb.squeeze(-1) if b.ndim == 1 else gb
         return ga, gb
-
-
-def _product(x: Tensor, y: Tensor) -> Tensor:
-    """x @ y; a weight gradient sums over a long inner dim (N*L for a convolution), where BLAS
-    is faster with the wider result first, so there it computes (y^T x^T)^T (same values)."""
-    m, k, n = x.shape[-2], x.shape[-1], y.shape[-1]
-    if m < n and k >= 8 * n:
-        return (y.mT @ x.mT).mT
-    return x @ y
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:

@@ -71,9 +71,9 @@ class Mean(Sum):
         self.count = math.prod(x.shape[i] for i in axes)
         return self.xp.mean(x, axis=axes, keepdims=keepdim)
 
-    # d mean(x) = sum(dx) / n
+    # d mean(x) = sum(dx) / n (divided before it is spread over the n inputs)
     def backward(self, g: Tensor) -> Tensor:
-        return super().backward(g) / self.count
+        return super().backward(g / self.count)
 
 
 class Max(Function):
