@@ -189,6 +189,21 @@ def test_numpy_fast_col2im_matches_the_generic_one(geometry: tuple, seed: int,
                                generic.col2im(g, shape[2:], *args), rtol=1e-12, atol=1e-12)
 
 
+@given(st.integers(0, 2), st.integers(0, 2), st.booleans())
+def test_numpy_batch_innermost_is_a_view_only_when_it_can_be(ph: int, pw: int,
+                                                            inner: bool) -> None:
+    """im2col's first step on NumPy: a free view of an activation that already lies
+    (C, H, W, N) and needs no padding, else the generic zero-padded copy; same values."""
+    x = np.random.default_rng(ph * 3 + pw).standard_normal((3, 2, 4, 5))
+    if inner:
+        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    got = mg.get_backend("cpu").batch_innermost(x, (ph, pw))
+    want = HostArrayAPI().batch_innermost(x, (ph, pw))
+    np.testing.assert_array_equal(got, want)
+    assert got.flags.c_contiguous
+    assert np.shares_memory(got, x) == (inner and (ph, pw) == (0, 0))
+
+
 @st.composite
 def products(draw: st.DrawFn) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Shapes of a @ b, among them the long thin products the NumPy backend reorders: a tiny

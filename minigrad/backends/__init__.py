@@ -160,23 +160,33 @@ class Backend:
     # (C, H, W, N) memory. A convolution is then one matrix product (C_out, K) @ (K, L*N)
     # with no transposition, and every copy below moves runs of L*N or W*N contiguous
     # numbers instead of rows of W (see conv2d). The values are torch's either way.
+    def batch_innermost(self, x: Any, padding: tuple[int, int] = (0, 0)) -> Any:
+        """An (N, C, H, W) image copied into (C, H + 2*ph, W + 2*pw, N) memory, zero-padded."""
+        xp = self.xp
+        n, c, h, w = x.shape
+        ph, pw = padding
+        image = (xp.zeros if ph or pw else xp.empty)((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
+        image[:, ph:ph + h, pw:pw + w, :] = xp.permute_dims(x, (1, 2, 3, 0))
+        return image
+
     def im2col(self, x: Any, kernel_size: tuple[int, int], dilation: tuple[int, int],
                padding: tuple[int, int], stride: tuple[int, int]) -> Any:
         """Sliding blocks of (N, C, H, W) as columns (N, C*kh*kw, L), as torch's unfold.
 
-        One strided slice per kernel offset (kh*kw of them), stacked: portable to any backend.
+        One strided slice per kernel offset (kh*kw of them), each copied into its rows:
+        portable to any backend.
         """
         xp = self.xp
         n, c, h, w = x.shape
         (kh, kw), (dh, dw), (sh, sw) = kernel_size, dilation, stride
         oh, ow = conv_output_size((h, w), kernel_size, dilation, padding, stride)
-        image = batch_innermost(xp, x, padding)  # (C, H + 2ph, W + 2pw, N)
-        patches = [
-            image[:, i * dh:i * dh + sh * (oh - 1) + 1:sh, j * dw:j * dw + sw * (ow - 1) + 1:sw, :]
-            for i in range(kh) for j in range(kw)
-        ]
-        cols = xp.reshape(xp.stack(patches, axis=1), (c * kh * kw, oh * ow, n))
-        return xp.permute_dims(cols, (2, 0, 1))
+        image = self.batch_innermost(x, padding)  # (C, H + 2ph, W + 2pw, N)
+        cols = xp.empty((c, kh * kw, oh, ow, n), dtype=x.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                cols[:, i * kw + j, ...] = image[:, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                                                 j * dw:j * dw + sw * (ow - 1) + 1:sw, :]
+        return xp.permute_dims(xp.reshape(cols, (c * kh * kw, oh * ow, n)), (2, 0, 1))
 
     def col2im(self, cols: Any, output_size: tuple[int, int], kernel_size: tuple[int, int],
                dilation: tuple[int, int], padding: tuple[int, int],
@@ -198,19 +208,6 @@ class Backend:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
-
-
-def batch_innermost(xp: Any, x: Any, padding: tuple[int, int] = (0, 0)) -> Any:
-    """An (N, C, H, W) image as (C, H + 2*ph, W + 2*pw, N), zero-padded (a free view when x
-    already lies batch innermost and needs no padding)."""
-    n, c, h, w = x.shape
-    ph, pw = padding
-    image = xp.permute_dims(x, (1, 2, 3, 0))
-    if not (ph or pw):
-        return image
-    padded = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
-    padded[:, ph:ph + h, pw:pw + w, :] = image
-    return padded
 
 
 def conv_output_size(size: tuple[int, int], kernel_size: tuple[int, int],
