@@ -60,7 +60,7 @@ def test_demo_loss_falls() -> None:
 ])
 def test_benchmark_prints_a_table_of_ratios(script: str, rows: int, flags: list[str]) -> None:
     pytest.importorskip("torch", reason="the benchmark measures minigrad next to PyTorch")
-    out = run_python(script, "--repeat", "1", "--budget", "0.001", *flags)
+    out = run_python(script, "--repeat", "1", "--budget", "0.001", "--pause", "0", *flags)
     table = [line.split("|") for line in out.splitlines() if line.startswith("| ")][1:]
     assert len(table) == rows, out
     for row in table:
@@ -78,3 +78,15 @@ def test_epoch_benchmark_needs_mnist_files(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "benchmarks/bench_epoch.py", "--data-dir",
                            str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode != 0 and "no MNIST files" in done.stderr
+
+
+def test_epoch_benchmark_times_an_epoch_of_both_libraries(tmp_path: Path) -> None:
+    pytest.importorskip("torch", reason="the benchmark measures minigrad next to PyTorch")
+    from tests.test_data import write_mnist
+
+    write_mnist(tmp_path, n_train=600, n_test=10)
+    out = run_python("benchmarks/bench_epoch.py", "--data-dir", str(tmp_path), "--repeat",
+                     "1", "--pause", "0")
+    (row,) = [line.split("|") for line in out.splitlines() if line.startswith("| mnist")]
+    minigrad_s, torch_s, ratio = (float(c) for c in row[2:5])
+    assert minigrad_s > 0 and torch_s > 0 and ratio > 0, out
