@@ -6,8 +6,9 @@ processes, one per library, each importing only its library: as a user runs it, 
 library's threads, allocator settings or memory touch the other's figures. The workers take
 turns, one timed batch at a time with a short pause in between (idle BLAS and OpenMP threads
 spin for a while before they sleep, and would steal the other's cores), so the machine's
-noise falls on both alike; the table reports the median of each and their ratio
-(minigrad / torch). Peak memory is each worker's peak resident set size (VmHWM).
+noise falls on both alike; the batches are spread over a few fresh pairs of workers (a
+process can be fast or slow for its whole life). The table reports the median of each library
+and their ratio (minigrad / torch). Peak memory is the workers' peak resident set size (VmHWM).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def parse_args(doc: str, repeat: int = 15, budget: float = 0.2) -> argparse.Name
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for both libraries")
     parser.add_argument("--repeat", type=int, default=repeat, help="timed batches per case")
     parser.add_argument("--budget", type=float, default=budget, help="seconds per timed batch")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="fresh pairs of worker processes the batches are spread over")
     parser.add_argument("--pause", type=float, default=0.2,
                         help="seconds between batches, for the other library's threads to sleep")
     parser.add_argument("--no-memory", action="store_true", help="leave out peak memory")
@@ -139,16 +142,25 @@ class Worker:
 
 
 def compare(script: str, case: Case, args: argparse.Namespace) -> dict[str, tuple[float, float]]:
-    """Median milliseconds per step of ``case`` and peak RSS (MiB) for each library."""
-    workers = [Worker(script, case, name, args) for name in LIBRARIES]  # one after the other
-    times: dict[str, list[float]] = {w.name: [] for w in workers}
-    try:
-        for _ in range(args.repeat):
+    """Median milliseconds per step of ``case`` and peak RSS (MiB) for each library.
+
+    The batches are spread over ``--rounds`` pairs of fresh workers: a process can land in a
+    fast or a slow mode for its whole life (where its memory was mapped, PyTorch's allocator),
+    so one pair alone would make the ratio swing from run to run.
+    """
+    times: dict[str, list[float]] = {name: [] for name in LIBRARIES}
+    peaks: dict[str, float] = dict.fromkeys(LIBRARIES, 0.0)
+    rounds = max(1, min(args.rounds, args.repeat))
+    for r in range(rounds):
+        workers = [Worker(script, case, name, args) for name in LIBRARIES]  # one by one
+        try:
+            for _ in range(args.repeat // rounds + (r < args.repeat % rounds)):
+                for w in workers:
+                    time.sleep(args.pause)
+                    times[w.name].append(w.batch())
+        finally:
             for w in workers:
-                time.sleep(args.pause)
-                times[w.name].append(w.batch())
-    finally:
-        peaks = {w.name: w.stop() for w in workers}
+                peaks[w.name] = max(peaks[w.name], w.stop())
     return {name: (statistics.median(t) * 1e3, peaks[name]) for name, t in times.items()}
 
 
@@ -160,7 +172,8 @@ def header(args: argparse.Namespace) -> str:
 
     return (f"# minigrad {mg.__version__} (NumPy {np.__version__}) vs torch "
             f"{importlib.metadata.version('torch')}; device {args.device}, {args.threads} "
-            f"threads, median of {args.repeat} batches, each library in its own process; "
+            f"threads, median of {args.repeat} batches over {args.rounds} pairs of processes, one "
+            f"library each; "
             f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
             f"Python {platform.python_version()}, {platform.system()}")
 
