@@ -1,4 +1,4 @@
-"""One MNIST training epoch of the demo's LeNet at batch 256, minigrad beside PyTorch.
+"""One MNIST training epoch of LeNet at batch 256 beside PyTorch (--data-dir DIR).
 
     python benchmarks/bench_epoch.py --data-dir ../shared/data/mnist
 
@@ -9,6 +9,7 @@ alternation, ``--repeat`` times (3 by default); the table shows the median epoch
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Callable
@@ -50,10 +51,11 @@ def mnist_epoch_b256(lib: Any, device: str) -> Callable[[], None]:
 
 if __name__ == "__main__":
     if "--worker" not in sys.argv:
-        if "--data-dir" in sys.argv:  # the workers read the folder from the environment
-            i = sys.argv.index("--data-dir")
-            os.environ["MINIGRAD_MNIST_DIR"] = sys.argv.pop(i + 1)
-            sys.argv.pop(i)
+        options = argparse.ArgumentParser(add_help=False)
+        options.add_argument("--data-dir")
+        known, sys.argv[1:] = options.parse_known_args()
+        if known.data_dir:  # the workers read the folder from the environment
+            os.environ["MINIGRAD_MNIST_DIR"] = known.data_dir
         folder = os.environ.get("MINIGRAD_MNIST_DIR")
         if not folder or not Path(folder, "train-images-idx3-ubyte.gz").exists():
             sys.exit("no MNIST files: pass --data-dir DIR (a folder with the four IDX files) "

@@ -117,7 +117,10 @@ class Worker:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True)
         self.name = lib_name
-        self._read()  # "ready": built and warmed up
+        line = self._read()
+        if line.strip() != "ready":  # built and warmed up; anything else is a stray print
+            self.kill()
+            raise RuntimeError(f"the {lib_name} worker said {line!r} instead of 'ready'")
 
     def _read(self) -> str:
         line = self.proc.stdout.readline()  # type: ignore[union-attr]
@@ -140,6 +143,11 @@ class Worker:
         self.proc.wait()
         return peak
 
+    def kill(self) -> None:
+        """End a worker that failed, without waiting for an answer."""
+        self.proc.kill()
+        self.proc.wait()
+
 
 def compare(script: str, case: Case, args: argparse.Namespace) -> dict[str, tuple[float, float]]:
     """Median milliseconds per step of ``case`` and peak RSS (MiB) for each library.
@@ -152,15 +160,20 @@ def compare(script: str, case: Case, args: argparse.Namespace) -> dict[str, tupl
     peaks: dict[str, float] = dict.fromkeys(LIBRARIES, 0.0)
     rounds = max(1, min(args.rounds, args.repeat))
     for r in range(rounds):
-        workers = [Worker(script, case, name, args) for name in LIBRARIES]  # one by one
+        workers: list[Worker] = []
         try:
+            for name in LIBRARIES:  # one after the other: each warms up alone
+                workers.append(Worker(script, case, name, args))
             for _ in range(args.repeat // rounds + (r < args.repeat % rounds)):
                 for w in workers:
                     time.sleep(args.pause)
                     times[w.name].append(w.batch())
-        finally:
             for w in workers:
                 peaks[w.name] = max(peaks[w.name], w.stop())
+        except BaseException:
+            for w in workers:  # none left behind when one fails (or on Ctrl-C)
+                w.kill()
+            raise
     return {name: (statistics.median(t) * 1e3, peaks[name]) for name, t in times.items()}
 
 
@@ -172,8 +185,8 @@ def header(args: argparse.Namespace) -> str:
 
     return (f"# minigrad {mg.__version__} (NumPy {np.__version__}) vs torch "
             f"{importlib.metadata.version('torch')}; device {args.device}, {args.threads} "
-            f"threads, median of {args.repeat} batches over {args.rounds} pairs of processes, one "
-            f"library each; "
+            f"threads, median of {args.repeat} batches over {min(args.rounds, args.repeat)} "
+            f"pairs of processes, one library each; "
             f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
             f"Python {platform.python_version()}, {platform.system()}")
 

@@ -277,6 +277,8 @@ def _root_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor | None]
             raise RuntimeError(
                 f"grad_output[{i}] is on device {g.device} but output[{i}] is on {out.device}"
             )
+        if g.dtype is not out.dtype:  # as torch: every gradient has its tensor's dtype
+            g = g.to(out.dtype)
         grads.append(g)
     return grads
 

@@ -514,7 +514,7 @@ class Tensor:
         return ops.Tanh.apply(self._floating())
 
     def sigmoid(self) -> Tensor:
-        """1 / (1 + e ** -x), computed without overflow."""
+        """1 / (1 + e ** -x) (where e ** -x overflows, the result is the right 0)."""
         return ops.Sigmoid.apply(self._floating())
 
     def relu(self) -> Tensor:

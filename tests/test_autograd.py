@@ -281,3 +281,28 @@ def test_grad_fn_names_match_torch() -> None:
     assert (x + x).grad_fn.name() == "AddBackward0"
     assert x.sum().grad_fn.name() == "SumBackward0"
     assert x.grad_fn is None
+
+
+def test_a_gradient_of_another_dtype_is_cast_to_the_output_dtype(cpu_backend: str) -> None:
+    """As torch: backward(gradient) with a float64 gradient on a float32 output gives float32
+    gradients (each op's backward then sees its own dtype)."""
+    x = mg.tensor([-1.0, 0.5, 2.0], device=cpu_backend, requires_grad=True)
+    (x.sigmoid() * 3).backward(mg.ones(3, dtype=mg.float64, device=cpu_backend))
+    assert x.grad.dtype is mg.float32
+    y = x.detach().sigmoid().numpy()
+    np.testing.assert_allclose(x.grad.numpy(), 3 * y * (1 - y), rtol=1e-6)
+    (g,) = mg.autograd.grad(x.tanh(), x, mg.ones(3, dtype=mg.float64, device=cpu_backend))
+    assert g.dtype is mg.float32
+
+
+def test_mean_over_an_empty_dim_backpropagates_without_a_warning() -> None:
+    import warnings
+
+    x = mg.zeros(3, 0, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the forward's "Mean of empty slice", as NumPy's
+        out = x.mean(dim=1).sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out.backward()
+    assert x.grad.shape == (3, 0)

@@ -208,17 +208,18 @@ def test_numpy_batch_innermost_is_a_view_only_when_it_can_be(ph: int, pw: int,
 def products(draw: st.DrawFn) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Shapes of a @ b, among them the long thin products the NumPy backend reorders: a tiny
     (m, n) result over k >= 16384 terms (with or without a remainder past the last chunk), and
-    results wider than tall over a long k; batched or not."""
-    m, n = draw(st.sampled_from([(1, 1), (3, 5), (6, 25), (16, 16), (2, 40), (17, 16)]))
+    results wider than tall over a long k; batched, broadcast, or empty."""
+    m, n = draw(st.sampled_from([(1, 1), (3, 5), (6, 25), (16, 16), (2, 40), (17, 16), (0, 5)]))
     k = draw(st.sampled_from([7, 300, 16384, 16384 + 4096 * 3, 20000, 40000]))
-    batch = draw(st.sampled_from([(), (1,), (2,)]))
-    return (*batch, m, k), (*batch, k, n)
+    a_batch, b_batch = draw(st.sampled_from(
+        [((), ()), ((1,), (1,)), ((2,), (2,)), ((2, 1), (3,)), ((), (2,)), ((0,), (0,))]))
+    return (*a_batch, m, k), (*b_batch, k, n)
 
 
 @given(products(), st.booleans(), st.booleans())
 def test_numpy_matmul_reordering_keeps_the_values(shapes: tuple, a_t: bool, b_t: bool) -> None:
     """The NumPy backend's matmul (chunked long thin products, transposed wide results) gives
-    np.matmul's values, for operands in either memory order."""
+    np.matmul's values and shape, for operands in either memory order."""
     a_shape, b_shape = shapes
     rng = np.random.default_rng(sum(a_shape) + sum(b_shape))
     a = rng.standard_normal(a_shape).astype(np.float32)
@@ -232,6 +233,18 @@ def test_numpy_matmul_reordering_keeps_the_values(shapes: tuple, a_t: bool, b_t:
     assert got.shape == want.shape and got.dtype == np.float32
     scale = np.sqrt(a_shape[-1])  # the size of a sum of k unit terms
     np.testing.assert_allclose(got, want, rtol=0, atol=2e-5 * scale * 10)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint8, np.bool_])
+def test_numpy_matmul_of_integers_keeps_their_dtype(dtype: type) -> None:
+    """Only floating products are reordered: an integer or boolean long thin product keeps
+    np.matmul's dtype and exact values."""
+    a = np.ones((2, 20000), dtype=dtype)
+    b = np.ones((20000, 3), dtype=dtype)
+    got = mg.get_backend("cpu").matmul(a, b)
+    want = np.matmul(a, b)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
 
 
 def test_malloc_tuning_is_applied_on_glibc_and_can_be_switched_off(

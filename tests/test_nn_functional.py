@@ -521,8 +521,16 @@ def test_avg_pool_tiling_path_matches_the_unfold_composite(
         kh: int, kw: int, mh: int, mw: int, divisor: int | None, ceil_mode: bool,
         batch_innermost: bool, seed: int) -> None:
     """Windows that tile the image (stride = kernel, no padding, sizes divisible: LeNet's
-    pooling) take the block-sum path; values and gradients agree with the composite, for
-    inputs laid out NCHW or batch innermost (as convolutions leave them)."""
+    pooling) take the block-sum path (the separable one is switched off to be sure); values
+    and gradients agree with the composite, for inputs laid out NCHW or batch innermost (as
+    convolutions leave them)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(F, "_separable", None)  # calling it would fail
+        check_tiling_path(kh, kw, mh, mw, divisor, ceil_mode, batch_innermost, seed)
+
+
+def check_tiling_path(kh: int, kw: int, mh: int, mw: int, divisor: int | None,
+                      ceil_mode: bool, batch_innermost: bool, seed: int) -> None:
     x = np.random.default_rng(seed).standard_normal((2, 3, kh * mh, kw * mw))
     if batch_innermost:
         x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)

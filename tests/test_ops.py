@@ -488,3 +488,25 @@ def test_matches_torch(case: Case, data: Any) -> None:
         expected = np.zeros(tx.shape) if tx.grad is None else tx.grad.numpy()
         got = np.zeros(x.shape) if x.grad is None else x.grad.numpy()
         assert_close(got, expected, rtol=1e-9, atol=1e-11, msg=f"gradient of input {i}")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_saturates_quietly_at_the_extremes(cpu_backend: str, dtype: str) -> None:
+    """Where e^-x overflows (x below about -88 in float32, -709 in float64) sigmoid is 0 and
+    its gradient 0, with no overflow warning; above, the tiny true values survive."""
+    import warnings
+
+    x = mg.tensor([-1000.0, -80.0, -20.0, 0.0, 20.0, 1000.0], dtype=getattr(mg, dtype),
+                  device=cpu_backend, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = x.sigmoid()
+        y.sum().backward()
+    want = 1 / (1 + np.exp(-np.array([-700.0, -80.0, -20.0, 0.0, 20.0, 700.0])))
+    want[0] = 0.0
+    got = y.detach().numpy()
+    np.testing.assert_allclose(got, want.astype(dtype), rtol=1e-6, atol=0)
+    assert got[0] == 0.0 and got[-1] == 1.0 and 0 < got[2] < 3e-9
+    # the gradient from the output, as torch's: y (1 - y) (0 where float32 rounds y to 1)
+    np.testing.assert_allclose(x.grad.numpy(), got * (1 - got), rtol=1e-6, atol=0)
+    assert x.grad.numpy()[1] > 0 and x.grad.numpy()[0] == 0.0

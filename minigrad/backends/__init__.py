@@ -8,7 +8,6 @@ imports an array library other than NumPy, and it does so lazily.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from contextlib import AbstractContextManager
 from typing import Any
@@ -91,9 +90,10 @@ class Backend:
         raise TypeError(f"unsupported array dtype {a.dtype}")
 
     def errstate(self, **kinds: str) -> AbstractContextManager:
-        """Within it, floating-point events (``over="ignore"``, ...) are treated as given, as
-        numpy.errstate; libraries that never warn (CuPy) ignore it."""
-        return contextlib.nullcontext()
+        """Within it, NumPy treats floating-point events as given (``over="ignore"``, ...):
+        numpy.errstate, for libraries that compute with NumPy (array-api-strict); the others
+        (CuPy) never warn, so it does nothing there."""
+        return np.errstate(**kinds)
 
     # ---- products ----------------------------------------------------------------------------
     def matmul(self, a: Any, b: Any) -> Any:
@@ -158,7 +158,7 @@ class Backend:
     # Layout: the columns (N, C*kh*kw, L) are returned as a view of memory ordered
     # (C*kh*kw, L, N), batch innermost, and images come back as (N, C, H, W) views of
     # (C, H, W, N) memory. A convolution is then one matrix product (C_out, K) @ (K, L*N)
-    # with no transposition, and every copy below moves runs of L*N or W*N contiguous
+    # with no transposition, and (at stride 1) every copy below moves runs of W*N contiguous
     # numbers instead of rows of W (see conv2d). The values are torch's either way.
     def batch_innermost(self, x: Any, padding: tuple[int, int] = (0, 0)) -> Any:
         """An (N, C, H, W) image copied into (C, H + 2*ph, W + 2*pw, N) memory, zero-padded."""

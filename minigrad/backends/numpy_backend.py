@@ -6,7 +6,6 @@ import ctypes
 import ctypes.util
 import os
 import sys
-from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
@@ -75,10 +74,6 @@ class NumpyBackend(Backend):
         """NumPy's own indexing."""
         return x[key]
 
-    def errstate(self, **kinds: str) -> AbstractContextManager:
-        """numpy.errstate."""
-        return np.errstate(**kinds)
-
     def matmul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """np.matmul, with the long thin products of weight gradients arranged the way
         OpenBLAS is fastest (the same sums in another order: equal up to rounding).
@@ -87,16 +82,18 @@ class NumpyBackend(Backend):
         small (m, n) result. When m*n is tiny (conv1 of LeNet: 6 x 25) OpenBLAS runs chunks of
         4096 terms through its small-matrix kernel 2-3x faster than the whole length: the
         chunks go as one batched product, then their partial sums are added. Otherwise, when
-        the result is wider than tall, it is faster computed transposed, (b^T a^T)^T.
+        the result is wider than tall and k long (k >= 8n), it is faster computed transposed,
+        (b^T a^T)^T. Integers, booleans and empty operands go straight to np.matmul.
         """
-        if a.ndim < 2 or b.ndim < 2:
+        if a.ndim < 2 or b.ndim < 2 or not (a.size and b.size) or not (
+                a.dtype.kind == b.dtype.kind == "f"):
             return np.matmul(a, b)
         m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
         if m * n <= 256 and k >= 4 * _CHUNK:
-            whole = k // _CHUNK * _CHUNK
+            whole, chunks = k // _CHUNK * _CHUNK, k // _CHUNK
             parts = np.matmul(  # (..., chunks, m, n)
-                a[..., :whole].reshape(*a.shape[:-1], -1, _CHUNK).swapaxes(-2, -3),
-                b[..., :whole, :].reshape(*b.shape[:-2], -1, _CHUNK, n))
+                a[..., :whole].reshape(*a.shape[:-1], chunks, _CHUNK).swapaxes(-2, -3),
+                b[..., :whole, :].reshape(*b.shape[:-2], chunks, _CHUNK, n))
             out = parts.sum(axis=-3)
             return out + np.matmul(a[..., whole:], b[..., whole:, :]) if whole < k else out
         if m < n and k >= 8 * n:
@@ -105,7 +102,7 @@ class NumpyBackend(Backend):
 
     def batch_innermost(self, x: np.ndarray, padding: tuple[int, int] = (0, 0)) -> np.ndarray:
         """A free view when x already lies (C, H, W, N) and needs no padding (a convolution's
-        or pooling's output); else the generic copy."""
+        or pooling's output), so callers only read it; else the generic copy."""
         image = x.transpose(1, 2, 3, 0)
         if padding == (0, 0) and image.flags.c_contiguous:
             return image

@@ -7,10 +7,7 @@ Loading it takes exactly what a third backend needs: a name and a loader.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from typing import Any
-
-import numpy as np
 
 from minigrad.backends import Backend
 
@@ -24,7 +21,3 @@ class StrictBackend(Backend):
         import array_api_strict
 
         return array_api_strict
-
-    def errstate(self, **kinds: str) -> AbstractContextManager:
-        """numpy.errstate (array-api-strict computes with NumPy)."""
-        return np.errstate(**kinds)

@@ -290,9 +290,10 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     """The mean of each window, with PyTorch's divisor.
 
     The textbook form is unfold (zero padding), a sum over each window and a division (the
-    tests keep it as a reference). Averaging is separable, though, and so is PyTorch's divisor:
-    average the rows of every window with a small (H_out, H) matrix and the columns with a
-    (W_out, W) one, out = A_h @ x @ A_w^T: two matrix products, no column copy.
+    tests keep it as a reference). Windows that tile the image (stride = kernel, no padding,
+    sizes divisible: LeNet's) are blocks: a reshape and a sum. Otherwise averaging is
+    separable, and so is PyTorch's divisor: average the rows of every window with a small
+    (H_out, H) matrix and the columns with a (W_out, W) one, out = A_h @ x @ A_w^T.
     Shape: as max_pool2d. The divisor is ``divisor_override`` if given, else the window's size
     clipped to the padded input (``count_include_pad``) or to the input itself.
     """
@@ -301,7 +302,8 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     n, c, h, w = x.shape
-    if s == k and p == (0, 0) and h % k[0] == 0 and w % k[1] == 0:
+    if s == k and p == (0, 0) and h % k[0] == 0 and w % k[1] == 0 and (
+            x.dtype.is_floating_point):
         # the windows tile the image (LeNet's pooling): the mean of each block, computed
         # batch innermost as the convolutions lay out their outputs, (C, H, W, N)
         blocks = x.permute(1, 2, 3, 0).reshape(c * oh, k[0], ow, k[1], n)

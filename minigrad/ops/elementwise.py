@@ -215,7 +215,8 @@ class Sigmoid(Function):
     """1 / (1 + e^-x)."""
 
     def forward(self, x: Any) -> Any:
-        # for x below about -88 (float32) e^-x overflows to inf, and 1 / inf is the right 0
+        # for x below about -88 (float32; -11 for float16) e^-x overflows to inf, and
+        # 1 / inf = 0 is the closest the dtype gets (for float16 torch keeps a few subnormals)
         with self.backend.errstate(over="ignore"):
             return 1 / (1 + self.xp.exp(-x))
 
@@ -226,7 +227,8 @@ class Sigmoid(Function):
 
 class SigmoidBackward(Function):
     """g y (1 - y), sigmoid's gradient from its output y, as one op (torch's sigmoid_backward):
-    one temporary instead of three, on the largest tensors of a sigmoid network."""
+    one temporary instead of three, on the largest tensors of a sigmoid network. g has y's
+    shape and dtype (the backward walk sees to it)."""
 
     def forward(self, g: Any, y: Any) -> Any:
         out = 1 - y

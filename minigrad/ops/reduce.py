@@ -71,9 +71,10 @@ class Mean(Sum):
         self.count = math.prod(x.shape[i] for i in axes)
         return self.xp.mean(x, axis=axes, keepdims=keepdim)
 
-    # d mean(x) = sum(dx) / n (divided before it is spread over the n inputs)
+    # d mean(x) = sum(dx) / n (divided before it is spread over the n inputs; n = 0 means no
+    # inputs to spread over)
     def backward(self, g: Tensor) -> Tensor:
-        return super().backward(g / self.count)
+        return super().backward(g / self.count if self.count else g)
 
 
 class Max(Function):
