@@ -200,7 +200,7 @@ def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
                     "through the graph a second time."
                 )
             for p in reversed(fn.inputs):
-                if p.requires_grad and id(p) not in seen:
+                if p._requires_grad and id(p) not in seen:
                     stack.append((p, False))
     post.reverse()
     return post
@@ -243,7 +243,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
             for p, gp, need in zip(fn.inputs, in_grads, fn.needs_input_grad):
                 if not need or gp is None:
                     continue
-                if gp.shape != p.shape:
+                if gp._data.shape != p._data.shape:
                     gp = sum_to(gp, p.shape)
                 key = id(p)
                 pending[key] = pending[key] + gp if key in pending else gp
