@@ -6,7 +6,7 @@
 Rows: a LeNet SGD step at batch 64 and 256, LeNet inference at batch 1024 (also as images/s),
 conv2d forward+backward at LeNet's shapes and at a 64-channel 3x3 layer, the core op chains
 and the per-op overhead on tiny tensors; ratios are minigrad / torch of medians (lower is
-better); peak RSS is that of a fresh process importing only the library.
+better); peak RSS is that of the fresh processes computing with only that library.
 """
 
 from __future__ import annotations
@@ -16,7 +16,13 @@ from typing import Any
 
 from bench_core import CASES as CORE_CASES
 from bench_core import per_op_row
-from bench_nn import CASES as NN_CASES
+from bench_nn import (
+    conv_64x64_3x3_b32,
+    conv_lenet1_b256,
+    conv_lenet2_b256,
+    lenet_step_b64,
+    lenet_step_b256,
+)
 from harness import run
 
 INFERENCE_BATCH = 1024
@@ -43,7 +49,8 @@ def extra_rows(case: Callable, m: float, t: float) -> None:
     per_op_row(case, m, t)
 
 
-CASES = [*NN_CASES[3:], lenet_inference_b1024, *NN_CASES[:3], *CORE_CASES]
+CASES = [lenet_step_b64, lenet_step_b256, lenet_inference_b1024, conv_lenet1_b256,
+         conv_lenet2_b256, conv_64x64_3x3_b32, *CORE_CASES]
 
 if __name__ == "__main__":
     run(__file__, __doc__, CASES, extra_rows)

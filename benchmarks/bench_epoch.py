@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench_nn import sgd_step
 from harness import run
 
 BATCH = 256
@@ -26,7 +27,7 @@ def mnist_epoch_b256(lib: Any, device: str) -> Callable[[], None]:
     import numpy as np
 
     from demos.lenet import lenet
-    from minigrad.data import read_idx  # NumPy only: the torch process never loads minigrad's
+    from minigrad.data import read_idx  # NumPy only: minigrad's backend stays unloaded
 
     folder = Path(os.environ["MINIGRAD_MNIST_DIR"])
     images = read_idx(folder / "train-images-idx3-ubyte.gz").astype(np.float32) / 255
@@ -41,11 +42,7 @@ def mnist_epoch_b256(lib: Any, device: str) -> Callable[[], None]:
 
     def epoch() -> None:
         for index in batches:
-            model.zero_grad()
-            loss_fn(model(x[index]), y[index]).backward()
-            with lib.no_grad():
-                for p in model.parameters():
-                    p -= 0.9 * p.grad
+            sgd_step(lib, model, loss_fn, x[index], y[index], 0.9)
     return epoch
 
 

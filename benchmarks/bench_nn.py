@@ -29,6 +29,15 @@ def conv_case(n: int, c_in: int, size: int, c_out: int, k: int, padding: int) ->
     return case
 
 
+def sgd_step(lib: Any, model: Any, loss_fn: Any, x: Any, y: Any, lr: float) -> None:
+    """One training step as the demo takes it: forward, loss, backward, p -= lr * grad."""
+    model.zero_grad()
+    loss_fn(model(x), y).backward()
+    with lib.no_grad():
+        for p in model.parameters():
+            p -= lr * p.grad
+
+
 def lenet_step(batch: int) -> Callable:
     def case(lib: Any, device: str) -> Callable[[], None]:
         from demos.lenet import lenet
@@ -39,11 +48,7 @@ def lenet_step(batch: int) -> Callable:
         y = lib.randint(0, 10, (batch,), device=device)
 
         def step() -> None:
-            model.zero_grad()
-            loss_fn(model(x), y).backward()
-            with lib.no_grad():
-                for p in model.parameters():
-                    p -= 0.1 * p.grad
+            sgd_step(lib, model, loss_fn, x, y, 0.1)
         return step
     return case
 

@@ -2,8 +2,10 @@
 
 Each case is a function ``case(lib, device) -> step`` written once against ``lib`` (minigrad
 or torch); ``step()`` runs one forward+backward. Every case runs in two fresh worker
-processes, one per library, each importing only its library: as a user runs it, so neither
-library's threads, allocator settings or memory touch the other's figures. The workers take
+processes, one per library, each computing with only its library: as a user runs it, so
+neither library's threads, allocator settings or memory touch the other's figures (the torch
+worker imports minigrad's Python modules for the demo's LeNet definition, about 6 MiB of its
+peak RSS, but never loads minigrad's array backend). The workers take
 turns, one timed batch at a time with a short pause in between (idle BLAS and OpenMP threads
 spin for a while before they sleep, and would steal the other's cores), so the machine's
 noise falls on both alike; the batches are spread over a few fresh pairs of workers (a
@@ -149,6 +151,11 @@ class Worker:
         self.proc.wait()
 
 
+def _rounds(args: argparse.Namespace) -> int:
+    """How many pairs of workers run: ``--rounds``, but no more than there are batches."""
+    return max(1, min(args.rounds, args.repeat))
+
+
 def compare(script: str, case: Case, args: argparse.Namespace) -> dict[str, tuple[float, float]]:
     """Median milliseconds per step of ``case`` and peak RSS (MiB) for each library.
 
@@ -158,7 +165,7 @@ def compare(script: str, case: Case, args: argparse.Namespace) -> dict[str, tupl
     """
     times: dict[str, list[float]] = {name: [] for name in LIBRARIES}
     peaks: dict[str, float] = dict.fromkeys(LIBRARIES, 0.0)
-    rounds = max(1, min(args.rounds, args.repeat))
+    rounds = _rounds(args)
     for r in range(rounds):
         workers: list[Worker] = []
         try:
@@ -185,7 +192,7 @@ def header(args: argparse.Namespace) -> str:
 
     return (f"# minigrad {mg.__version__} (NumPy {np.__version__}) vs torch "
             f"{importlib.metadata.version('torch')}; device {args.device}, {args.threads} "
-            f"threads, median of {args.repeat} batches over {min(args.rounds, args.repeat)} "
+            f"threads, median of {args.repeat} batches over {_rounds(args)} "
             f"pairs of processes, one library each; "
             f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
             f"Python {platform.python_version()}, {platform.system()}")

@@ -224,10 +224,11 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
             g = pending.pop(id(t), None)
             if g is None:
                 continue
-            for hook in (t._hooks or {}).values():
-                new = hook(g)
-                if new is not None:
-                    g = new
+            if t._hooks:
+                for hook in t._hooks.values():
+                    new = hook(g)
+                    if new is not None:
+                        g = new
             if wanted is not None:
                 if id(t) in wanted:
                     captured[id(t)] = g

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import minigrad as mg
 from minigrad.testing import assert_close
+from tests.test_scripts import run_script
 
 ROOT = Path(__file__).resolve().parents[1]
 pytest.importorskip("sklearn", reason="the demo's offline dataset is scikit-learn's digits")
 
 
 def demo(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, "demos/lenet.py", "--dataset", "digits", *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    done = run_script("demos/lenet.py", "--dataset", "digits", *args, timeout=600)
     if check:
         assert done.returncode == 0, done.stderr
     return done

@@ -117,7 +117,8 @@ def test_repr_matches_torch() -> None:
 def test_parameter_order_is_the_same_in_every_process() -> None:
     script = textwrap.dedent("""
         import minigrad.nn as nn
-        from tests.test_nn_modules import Small, bn_lenet
+        from demos.lenet import lenet_bn as bn_lenet
+        from tests.test_nn_modules import Small
         print([n for n, _ in Small.build(nn).named_parameters()],
               list(bn_lenet(nn).state_dict()))
     """)

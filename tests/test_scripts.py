@@ -14,12 +14,16 @@ ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 
 
+def run_script(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run Python with ``args`` from the repository root, the repository on the path."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
 def run_python(*args: str, code: str | None = None, timeout: int = 300) -> str:
     """Run a Python script or snippet from the repository root; its stdout."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, *(["-c", code] if code is not None else args)]
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    done = run_script(*(["-c", code] if code is not None else args), timeout=timeout)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -74,9 +78,7 @@ def test_benchmark_prints_a_table_of_ratios(script: str, rows: int, flags: list[
 
 def test_epoch_benchmark_needs_mnist_files(tmp_path: Path) -> None:
     pytest.importorskip("torch", reason="the benchmark measures minigrad next to PyTorch")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, "benchmarks/bench_epoch.py", "--data-dir",
-                           str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True)
+    done = run_script("benchmarks/bench_epoch.py", "--data-dir", str(tmp_path))
     assert done.returncode != 0 and "no MNIST files" in done.stderr
 
 

@@ -34,6 +34,7 @@ class Backend:
     def __init__(self) -> None:
         self._xp: Any = None
         self._available: bool | None = None
+        self._dtype_tables: tuple[dict, dict] | None = None
         self.reason = ""  # why the backend is unavailable, when it is
 
     # ---- loading and availability -----------------------------------------------------------
@@ -72,22 +73,32 @@ class Backend:
     def synchronize(self) -> None:
         """Wait until queued work is done (a no-op on the CPU); benchmarks call it."""
 
+    def _dtypes(self) -> tuple[dict, dict]:
+        """minigrad dtype -> the library's, and an array's ``.dtype`` -> minigrad dtype (made
+        once: ``dtype_of`` runs for every op)."""
+        if self._dtype_tables is None:
+            xp = self.xp
+            to = {d: getattr(xp, d.name) for d in dtypes.ALL if hasattr(xp, d.name)}
+            self._dtype_tables = (to, {xp.empty((0,), dtype=v).dtype: d for d, v in to.items()})
+        return self._dtype_tables
+
     def has_dtype(self, d: dtypes.dtype) -> bool:
         """Whether the library has this dtype (array-api-strict has no float16, for example)."""
-        return hasattr(self.xp, d.name)
+        return d in self._dtypes()[0]
 
     def dtype(self, d: dtypes.dtype) -> Any:
         """The library's dtype object for a minigrad dtype."""
-        if not self.has_dtype(d):
+        found = self._dtypes()[0].get(d)
+        if found is None:
             raise TypeError(f"the {self.name!r} backend has no dtype {d.name}")
-        return getattr(self.xp, d.name)
+        return found
 
     def dtype_of(self, a: Any) -> dtypes.dtype:
         """The minigrad dtype of an array of this backend."""
-        for d in dtypes.ALL:
-            if self.has_dtype(d) and a.dtype == self.dtype(d):
-                return d
-        raise TypeError(f"unsupported array dtype {a.dtype}")
+        found = self._dtypes()[1].get(a.dtype)
+        if found is None:
+            raise TypeError(f"unsupported array dtype {a.dtype}")
+        return found
 
     def errstate(self, **kinds: str) -> AbstractContextManager:
         """Within it, NumPy treats floating-point events as given (``over="ignore"``, ...):
@@ -250,7 +261,9 @@ def register_backend(backend: Backend) -> Backend:
     if not backend.name or ":" in backend.name:
         raise ValueError(f"a backend needs a device-type name without ':', got {backend.name!r}")
     _REGISTRY[backend.name] = backend
-    _DEVICES.clear()  # devices made from now on use the new backend
+    for d in _DEVICES.values():  # the devices already made (and their tensors) move to it
+        if d.type == backend.name:
+            d.backend = backend
     return backend
 
 

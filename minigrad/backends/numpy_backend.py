@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import dtypes
-from minigrad.backends import Backend
+from minigrad.backends import Backend, conv_output_size
 
 
 def keep_freed_memory(mmap_threshold: int = 32 << 20, trim_threshold: int = 512 << 20) -> bool:
@@ -114,9 +114,8 @@ class NumpyBackend(Backend):
         """The generic loop over kernel offsets, adding in place (no temporaries)."""
         (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (
             output_size, kernel_size, dilation, padding, stride)
-        n, c, l_ = cols.shape[0], cols.shape[1] // (kh * kw), cols.shape[2]
-        oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-        ow = l_ // oh
+        n, c = cols.shape[0], cols.shape[1] // (kh * kw)
+        oh, ow = conv_output_size((h, w), kernel_size, dilation, padding, stride)
         blocks = cols.transpose(1, 2, 0).reshape(c, kh, kw, oh, ow, n)
         if (sh, sw) == (kh, kw) and (dh, dw) == (1, 1) and (h, w) == (oh * kh, ow * kw) and not (
                 ph or pw):  # the blocks tile the image (pooling): no sums, one copy
@@ -127,7 +126,7 @@ class NumpyBackend(Backend):
             for j in range(kw):
                 target = out[:, i * dh:i * dh + sh * (oh - 1) + 1:sh,
                              j * dw:j * dw + sw * (ow - 1) + 1:sw]
-                np.add(target, blocks[:, i, j], out=target)
+                np.add(target, blocks[:, i, j], out=target)  # (out[...] += would copy back)
         return out[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2)
 
     def index_add(self, shape: tuple[int, ...], key: tuple, values: np.ndarray) -> np.ndarray:

@@ -2,9 +2,10 @@
 
 Convolution and pooling are built on ``unfold`` (im2col): a convolution is unfold + one matrix
 product per group; max pooling is unfold (padding with -inf) + a max over the window; average
-pooling is unfold + a sum divided by PyTorch's divisor. Everything here is a composite of
-differentiable ops, so gradients (and second derivatives) come from the core; only binary
-cross-entropy has its own backward, for PyTorch's finite gradient at 0 and 1.
+pooling is, in the textbook, unfold + a sum divided by PyTorch's divisor (here block sums, or
+two small averaging products; the tests keep the unfold form as the reference). Everything here
+is a composite of differentiable ops, so gradients (and second derivatives) come from the core;
+only binary cross-entropy has its own backward, for PyTorch's finite gradient at 0 and 1.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from minigrad import dtypes, ops
 from minigrad.autograd import Function, make_tensor, no_grad
 from minigrad.backends import conv_output_size
 from minigrad.factory import arange, rand
-from minigrad.ops import fold, gather, pad, unfold
+from minigrad.ops import fold, gather, gather_in_range, pad, unfold
 from minigrad.ops.conv import pair
 from minigrad.tensor import Tensor
 
@@ -323,30 +324,33 @@ def _window_weights(x: Tensor, out: int, size: int, k: int, s: int, p: int,
                     include_pad: bool, average: bool) -> Tensor:
     """(out, size) on x's device: row i is 1/len over window i's pixels (or 1 when not
     ``average``), with PyTorch's len: the window clipped to the padded input, or to the input
-    itself. Built with the backend's own ops, so nothing crosses from the host."""
+    itself."""
     xp, dt = x.backend.xp, x.backend.dtype(x.dtype)
-    i = xp.reshape(xp.arange(out), (out, 1))
-    pixel = xp.reshape(xp.arange(size), (1, size))
-    start = i * s - p
+    start = xp.reshape(xp.arange(out), (out, 1)) * s - p
     end = xp.minimum(start + k, xp.asarray(size + p, dtype=start.dtype))  # never past padding
     first = xp.maximum(start, xp.asarray(0, dtype=start.dtype))
     last = xp.minimum(end, xp.asarray(size, dtype=start.dtype))
     length = xp.astype((end - start) if include_pad else (last - first), dt)
-    value = 1.0 / length if average else xp.ones_like(length)
-    inside = (pixel >= first) & (pixel < last)
-    return make_tensor(xp.where(inside, value, xp.zeros((), dtype=dt)), x.device)
+    return _band(x, size, first, last, 1.0 / length if average else xp.ones_like(length))
 
 
 def _adaptive_weights(x: Tensor, size: int, out: int) -> Tensor:
     """(out, size) averaging matrix on x's device: row i averages the pixels
     [floor(i*size/out), ceil((i+1)*size/out))."""
-    xp, dt = x.backend.xp, x.backend.dtype(x.dtype)
+    xp = x.backend.xp
     i = xp.reshape(xp.arange(out), (out, 1))
-    pixel = xp.reshape(xp.arange(size), (1, size))
     start, end = (i * size) // out, -((-(i + 1) * size) // out)
-    inside = (pixel >= start) & (pixel < end)
-    return make_tensor(xp.where(inside, 1.0 / xp.astype(end - start, dt),
-                                xp.zeros((), dtype=dt)), x.device)
+    return _band(x, size, start, end, 1.0 / xp.astype(end - start, x.backend.dtype(x.dtype)))
+
+
+def _band(x: Tensor, size: int, first: Any, last: Any, value: Any) -> Tensor:
+    """(rows, size) on x's device: row i holds value[i] on pixels [first[i], last[i]), 0
+    elsewhere. Built with the backend's own ops, so nothing crosses from the host."""
+    xp = x.backend.xp
+    pixel = xp.reshape(xp.arange(size), (1, size))
+    inside = (pixel >= first) & (pixel < last)
+    return make_tensor(xp.where(inside, value, xp.zeros((), dtype=x.backend.dtype(x.dtype))),
+                       x.device)
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) -> Tensor:
@@ -469,11 +473,12 @@ def _nll(logp: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int
          ) -> tuple[Tensor, Tensor, Tensor]:
     """Per element -logp[n, t_n] * w[t_n], the weights w (0 where ignored) and the kept mask.
     Class dim 1."""
-    safe, keep = _class_targets(logp, target, ignore_index)
+    safe, keep = _class_targets(logp, target, ignore_index)  # checked: in range
     w = keep.to(logp.dtype)
     if weight is not None:
         w = w * weight[safe]
-    return -gather(logp, 1, safe.unsqueeze(1)).squeeze(1) * w, w, keep
+    picked = gather_in_range(logp, 1, safe.unsqueeze(1).long()._data).squeeze(1)
+    return -picked * w, w, keep
 
 
 def _weighted_reduce(loss: Tensor, w: Tensor, reduction: str, unbatched: bool) -> Tensor:
@@ -517,19 +522,22 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         input, target = input.unsqueeze(0), target.unsqueeze(0)
     n_classes = input.shape[1]
     logp = log_softmax(input, 1)
-    weighted = None if weight is None else logp * weight.reshape(
-        (1, n_classes) + (1,) * (input.ndim - 2))
+
+    def weighted() -> Tensor:  # log p times each class's weight (made only where needed)
+        return logp if weight is None else logp * weight.reshape(
+            (1, n_classes) + (1,) * (input.ndim - 2))
+
     if target.dtype.is_floating_point:  # probabilities
         if tuple(target.shape) != tuple(input.shape):
             raise RuntimeError(f"Expected target probabilities of the input's shape "
                                f"{list(input.shape)}, got {list(target.shape)}")
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / n_classes
-        loss = -((logp if weighted is None else weighted) * target).sum(dim=1)
+        loss = -(weighted() * target).sum(dim=1)
         return _reduce(loss.squeeze(0) if unbatched else loss, reduction)
     loss, w, keep = _nll(logp, target, weight, ignore_index)
     if label_smoothing > 0:  # plus e/C times the (weighted) -log p of every class
-        smooth = ops.where(keep, -(logp if weighted is None else weighted).sum(dim=1), 0.0)
+        smooth = ops.where(keep, -weighted().sum(dim=1), 0.0)
         loss = loss * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
     return _weighted_reduce(loss, w, reduction, unbatched)
 

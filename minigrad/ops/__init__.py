@@ -45,6 +45,7 @@ from minigrad.ops.movement import (
     expand,
     flatten,
     gather,
+    gather_in_range,
     getitem,
     pad,
     permute,
@@ -76,7 +77,8 @@ __all__ = [
     "Neg", "Permute", "Pow", "Relu", "Reshape", "Sigmoid", "SigmoidBackward", "Sin", "Sqrt",
     "Sub", "Sum", "Tanh",
     "ToDevice", "Unfold", "Where", "argmax", "argmin", "binary", "broadcast_shapes", "cat",
-    "compare", "expand", "flatten", "fold", "gather", "getitem", "log_softmax", "logical",
+    "compare", "expand", "flatten", "fold", "gather", "gather_in_range", "getitem", "log_softmax",
+    "logical",
     "matmul", "max", "mean", "min", "pad", "permute", "promote", "reshape", "softmax", "squeeze",
     "stack", "std", "sum", "transpose", "unfold", "unsqueeze", "var", "where",
 ]

@@ -215,8 +215,7 @@ class Sigmoid(Function):
     """1 / (1 + e^-x)."""
 
     def forward(self, x: Any) -> Any:
-        # for x below about -88 (float32; -11 for float16) e^-x overflows to inf, and
-        # 1 / inf = 0 is the closest the dtype gets (for float16 torch keeps a few subnormals)
+        # below x = -88 (float32) e^-x overflows to inf, and 1 / inf is the right 0
         with self.backend.errstate(over="ignore"):
             return 1 / (1 + self.xp.exp(-x))
 
@@ -394,11 +393,13 @@ def where(condition: Tensor, input: Any, other: Any) -> Tensor:
     return Where.apply(condition, input, other)
 
 
+_COMPARISONS = {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
+                "gt": "greater", "ge": "greater_equal"}
+
+
 def compare(op: str, a: Tensor, b: Any) -> Tensor:
     """An elementwise comparison (``eq``, ``lt``, ...): a bool tensor that records no graph."""
-    names = {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
-             "gt": "greater", "ge": "greater_equal"}
-    return _without_graph(names[op], *promote(a, b))
+    return _without_graph(_COMPARISONS[op], *promote(a, b))
 
 
 def integer_op(name: str, a: Tensor, b: Any) -> Tensor:

@@ -297,9 +297,16 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
         bad = hi if hi >= x.shape[d] else lo
         raise IndexError(f"index {bad} is out of bounds for dimension {d} with size "
                          f"{x.shape[d]}")
+    return gather_in_range(x, d, idx)
+
+
+def gather_in_range(x: Tensor, d: int, idx: Any) -> Tensor:
+    """gather along dim ``d`` with an int64 index array already checked to be in range (the
+    losses check their targets once; each check is a trip to the host)."""
+    xp = x.backend.xp
     i64 = x.backend.dtype(dtypes.int64)
     key = tuple(idx if i == d else xp.reshape(xp.arange(n, dtype=i64), (-1,) + (1,) * (
-        x.ndim - 1 - i)) for i, n in enumerate(index.shape))
+        x.ndim - 1 - i)) for i, n in enumerate(idx.shape))
     return Index.apply(x, key=key)
 
 

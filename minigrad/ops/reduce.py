@@ -71,8 +71,7 @@ class Mean(Sum):
         self.count = math.prod(x.shape[i] for i in axes)
         return self.xp.mean(x, axis=axes, keepdims=keepdim)
 
-    # d mean(x) = sum(dx) / n (divided before it is spread over the n inputs; n = 0 means no
-    # inputs to spread over)
+    # d mean(x) = sum(dx) / n
     def backward(self, g: Tensor) -> Tensor:
         return super().backward(g / self.count if self.count else g)
 
@@ -130,9 +129,9 @@ class MaxAlong(Function):
 
     reduce = "max"
 
-    def forward(self, x: Any, *, dim: int, index: Any) -> Any:
+    def forward(self, x: Any, *, dim: int, index: Any, values: Any) -> Any:
         self.dim, self.index = dim, index
-        return getattr(self.xp, self.reduce)(x, axis=dim, keepdims=True)
+        return values  # found with the index (see _extreme): computed once
 
     # d max = dx at the index that won: the gradient goes there, nowhere else
     def backward(self, g: Tensor) -> Tensor:
@@ -150,14 +149,14 @@ class MinAlong(MaxAlong):
     reduce = "min"
 
 
-def _first_index(x: Tensor, dim: int, reduce: str) -> Any:
-    """The index of the first max (or min) along ``dim``, kept as size 1 (an int64 array)."""
+def _first_index(x: Tensor, best: Any, dim: int, reduce: str) -> Any:
+    """The index of the first max (or min) ``best`` along ``dim``, kept as size 1 (an int64
+    array)."""
     xp, a = x.backend.xp, x._data
     n = a.shape[dim]
     if n > 16:
         return getattr(xp, "arg" + reduce)(a, axis=dim, keepdims=True)
     # a few slices: compare each with the extreme (NumPy's argmax on a middle axis is slow)
-    best = getattr(xp, reduce)(a, axis=dim, keepdims=True)
     index = xp.zeros(best.shape, dtype=x.backend.dtype(dtypes.int64))
     for j in reversed(range(n)):  # the first of a tie wins, as torch
         index = xp.where(a[(slice(None),) * dim + (slice(j, j + 1), ...)] == best, j, index)
@@ -171,8 +170,9 @@ def _extreme(fn: type[Max], x: Tensor, dim: int | None, keepdim: bool) -> Any:
     if dim is None:
         return fn.apply(x, axes=tuple(range(x.ndim)), keepdim=False)
     d = normalize_dim(dim, x.ndim)
-    index = _first_index(x, d, fn.reduce)
-    values = (MaxAlong if fn is Max else MinAlong).apply(x, dim=d, index=index)
+    best = getattr(x.backend.xp, fn.reduce)(x._data, axis=d, keepdims=True)
+    index = _first_index(x, best, d, fn.reduce)
+    values = (MaxAlong if fn is Max else MinAlong).apply(x, dim=d, index=index, values=best)
     index = make_tensor(index, x.device)
     if not keepdim:
         values, index = values.squeeze(d), index.squeeze(d)

@@ -71,7 +71,7 @@ class Optimizer:
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None:
-                        self._update(p, p.grad, self.state.setdefault(p, {}), group)
+                        self._update(p, p.grad, self.state[p], group)
         return loss
 
     def _update(self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
