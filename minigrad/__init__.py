@@ -1,7 +1,6 @@
 """minigrad: a small, readable autograd engine with PyTorch's API, on NumPy, CuPy and more."""
 
-from minigrad import autograd, backends, data, dtypes, nn, optim
-from minigrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad import autograd, backends, data, dtypes, fast, nn, optim
 from minigrad.backends import (
     Backend,
     device,
@@ -33,6 +32,7 @@ from minigrad.factory import (
     zeros,
     zeros_like,
 )
+from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.ops import (
     broadcast_shapes,
     cat,
@@ -71,7 +71,7 @@ __all__ = [
     "Backend", "Size", "Tensor", "abs", "arange", "argmax", "argmin", "as_tensor", "autograd",
     "backends", "bool", "broadcast_shapes", "broadcast_to", "cat", "clamp", "clip", "cos", "data",
     "detach", "device", "dtype", "dtypes", "empty", "empty_like", "enable_grad", "exp", "eye",
-    "flatten", "float16", "float32", "float64", "fold", "from_numpy", "full", "full_like",
+    "fast", "flatten", "float16", "float32", "float64", "fold", "from_numpy", "full", "full_like",
     "gather", "get_backend", "get_default_device", "get_rng_state", "initial_seed", "int32",
     "int64", "is_grad_enabled", "linspace", "load", "log", "log_softmax", "manual_seed", "matmul",
     "max", "maximum", "mean", "min", "minimum", "neg", "nn", "no_grad", "ones", "ones_like",

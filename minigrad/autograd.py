@@ -1,4 +1,4 @@
-"""Reverse-mode automatic differentiation: Function, the backward walk, and grad modes.
+"""Reverse-mode automatic differentiation: Function and the backward walk.
 
 A ``Function`` subclass is one differentiable op. Its ``forward`` works on raw arrays of the
 backend (``self.xp`` is the array namespace); its ``backward`` gets the output's gradient as a
@@ -10,82 +10,23 @@ else backward needs is stored on ``self`` by ``forward``.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from minigrad import grad_mode
 from minigrad.backends import Backend
+from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
 
-# tensor.py imports this module and registers its Tensor class here, so that
-# Function.apply can wrap results without a circular import.
+__all__ = ["Function", "RemovableHandle", "backward", "enable_grad", "grad", "is_grad_enabled",
+           "is_tensor", "make_tensor", "no_grad", "set_grad_enabled", "sum_to"]
+
+# tensor.py imports this module and registers its Tensor class here (the one name this module
+# gets from above it), so that Function.apply can wrap results without a circular import.
 _Tensor: Any = None
-
-_grad_enabled = True
-
-
-def is_grad_enabled() -> bool:
-    """Whether ops currently record a graph for backward."""
-    return _grad_enabled
-
-
-class set_grad_enabled(contextlib.ContextDecorator):  # noqa: N801  (as torch's)
-    """Turn graph recording on or off: a call, a context manager, or a decorator."""
-
-    def __init__(self, mode: bool) -> None:
-        global _grad_enabled
-        self.prev = _grad_enabled
-        self.mode = bool(mode)
-        _grad_enabled = self.mode  # as torch: set_grad_enabled(False) also works as a call
-
-    def __enter__(self) -> None:
-        global _grad_enabled
-        _grad_enabled = self.mode
-
-    def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self.prev
-
-    def __call__(self, func: Callable) -> Callable:  # decorator: the mode applies per call
-        global _grad_enabled
-        _grad_enabled = self.prev  # undo the switch made by __init__
-        mode = self.mode
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with set_grad_enabled(mode):
-                return func(*args, **kwargs)
-
-        return wrapper
-
-
-class _GradMode(contextlib.ContextDecorator):
-    mode = True
-
-    def __enter__(self) -> None:
-        global _grad_enabled
-        self.prev = _grad_enabled
-        _grad_enabled = self.mode
-
-    def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self.prev
-
-
-class no_grad(_GradMode):  # noqa: N801
-    """Context manager and decorator: ops inside record no graph (inference, updates)."""
-
-    mode = False
-
-
-class enable_grad(_GradMode):  # noqa: N801
-    """Context manager and decorator: record a graph again inside ``no_grad``."""
-
-    mode = True
 
 
 def make_tensor(array: Any, device: Any) -> Tensor:
@@ -122,8 +63,11 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
-        """Run forward on the inputs' arrays and, if any input requires grad, record the node."""
-        fn = cls()
+        """Run forward on the inputs' arrays and, if any input requires grad, record the node.
+
+        The backend of the inputs' device may have a faster version of this Function (a
+        subclass, in its fast table); it runs instead while fast paths are on.
+        """
         dev = inputs[0]._device
         for t in inputs[1:]:
             if t._device is not dev and t._device != dev:
@@ -131,11 +75,13 @@ class Function:
                     f"Expected all tensors to be on the same device, but found at least two "
                     f"devices, {dev} and {t.device}! (in {cls.__name__})"
                 )
-        fn.backend = backend = dev.backend
+        backend = dev.backend
+        fn = (backend.faster(cls) or cls)()  # the one seam for fast Functions
+        fn.backend = backend
         fn.xp = backend.xp
         result = fn.forward(*[t._data for t in inputs], **params)
         out = _Tensor._make(result, fn.device_out or dev)
-        if _grad_enabled:
+        if grad_mode._enabled:
             needs = tuple(t._requires_grad for t in inputs)
             if True in needs:
                 fn.needs_input_grad = needs

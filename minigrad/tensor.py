@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 
 from minigrad import autograd, dtypes, ops
-from minigrad.autograd import RemovableHandle, is_grad_enabled, no_grad
+from minigrad.autograd import RemovableHandle
 from minigrad.backends import Backend, as_device, device
+from minigrad.grad_mode import is_grad_enabled, no_grad
 
 DeviceLike = str | device | None
 DTypeLike = Any
@@ -428,7 +429,7 @@ class Tensor:
     def fill_(self, value: float) -> Tensor:
         """Set every element to ``value``, in place."""
         return self._inplace(
-            lambda a, v: ops.expand(ops.elementwise.as_tensor_like(v, a), a.shape), value)
+            lambda a, v: ops.expand(ops.promotion.as_tensor_like(v, a), a.shape), value)
 
     def zero_(self) -> Tensor:
         """Set every element to 0, in place."""

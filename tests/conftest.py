@@ -51,6 +51,12 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@pytest.fixture(params=[True, False], ids=["fast", "textbook"], scope="session")
+def fast(request: pytest.FixtureRequest) -> bool:
+    """Fast paths on, then off: the op tables run both ways (mg.backends.fast_paths)."""
+    return request.param
+
+
 @pytest.fixture(params=["cpu", "strict"], scope="session")
 def cpu_backend(request: pytest.FixtureRequest) -> str:
     """The two CPU backends (for tests too slow or too host-bound for the GPU run)."""

@@ -1,4 +1,7 @@
-"""Backends: the registry, a third backend in a few lines, the generic Array API hooks."""
+"""Backends: the registry, a third backend in a few lines, the generic Array API hooks.
+
+(The fast paths each backend chooses are tested in test_fast_paths.py.)
+"""
 
 from __future__ import annotations
 
@@ -157,94 +160,6 @@ def test_generic_getitem_and_index_add_match_numpy(data: st.DataObject) -> None:
         basic = tuple(k for k in key if k is not None)
         want[basic] += values.reshape(want[basic].shape)
     np.testing.assert_array_equal(generic.index_add(shape, key, values), want)
-
-
-@st.composite
-def window_geometry(draw: st.DrawFn) -> tuple:
-    """Input shape and (kernel, dilation, padding, stride), tiling ones (stride = kernel) too."""
-    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    p = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
-    s = k if draw(st.booleans()) else (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    size = tuple(draw(st.integers(max(1, di * (ki - 1) + 1 - 2 * pi), 8))
-                 for ki, di, pi in zip(k, d, p))
-    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), *size)
-    return shape, (k, d, p, s)
-
-
-@given(window_geometry(), st.integers(0, 2**16), st.booleans())
-def test_numpy_fast_col2im_matches_the_generic_one(geometry: tuple, seed: int,
-                                                   contiguous: bool) -> None:
-    """The NumPy backend's col2im (in-place adds, the tiling shortcut) against the generic
-    Array API loop that array-api-strict and CuPy use, on columns laid out batch innermost
-    as im2col makes them, or C-contiguous."""
-    shape, args = geometry
-    fast, generic = mg.get_backend("cpu"), HostArrayAPI()
-    x = np.random.default_rng(seed).standard_normal(shape)
-    cols = generic.im2col(x, *args)
-    g = np.random.default_rng(seed + 1).standard_normal(cols.shape)
-    if not contiguous:
-        g = np.ascontiguousarray(g.transpose(1, 2, 0)).transpose(2, 0, 1)  # as im2col's
-    np.testing.assert_allclose(fast.col2im(g, shape[2:], *args),
-                               generic.col2im(g, shape[2:], *args), rtol=1e-12, atol=1e-12)
-
-
-@given(st.integers(0, 2), st.integers(0, 2), st.booleans())
-def test_numpy_batch_innermost_is_a_view_only_when_it_can_be(ph: int, pw: int,
-                                                            inner: bool) -> None:
-    """im2col's first step on NumPy: a free view of an activation that already lies
-    (C, H, W, N) and needs no padding, else the generic zero-padded copy; same values."""
-    x = np.random.default_rng(ph * 3 + pw).standard_normal((3, 2, 4, 5))
-    if inner:
-        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
-    got = mg.get_backend("cpu").batch_innermost(x, (ph, pw))
-    want = HostArrayAPI().batch_innermost(x, (ph, pw))
-    np.testing.assert_array_equal(got, want)
-    assert got.flags.c_contiguous
-    assert np.shares_memory(got, x) == (inner and (ph, pw) == (0, 0))
-
-
-@st.composite
-def products(draw: st.DrawFn) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Shapes of a @ b, among them the long thin products the NumPy backend reorders: a tiny
-    (m, n) result over k >= 16384 terms (with or without a remainder past the last chunk), and
-    results wider than tall over a long k; batched, broadcast, or empty."""
-    m, n = draw(st.sampled_from([(1, 1), (3, 5), (6, 25), (16, 16), (2, 40), (17, 16), (0, 5)]))
-    k = draw(st.sampled_from([7, 300, 16384, 16384 + 4096 * 3, 20000, 40000]))
-    a_batch, b_batch = draw(st.sampled_from(
-        [((), ()), ((1,), (1,)), ((2,), (2,)), ((2, 1), (3,)), ((), (2,)), ((0,), (0,))]))
-    return (*a_batch, m, k), (*b_batch, k, n)
-
-
-@given(products(), st.booleans(), st.booleans())
-def test_numpy_matmul_reordering_keeps_the_values(shapes: tuple, a_t: bool, b_t: bool) -> None:
-    """The NumPy backend's matmul (chunked long thin products, transposed wide results) gives
-    np.matmul's values and shape, for operands in either memory order."""
-    a_shape, b_shape = shapes
-    rng = np.random.default_rng(sum(a_shape) + sum(b_shape))
-    a = rng.standard_normal(a_shape).astype(np.float32)
-    b = rng.standard_normal(b_shape).astype(np.float32)
-    if a_t:
-        a = np.ascontiguousarray(a.swapaxes(-1, -2)).swapaxes(-1, -2)
-    if b_t:
-        b = np.ascontiguousarray(b.swapaxes(-1, -2)).swapaxes(-1, -2)
-    got = mg.get_backend("cpu").matmul(a, b)
-    want = np.matmul(a.astype(np.float64), b.astype(np.float64))
-    assert got.shape == want.shape and got.dtype == np.float32
-    scale = np.sqrt(a_shape[-1])  # the size of a sum of k unit terms
-    np.testing.assert_allclose(got, want, rtol=0, atol=2e-5 * scale * 10)
-
-
-@pytest.mark.parametrize("dtype", [np.int32, np.uint8, np.bool_])
-def test_numpy_matmul_of_integers_keeps_their_dtype(dtype: type) -> None:
-    """Only floating products are reordered: an integer or boolean long thin product keeps
-    np.matmul's dtype and exact values."""
-    a = np.ones((2, 20000), dtype=dtype)
-    b = np.ones((20000, 3), dtype=dtype)
-    got = mg.get_backend("cpu").matmul(a, b)
-    want = np.matmul(a, b)
-    assert got.dtype == want.dtype
-    np.testing.assert_array_equal(got, want)
 
 
 def test_malloc_tuning_is_applied_on_glibc_and_can_be_switched_off(

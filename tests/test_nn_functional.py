@@ -1,8 +1,7 @@
-"""minigrad.nn.functional, one row per op, on both CPU backends:
-
-* its output against reference math written from the definition (loops, tests/reference.py),
-* its gradient with ``gradcheck`` and its second derivative with ``gradgradcheck``,
-* and, where PyTorch is importable, its output and input gradients against PyTorch.
+"""The minigrad.nn.functional table: one row per function, run by tests/op_table.py on every
+backend, with the fast paths on and off: its output against reference math written from the
+definition (loops, tests/reference.py), its first and second derivatives (gradcheck,
+gradgradcheck), and PyTorch where installed. The table comes first, its input strategies after.
 
 Geometries (kernel, stride, padding including 'same'/'valid' and the modes, dilation, groups,
 ceil_mode, count_include_pad, divisor_override) are drawn by hypothesis. A row's
@@ -12,7 +11,6 @@ ceil_mode, count_include_pad, divisor_override) are drawn by hypothesis. A row's
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,19 +22,57 @@ import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad.testing import assert_close, gradcheck, gradgradcheck
 from tests import reference as ref
+from tests.op_table import Case, Tolerance, table_tests
 from tests.strategies import arrays, away_from, distinct_arrays
-from tests.test_ops import Lib
 
 
-@dataclass
-class Case:
-    name: str
-    draw: Callable[[Any], tuple[tuple[np.ndarray, ...], dict]]
-    fn: Callable[..., Any]
-    ref: Callable[..., np.ndarray]
-    grad: bool = True
+def cases() -> list[Case]:
+    """The table: one row per function."""
+    return [
+        Case("conv2d", conv_input(), conv2d_fn, conv2d_ref),
+        Case("conv2d_padding_modes", conv_input(modes=True), conv2d_fn, conv2d_ref),
+        Case("conv_transpose2d", conv_transpose_input,
+             lambda lib, x, w, b=None, **p: lib.conv_transpose2d(x, w, b, **p),
+             lambda x, w, b=None, **p: ref.conv_transpose2d(
+                 x, w, b, p["stride"], p["padding"], p["output_padding"], p["groups"],
+                 p["dilation"])),
+        Case("max_pool2d", pool_input("max"), max_pool_fn,
+             lambda x, s, **p: ref.max_pool2d(x, p["kernel_size"], s, p["padding"], p["dilation"],
+                                              p["ceil_mode"])),
+        Case("max_pool2d_indices", pool_input("max"), max_pool_indices_fn, max_pool_indices_ref,
+             grad=False),
+        Case("avg_pool2d", pool_input("avg"), avg_pool_fn,
+             lambda x, s, **p: ref.avg_pool2d(x, p["kernel_size"], s, p["padding"], p["ceil_mode"],
+                                              p["count_include_pad"], p["divisor_override"])),
+        Case("adaptive_avg_pool2d", adaptive_input,
+             lambda lib, x, output_size: lib.adaptive_avg_pool2d(x, output_size),
+             lambda x, output_size: ref.adaptive_avg_pool2d(
+                 x, output_size[0], x.shape[3] if output_size[1] is None else output_size[1])),
+        Case("batch_norm_train", batch_norm_input, bn_train_fn,
+             lambda x, w, b, eps, running: ref.batch_norm_train(x, w, b, eps)),
+        Case("batch_norm_eval", batch_norm_input, bn_eval_fn, bn_eval_ref),
+        Case("linear", linear_input, lambda lib, x, w, b=None: lib.linear(x, w, b),
+             lambda x, w, b=None: x @ w.T + (0 if b is None else b)),
+        Case("cross_entropy", class_input, cross_entropy_fn, cross_entropy_ref),
+        Case("cross_entropy_probs", prob_input,
+             lambda lib, x, t, **p: lib.cross_entropy(x, t, **p), prob_ref),
+        Case("nll_loss", class_input, nll_fn, nll_ref),
+        Case("mse_loss", pair_input(-2, 2, -2, 2), lambda lib, x, t, reduction:
+             lib.mse_loss(x, t, reduction=reduction),
+             lambda x, t, reduction: reduce_ref((x - t) ** 2, reduction)),
+        Case("binary_cross_entropy", pair_input(0.05, 0.95, 0, 1), lambda lib, x, t, reduction:
+             lib.binary_cross_entropy(x, t, reduction=reduction),
+             lambda x, t, reduction: reduce_ref(-(t * np.log(x) + (1 - t) * np.log(1 - x)),
+                                                reduction)),
+        Case("bce_with_logits", pair_input(-4, 4, 0, 1, extra=True), bce_logits_fn, bce_logits_ref),
+        Case("leaky_relu", one_input(avoid=(0,)), lambda lib, x: lib.leaky_relu(x, 0.1),
+             lambda x: np.where(x > 0, x, 0.1 * x)),
+        Case("logsigmoid", one_input(-30, 30), lambda lib, x: lib.logsigmoid(x),
+             lambda x: -np.logaddexp(0, -x)),
+    ]
 
 
+# ---- input strategies ------------------------------------------------------------------------
 def rng_of(data: Any) -> np.random.Generator:
     return np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
 
@@ -312,99 +348,6 @@ def one_input(lo: float = -2, hi: float = 2, avoid: tuple[float, ...] = ()) -> C
     return draw
 
 
-CASES = [
-    Case("conv2d", conv_input(), conv2d_fn, conv2d_ref),
-    Case("conv2d_padding_modes", conv_input(modes=True), conv2d_fn, conv2d_ref),
-    Case("conv_transpose2d", conv_transpose_input,
-         lambda lib, x, w, b=None, **p: lib.conv_transpose2d(x, w, b, **p),
-         lambda x, w, b=None, **p: ref.conv_transpose2d(
-             x, w, b, p["stride"], p["padding"], p["output_padding"], p["groups"],
-             p["dilation"])),
-    Case("max_pool2d", pool_input("max"), max_pool_fn,
-         lambda x, s, **p: ref.max_pool2d(x, p["kernel_size"], s, p["padding"], p["dilation"],
-                                          p["ceil_mode"])),
-    Case("max_pool2d_indices", pool_input("max"), max_pool_indices_fn, max_pool_indices_ref,
-         grad=False),
-    Case("avg_pool2d", pool_input("avg"), avg_pool_fn,
-         lambda x, s, **p: ref.avg_pool2d(x, p["kernel_size"], s, p["padding"], p["ceil_mode"],
-                                          p["count_include_pad"], p["divisor_override"])),
-    Case("adaptive_avg_pool2d", adaptive_input,
-         lambda lib, x, output_size: lib.adaptive_avg_pool2d(x, output_size),
-         lambda x, output_size: ref.adaptive_avg_pool2d(
-             x, output_size[0], x.shape[3] if output_size[1] is None else output_size[1])),
-    Case("batch_norm_train", batch_norm_input, bn_train_fn,
-         lambda x, w, b, eps, running: ref.batch_norm_train(x, w, b, eps)),
-    Case("batch_norm_eval", batch_norm_input, bn_eval_fn, bn_eval_ref),
-    Case("linear", linear_input, lambda lib, x, w, b=None: lib.linear(x, w, b),
-         lambda x, w, b=None: x @ w.T + (0 if b is None else b)),
-    Case("cross_entropy", class_input, cross_entropy_fn, cross_entropy_ref),
-    Case("cross_entropy_probs", prob_input,
-         lambda lib, x, t, **p: lib.cross_entropy(x, t, **p), prob_ref),
-    Case("nll_loss", class_input, nll_fn, nll_ref),
-    Case("mse_loss", pair_input(-2, 2, -2, 2), lambda lib, x, t, reduction:
-         lib.mse_loss(x, t, reduction=reduction),
-         lambda x, t, reduction: reduce_ref((x - t) ** 2, reduction)),
-    Case("binary_cross_entropy", pair_input(0.05, 0.95, 0, 1), lambda lib, x, t, reduction:
-         lib.binary_cross_entropy(x, t, reduction=reduction),
-         lambda x, t, reduction: reduce_ref(-(t * np.log(x) + (1 - t) * np.log(1 - x)),
-                                            reduction)),
-    Case("bce_with_logits", pair_input(-4, 4, 0, 1, extra=True), bce_logits_fn, bce_logits_ref),
-    Case("leaky_relu", one_input(avoid=(0,)), lambda lib, x: lib.leaky_relu(x, 0.1),
-         lambda x: np.where(x > 0, x, 0.1 * x)),
-    Case("logsigmoid", one_input(-30, 30), lambda lib, x: lib.logsigmoid(x),
-         lambda x: -np.logaddexp(0, -x)),
-]
-IDS = [c.name for c in CASES]
-DIFF = [c for c in CASES if c.grad]
-
-
-def bound(case: Case, device: str, params: dict) -> Callable:
-    lib = Lib(mg, device, F)
-    return lambda *xs: case.fn(lib, *xs, **params)
-
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-@given(data=st.data())
-def test_forward_matches_reference(case: Case, cpu_backend: str, data: Any) -> None:
-    arrays_, params = case.draw(data)
-    inputs = [mg.tensor(a, device=cpu_backend) for a in arrays_]
-    out = case.fn(Lib(mg, cpu_backend, F), *inputs, **params)
-    expected = np.asarray(case.ref(*arrays_, **params))
-    assert tuple(out.shape) == expected.shape
-    assert_close(out.cpu(), expected.astype(out.numpy().dtype), rtol=1e-9, atol=1e-11)
-
-
-@pytest.mark.parametrize("check", [gradcheck, gradgradcheck], ids=["first", "second"])
-@pytest.mark.parametrize("case", DIFF, ids=[c.name for c in DIFF])
-@given(data=st.data())
-def test_derivatives(case: Case, check: Callable, cpu_backend: str, data: Any) -> None:
-    """The gradient with gradcheck, the second derivative with gradgradcheck."""
-    arrays_, params = case.draw(data)
-    inputs = tuple(mg.tensor(a, device=cpu_backend, requires_grad=True) for a in arrays_)
-    seed = data.draw(st.integers(0, 99))
-    assert check(bound(case, cpu_backend, params), inputs, fast_mode=True, seed=seed)
-
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-@given(data=st.data())
-def test_matches_torch(case: Case, data: Any) -> None:
-    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here; .ci/run installs it")
-    arrays_, params = case.draw(data)
-    inputs = [mg.tensor(a, requires_grad=case.grad) for a in arrays_]
-    out = case.fn(Lib(mg, "cpu", F), *inputs, **params)
-    t_inputs = [torch.tensor(np.array(a), requires_grad=case.grad) for a in arrays_]
-    t_out = case.fn(Lib(torch, "cpu", torch.nn.functional), *t_inputs, **params)
-    assert tuple(out.shape) == tuple(t_out.shape)
-    assert_close(out.detach(), t_out.detach().numpy(), rtol=1e-9, atol=1e-11)
-    if not case.grad:
-        return
-    upstream = np.random.default_rng(0).standard_normal(tuple(t_out.shape))
-    out.backward(mg.tensor(upstream))
-    t_out.backward(torch.tensor(upstream))
-    for i, (x, tx) in enumerate(zip(inputs, t_inputs)):
-        assert_close(x.grad, tx.grad.numpy(), rtol=1e-8, atol=1e-10, msg=f"grad of input {i}")
-
-
 # ---- properties ------------------------------------------------------------------------------
 @given(data=st.data())
 def test_conv_output_size_formula_and_linearity_in_the_weight(data: Any) -> None:
@@ -481,88 +424,6 @@ def test_dropout_gradients(cpu_backend: str) -> None:
 
     x = mg.randn(3, 5, dtype=mg.float64, device=cpu_backend, requires_grad=True)
     assert gradcheck(seeded, (x,)) and gradgradcheck(seeded, (x,))
-
-
-def unfold_avg_pool(x: mg.Tensor, k: tuple, s: tuple, p: tuple, ceil_mode: bool,
-                    count_include_pad: bool, divisor_override: int | None) -> mg.Tensor:
-    """The textbook composite: zero-pad (more after, for ceil mode), unfold, sum each window,
-    divide by PyTorch's divisor; avg_pool2d's separable fast path must agree with it."""
-    n, c, h, w = x.shape
-    oh, ow = (ref.pool_out(size, ki, si, pi, 1, ceil_mode) for size, ki, si, pi in
-              zip((h, w), k, s, p))
-    extra = [max(0, (o - 1) * si + ki - (size + 2 * pi))
-             for o, size, ki, si, pi in zip((oh, ow), (h, w), k, s, p)]
-    padded = F.pad(x, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]))
-    total = F.unfold(padded, k, stride=s).reshape(n, c, k[0] * k[1], oh, ow).sum(dim=2)
-    if divisor_override:
-        return total / divisor_override
-    ones = ref.avg_pool2d(np.ones((1, 1, h, w)), k, s, p, ceil_mode, count_include_pad, None)
-    counts = ref.avg_pool2d(np.ones((1, 1, h, w)), k, s, p, ceil_mode, True, 1)
-    return total / mg.tensor(counts / ones)  # each window's divisor
-
-
-@given(data=st.data())
-def test_avg_pool_fast_path_matches_the_unfold_composite(data: Any) -> None:
-    (x,), p = pool_input("avg")(data)
-    xt = mg.tensor(x, requires_grad=True)
-    fast = avg_pool_fn(F, xt, **p)
-    slow = unfold_avg_pool(xt, p["kernel_size"], p["s"], p["padding"], p["ceil_mode"],
-                           p["count_include_pad"], p["divisor_override"])
-    assert_close(fast, slow, rtol=1e-12, atol=1e-12)
-    up = mg.tensor(np.random.default_rng(0).standard_normal(tuple(fast.shape)))
-    (g_fast,) = mg.autograd.grad(fast, xt, up)
-    (g_slow,) = mg.autograd.grad(slow, xt, up)
-    assert_close(g_fast, g_slow, rtol=1e-12, atol=1e-12)
-
-
-@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 4), st.integers(1, 4),
-       st.sampled_from([None, 1, 3]), st.booleans(), st.booleans(), st.integers(0, 2**16))
-def test_avg_pool_tiling_path_matches_the_unfold_composite(
-        kh: int, kw: int, mh: int, mw: int, divisor: int | None, ceil_mode: bool,
-        batch_innermost: bool, seed: int) -> None:
-    """Windows that tile the image (stride = kernel, no padding, sizes divisible: LeNet's
-    pooling) take the block-sum path (the separable one is switched off to be sure); values
-    and gradients agree with the composite, for inputs laid out NCHW or batch innermost (as
-    convolutions leave them)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(F, "_separable", None)  # calling it would fail
-        check_tiling_path(kh, kw, mh, mw, divisor, ceil_mode, batch_innermost, seed)
-
-
-def check_tiling_path(kh: int, kw: int, mh: int, mw: int, divisor: int | None,
-                      ceil_mode: bool, batch_innermost: bool, seed: int) -> None:
-    x = np.random.default_rng(seed).standard_normal((2, 3, kh * mh, kw * mw))
-    if batch_innermost:
-        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
-    xt = mg.tensor(x, requires_grad=True)
-    fast = F.avg_pool2d(xt, (kh, kw), ceil_mode=ceil_mode, divisor_override=divisor)
-    slow = unfold_avg_pool(xt, (kh, kw), (kh, kw), (0, 0), ceil_mode, True, divisor)
-    assert fast.shape == (2, 3, mh, mw)
-    assert_close(fast, slow, rtol=1e-12, atol=1e-12)
-    up = mg.tensor(np.random.default_rng(seed + 1).standard_normal(tuple(fast.shape)))
-    (g_fast,) = mg.autograd.grad(fast, xt, up)
-    (g_slow,) = mg.autograd.grad(slow, xt, up)
-    assert_close(g_fast, g_slow, rtol=1e-12, atol=1e-12)
-
-
-def test_convolution_and_pooling_keep_the_batch_innermost_on_numpy() -> None:
-    """On NumPy, conv2d, its bias, sigmoid and avg/max pooling hand each other activations
-    and gradients laid out (C, H, W, N) behind NCHW views: no transposing copy in between
-    (the speed of a LeNet step rests on it)."""
-    x = mg.randn(8, 1, 12, 12)
-    w1, w2 = mg.randn(4, 1, 3, 3, requires_grad=True), mg.randn(5, 4, 3, 3, requires_grad=True)
-    b1 = mg.randn(4, requires_grad=True)
-    h1 = F.conv2d(x, w1, b1, padding=1).sigmoid()
-    p1 = F.avg_pool2d(h1, 2)
-    h2 = F.conv2d(p1, w2).sigmoid()
-    p2 = F.max_pool2d(h2, 2)
-    seen = {"h1": h1, "p1": p1, "h2": h2, "p2": p2}
-    for t in seen.values():
-        t.retain_grad()
-    (p2 * p2).sum().backward()
-    for name, t in seen.items():
-        for what, a in ((name, t.detach().numpy()), (name + ".grad", t.grad.numpy())):
-            assert a.strides[0] == a.itemsize, f"{what}: strides {a.strides}, not batch innermost"
 
 
 # ---- regressions small engines got wrong -------------------------------------------------------
@@ -675,3 +536,8 @@ def test_max_pool_and_max_dim_route_ties_to_the_first_index_as_torch() -> None:
     assert index.tolist() == [1, 0]
     values.sum().backward()
     assert v.grad.tolist() == [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]
+
+
+test_forward_matches_reference, test_derivatives, test_matches_torch = table_tests(
+    cases(), functional=F,
+    tol=Tolerance(forward=(1e-9, 1e-11), torch_values=(1e-9, 1e-11), torch_grads=(1e-8, 1e-10)))

@@ -1,57 +1,156 @@
-"""The op table: one row per op, each checked on every backend for
+"""The core op table: one row per op, run by tests/op_table.py on every backend, with the
+fast paths on and off: its output against NumPy reference math (float64), its first and second
+derivatives (gradcheck, gradgradcheck), and PyTorch where installed.
 
-* its output against NumPy reference math (float64),
-* its gradient with ``gradcheck`` (finite differences along a random direction),
-* its second derivative with ``gradgradcheck`` (backward through backward),
-* and, where PyTorch is importable, output and input gradients against PyTorch.
-
-A row's ``fn(lib, *tensors, **params)`` is written once and runs on minigrad and on torch
-alike, which is itself a test that the APIs match.
+The table comes first; the input strategies its rows draw from after it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import minigrad as mg
-from minigrad.testing import assert_close, gradcheck, gradgradcheck
 from tests import reference as ref
+from tests.op_table import Case, table_tests
 from tests.strategies import arrays, away_from, broadcastable, dims, distinct_arrays, shapes
 
 
-@dataclass
-class Case:
-    name: str
-    draw: Callable[[Any], tuple[tuple[np.ndarray, ...], dict]]  # st.data() -> arrays, params
-    fn: Callable[..., Any]  # fn(lib, *tensors, **params), for minigrad and torch alike
-    ref: Callable[..., np.ndarray]  # ref(*arrays, **params)
-    grad: bool = True  # differentiable (False: comparisons, argmax...)
-    torch_can: Callable[[dict], bool] = lambda params: True  # what torch supports too
+def cases() -> list[Case]:
+    """The table: one row per op."""
+    return [
+        # elementwise, unary
+        Case("neg", one(), lambda lib, x: -x, lambda x: -x),
+        Case("abs", one(avoid=(0,)), lambda lib, x: x.abs(), np.abs),
+        Case("exp", one(), lambda lib, x: x.exp(), np.exp),
+        Case("log", one(0.2, 3), lambda lib, x: x.log(), np.log),
+        Case("sqrt", one(0.2, 3), lambda lib, x: x.sqrt(), np.sqrt),
+        Case("sin", one(), lambda lib, x: x.sin(), np.sin),
+        Case("cos", one(), lambda lib, x: x.cos(), np.cos),
+        Case("sigmoid", one(-6, 6), lambda lib, x: x.sigmoid(), ref.sigmoid),
+        Case("tanh", one(), lambda lib, x: x.tanh(), np.tanh),
+        Case("relu", one(avoid=(0,)), lambda lib, x: x.relu(), lambda x: np.maximum(x, 0)),
+        Case("clamp", one(avoid=(-0.5, 0.7)), lambda lib, x: x.clamp(-0.5, 0.7),
+             lambda x: np.clip(x, -0.5, 0.7)),
+        Case("clamp_min", one(avoid=(0.3,)), lambda lib, x: lib.clamp(x, min=0.3),
+             lambda x: np.maximum(x, 0.3)),
+        # elementwise, binary with broadcasting
+        Case("add", two(), lambda lib, a, b: a + b, np.add),
+        Case("sub", two(), lambda lib, a, b: a - b, np.subtract),
+        Case("mul", two(), lambda lib, a, b: a * b, np.multiply),
+        Case("div", two(avoid_b=(0,), lo_b=-2, hi_b=2), lambda lib, a, b: a / b, np.divide),
+        Case("pow", two(0.3, 2, -2, 2), lambda lib, a, b: a ** b, np.power),
+        Case("maximum", apart, lambda lib, a, b: lib.maximum(a, b), np.maximum),
+        Case("minimum", apart, lambda lib, a, b: lib.minimum(a, b), np.minimum),
+        Case("where", apart, lambda lib, a, b: lib.where(a > b, a, b * 2),
+             lambda a, b: np.where(a > b, a, b * 2)),
+        # with Python scalars on either side
+        Case("add_scalar", one(), lambda lib, x: 2.5 + x, lambda x: 2.5 + x),
+        Case("rsub_scalar", one(), lambda lib, x: 3 - x, lambda x: 3 - x),
+        Case("mul_scalar", one(), lambda lib, x: x * -1.5, lambda x: x * -1.5),
+        Case("rdiv_scalar", one(0.3, 2), lambda lib, x: 2 / x, lambda x: 2 / x),
+        Case("pow_int", one(), lambda lib, x: x ** 3, lambda x: x ** 3),
+        Case("pow_float", one(0.3, 2), lambda lib, x: x ** -1.5, lambda x: x ** -1.5),
+        Case("rpow", one(), lambda lib, x: 2 ** x, lambda x: 2.0 ** x),
+        # comparisons (no gradient)
+        Case("lt", two(), lambda lib, a, b: a < b, np.less, grad=False),
+        Case("ge", two(), lambda lib, a, b: a >= b, np.greater_equal, grad=False),
+        Case("eq", two(), lambda lib, a, b: a == a.clamp(0, 1), lambda a, b: a == np.clip(a, 0, 1),
+             grad=False),
+        # matmul
+        Case("matmul", matmul_shapes, lambda lib, a, b: a @ b, np.matmul),
+        # reductions
+        Case("sum", reduce_input(), lambda lib, x, dim, keepdim: x.sum(dim=dim, keepdim=keepdim),
+             lambda x, dim, keepdim: np.sum(x, axis=dim, keepdims=keepdim)),
+        Case("mean", reduce_input(), lambda lib, x, dim, keepdim: x.mean(dim=dim, keepdim=keepdim),
+             lambda x, dim, keepdim: np.mean(x, axis=dim, keepdims=keepdim)),
+        Case("max_all", reduce_input(distinct=True), lambda lib, x, dim, keepdim: x.max(),
+             lambda x, dim, keepdim: np.max(x)),
+        Case("min_all", reduce_input(distinct=True), lambda lib, x, dim, keepdim: lib.min(x),
+             lambda x, dim, keepdim: np.min(x)),
+        Case("max_dim", along_dim(distinct=True), lambda lib, x, dim: x.max(dim=dim)[0],
+             lambda x, dim: np.max(x, axis=dim)),
+        Case("min_dim_keepdim", along_dim(distinct=True),
+             lambda lib, x, dim: x.min(dim, keepdim=True).values,
+             lambda x, dim: np.min(x, axis=dim, keepdims=True)),
+        Case("max_dim_indices", along_dim(distinct=True), lambda lib, x, dim: x.max(dim=dim)[1],
+             lambda x, dim: np.argmax(x, axis=dim), grad=False),
+        Case("argmax", along_dim(distinct=True), lambda lib, x, dim: x.argmax(dim=dim),
+             lambda x, dim: np.argmax(x, axis=dim), grad=False),
+        Case("argmin_flat", along_dim(distinct=True), lambda lib, x, dim: x.argmin(),
+             lambda x, dim: np.argmin(x), grad=False),
+        Case("var", var_input,
+             lambda lib, x, dim, keepdim, correction: x.var(dim=dim, keepdim=keepdim,
+                                                            correction=correction),
+             lambda x, dim, keepdim, correction: np.var(x, axis=dim, keepdims=keepdim,
+                                                        ddof=correction)),
+        Case("std_biased", along_dim(min_side=2),  # (std is not differentiable at 0)
+             lambda lib, x, dim: x.std(dim, unbiased=False),
+             lambda x, dim: np.std(x, axis=dim)),
+        Case("softmax", along_dim(), lambda lib, x, dim: lib.softmax(x, dim), ref.softmax),
+        Case("log_softmax", along_dim(), lambda lib, x, dim: x.log_softmax(dim),
+             lambda x, dim: np.log(ref.softmax(x, dim))),
+        # movement
+        Case("reshape", reshape_input, lambda lib, x, shape: x.reshape(shape),
+             lambda x, shape: x.reshape(shape)),
+        Case("view", reshape_input, lambda lib, x, shape: x.view(*shape),
+             lambda x, shape: x.reshape(shape)),
+        Case("flatten", flatten_input, lambda lib, x, start, end: x.flatten(start, end),
+             lambda x, start, end: x.reshape(x.shape[:start] + (-1,) + x.shape[x.ndim + end + 1:])),
+        Case("permute", permute_input, lambda lib, x, dims: x.permute(*dims),
+             lambda x, dims: np.transpose(x, dims)),
+        Case("transpose", transpose_input, lambda lib, x, a, b: x.transpose(a, b),
+             lambda x, a, b: np.swapaxes(x, a, b)),
+        Case("t", one(max_dims=2), lambda lib, x: x.t(), lambda x: x.T),
+        Case("T_mT", one(min_dims=2, max_dims=2), lambda lib, x: x.T + x.mT, lambda x: 2 * x.T),
+        Case("unsqueeze", unsqueeze_input, lambda lib, x, dim: x.unsqueeze(dim),
+             lambda x, dim: np.expand_dims(x, dim)),
+        Case("squeeze", squeeze_input,
+             lambda lib, x, dim: x.squeeze() if dim is None else x.squeeze(dim),
+             lambda x, dim: np.squeeze(x) if dim is None
+             else (np.squeeze(x, dim) if x.shape[dim] == 1 else x)),
+        Case("expand", expand_input,
+             lambda lib, x, shape: x.expand(*shape) if shape else x.expand(shape),
+             lambda x, shape: np.broadcast_to(x, shape)),
+        Case("broadcast_to", expand_input, lambda lib, x, shape: x.broadcast_to(shape),
+             lambda x, shape: np.broadcast_to(x, shape)),
+        Case("index_basic", basic_index, lambda lib, x, key: x[key], np_index,
+             torch_can=positive_steps),
+        Case("index_advanced", advanced_index, lambda lib, x, key: x[key], np_index,
+             torch_can=positive_steps),
+        Case("index_tensor", advanced_index,
+             lambda lib, x, key: x[tuple(lib.tensor(k) if isinstance(k, list) else k for k in key)],
+             np_index, torch_can=positive_steps),
+        Case("gather", gather_input,
+             lambda lib, x, dim, index: x.gather(dim, lib.tensor(index)), np_gather),
+        Case("cat", cat_input, lambda lib, *xs, dim: lib.cat(list(xs), dim=dim),
+             lambda *xs, dim: np.concatenate(xs, axis=dim)),
+        Case("stack", stack_input, lambda lib, *xs, dim: lib.stack(list(xs), dim),
+             lambda *xs, dim: np.stack(xs, axis=dim)),
+        Case("pad", pad_input,
+             lambda lib, x, widths, mode, value, ndim: lib.pad(x, widths, mode=mode, value=value),
+             lambda x, widths, mode, value, ndim: ref.pad(x, widths, mode, value or 0.0),
+             # torch pads k trailing dims in non-constant modes only for inputs of k+1 or k+2 dims
+             torch_can=lambda p: p["mode"] == "constant" or p["ndim"] - len(p["widths"]) // 2 < 3),
+        Case("unfold", unfold_input,
+             lambda lib, x, **g: lib.unfold(x, g["kernel_size"], dilation=g["dilation"],
+                                            padding=g["padding"], stride=g["stride"]),
+             lambda x, **g: ref.unfold(x, g["kernel_size"], g["dilation"], g["padding"],
+                                       g["stride"])),
+        Case("fold", fold_input,
+             lambda lib, c, output_size, **g: lib.fold(c, output_size, g["kernel_size"],
+                                                       dilation=g["dilation"],
+                                                       padding=g["padding"], stride=g["stride"]),
+             lambda c, output_size, **g: ref.fold(c, output_size, g["kernel_size"], g["dilation"],
+                                                  g["padding"], g["stride"])),
+    ]
 
 
-class Lib:
-    """minigrad or torch, with factories that put tensors on the device under test."""
-
-    def __init__(self, module: Any, device: str, functional: Any = None) -> None:
-        self.module, self.device, self.functional = module, device, functional
-
-    def tensor(self, data: Any) -> Any:
-        return self.module.tensor(data, device=self.device)
-
-    def __getattr__(self, name: str) -> Any:
-        if self.functional is not None and hasattr(self.functional, name):
-            return getattr(self.functional, name)  # torch.nn.functional.pad, unfold, fold
-        return getattr(self.module, name)
-
-
-# ---- input generators --------------------------------------------------------------------
+# ---- input strategies --------------------------------------------------------------------
 def one(lo: float = -2, hi: float = 2, avoid: tuple[float, ...] = (), min_dims: int = 0,
         max_dims: int = 4) -> Callable:
     def draw(data: Any) -> tuple:
@@ -300,196 +399,6 @@ def np_index(x: np.ndarray, key: tuple) -> np.ndarray:
     return x[tuple(np.asarray(k) if isinstance(k, list) else k for k in key)]
 
 
-# ---- the table -----------------------------------------------------------------------------
-CASES = [
-    # elementwise, unary
-    Case("neg", one(), lambda lib, x: -x, lambda x: -x),
-    Case("abs", one(avoid=(0,)), lambda lib, x: x.abs(), np.abs),
-    Case("exp", one(), lambda lib, x: x.exp(), np.exp),
-    Case("log", one(0.2, 3), lambda lib, x: x.log(), np.log),
-    Case("sqrt", one(0.2, 3), lambda lib, x: x.sqrt(), np.sqrt),
-    Case("sin", one(), lambda lib, x: x.sin(), np.sin),
-    Case("cos", one(), lambda lib, x: x.cos(), np.cos),
-    Case("sigmoid", one(-6, 6), lambda lib, x: x.sigmoid(), ref.sigmoid),
-    Case("tanh", one(), lambda lib, x: x.tanh(), np.tanh),
-    Case("relu", one(avoid=(0,)), lambda lib, x: x.relu(), lambda x: np.maximum(x, 0)),
-    Case("clamp", one(avoid=(-0.5, 0.7)), lambda lib, x: x.clamp(-0.5, 0.7),
-         lambda x: np.clip(x, -0.5, 0.7)),
-    Case("clamp_min", one(avoid=(0.3,)), lambda lib, x: lib.clamp(x, min=0.3),
-         lambda x: np.maximum(x, 0.3)),
-    # elementwise, binary with broadcasting
-    Case("add", two(), lambda lib, a, b: a + b, np.add),
-    Case("sub", two(), lambda lib, a, b: a - b, np.subtract),
-    Case("mul", two(), lambda lib, a, b: a * b, np.multiply),
-    Case("div", two(avoid_b=(0,), lo_b=-2, hi_b=2), lambda lib, a, b: a / b, np.divide),
-    Case("pow", two(0.3, 2, -2, 2), lambda lib, a, b: a ** b, np.power),
-    Case("maximum", apart, lambda lib, a, b: lib.maximum(a, b), np.maximum),
-    Case("minimum", apart, lambda lib, a, b: lib.minimum(a, b), np.minimum),
-    Case("where", apart, lambda lib, a, b: lib.where(a > b, a, b * 2),
-         lambda a, b: np.where(a > b, a, b * 2)),
-    # with Python scalars on either side
-    Case("add_scalar", one(), lambda lib, x: 2.5 + x, lambda x: 2.5 + x),
-    Case("rsub_scalar", one(), lambda lib, x: 3 - x, lambda x: 3 - x),
-    Case("mul_scalar", one(), lambda lib, x: x * -1.5, lambda x: x * -1.5),
-    Case("rdiv_scalar", one(0.3, 2), lambda lib, x: 2 / x, lambda x: 2 / x),
-    Case("pow_int", one(), lambda lib, x: x ** 3, lambda x: x ** 3),
-    Case("pow_float", one(0.3, 2), lambda lib, x: x ** -1.5, lambda x: x ** -1.5),
-    Case("rpow", one(), lambda lib, x: 2 ** x, lambda x: 2.0 ** x),
-    # comparisons (no gradient)
-    Case("lt", two(), lambda lib, a, b: a < b, np.less, grad=False),
-    Case("ge", two(), lambda lib, a, b: a >= b, np.greater_equal, grad=False),
-    Case("eq", two(), lambda lib, a, b: a == a.clamp(0, 1), lambda a, b: a == np.clip(a, 0, 1),
-         grad=False),
-    # matmul
-    Case("matmul", matmul_shapes, lambda lib, a, b: a @ b, np.matmul),
-    # reductions
-    Case("sum", reduce_input(), lambda lib, x, dim, keepdim: x.sum(dim=dim, keepdim=keepdim),
-         lambda x, dim, keepdim: np.sum(x, axis=dim, keepdims=keepdim)),
-    Case("mean", reduce_input(), lambda lib, x, dim, keepdim: x.mean(dim=dim, keepdim=keepdim),
-         lambda x, dim, keepdim: np.mean(x, axis=dim, keepdims=keepdim)),
-    Case("max_all", reduce_input(distinct=True), lambda lib, x, dim, keepdim: x.max(),
-         lambda x, dim, keepdim: np.max(x)),
-    Case("min_all", reduce_input(distinct=True), lambda lib, x, dim, keepdim: lib.min(x),
-         lambda x, dim, keepdim: np.min(x)),
-    Case("max_dim", along_dim(distinct=True), lambda lib, x, dim: x.max(dim=dim)[0],
-         lambda x, dim: np.max(x, axis=dim)),
-    Case("min_dim_keepdim", along_dim(distinct=True),
-         lambda lib, x, dim: x.min(dim, keepdim=True).values,
-         lambda x, dim: np.min(x, axis=dim, keepdims=True)),
-    Case("max_dim_indices", along_dim(distinct=True), lambda lib, x, dim: x.max(dim=dim)[1],
-         lambda x, dim: np.argmax(x, axis=dim), grad=False),
-    Case("argmax", along_dim(distinct=True), lambda lib, x, dim: x.argmax(dim=dim),
-         lambda x, dim: np.argmax(x, axis=dim), grad=False),
-    Case("argmin_flat", along_dim(distinct=True), lambda lib, x, dim: x.argmin(),
-         lambda x, dim: np.argmin(x), grad=False),
-    Case("var", var_input,
-         lambda lib, x, dim, keepdim, correction: x.var(dim=dim, keepdim=keepdim,
-                                                        correction=correction),
-         lambda x, dim, keepdim, correction: np.var(x, axis=dim, keepdims=keepdim,
-                                                    ddof=correction)),
-    Case("std_biased", along_dim(min_side=2),  # (std is not differentiable at 0)
-         lambda lib, x, dim: x.std(dim, unbiased=False),
-         lambda x, dim: np.std(x, axis=dim)),
-    Case("softmax", along_dim(), lambda lib, x, dim: lib.softmax(x, dim), ref.softmax),
-    Case("log_softmax", along_dim(), lambda lib, x, dim: x.log_softmax(dim),
-         lambda x, dim: np.log(ref.softmax(x, dim))),
-    # movement
-    Case("reshape", reshape_input, lambda lib, x, shape: x.reshape(shape),
-         lambda x, shape: x.reshape(shape)),
-    Case("view", reshape_input, lambda lib, x, shape: x.view(*shape),
-         lambda x, shape: x.reshape(shape)),
-    Case("flatten", flatten_input, lambda lib, x, start, end: x.flatten(start, end),
-         lambda x, start, end: x.reshape(x.shape[:start] + (-1,) + x.shape[x.ndim + end + 1:])),
-    Case("permute", permute_input, lambda lib, x, dims: x.permute(*dims),
-         lambda x, dims: np.transpose(x, dims)),
-    Case("transpose", transpose_input, lambda lib, x, a, b: x.transpose(a, b),
-         lambda x, a, b: np.swapaxes(x, a, b)),
-    Case("t", one(max_dims=2), lambda lib, x: x.t(), lambda x: x.T),
-    Case("T_mT", one(min_dims=2, max_dims=2), lambda lib, x: x.T + x.mT, lambda x: 2 * x.T),
-    Case("unsqueeze", unsqueeze_input, lambda lib, x, dim: x.unsqueeze(dim),
-         lambda x, dim: np.expand_dims(x, dim)),
-    Case("squeeze", squeeze_input,
-         lambda lib, x, dim: x.squeeze() if dim is None else x.squeeze(dim),
-         lambda x, dim: np.squeeze(x) if dim is None
-         else (np.squeeze(x, dim) if x.shape[dim] == 1 else x)),
-    Case("expand", expand_input,
-         lambda lib, x, shape: x.expand(*shape) if shape else x.expand(shape),
-         lambda x, shape: np.broadcast_to(x, shape)),
-    Case("broadcast_to", expand_input, lambda lib, x, shape: x.broadcast_to(shape),
-         lambda x, shape: np.broadcast_to(x, shape)),
-    Case("index_basic", basic_index, lambda lib, x, key: x[key], np_index,
-         torch_can=positive_steps),
-    Case("index_advanced", advanced_index, lambda lib, x, key: x[key], np_index,
-         torch_can=positive_steps),
-    Case("index_tensor", advanced_index,
-         lambda lib, x, key: x[tuple(lib.tensor(k) if isinstance(k, list) else k for k in key)],
-         np_index, torch_can=positive_steps),
-    Case("gather", gather_input,
-         lambda lib, x, dim, index: x.gather(dim, lib.tensor(index)), np_gather),
-    Case("cat", cat_input, lambda lib, *xs, dim: lib.cat(list(xs), dim=dim),
-         lambda *xs, dim: np.concatenate(xs, axis=dim)),
-    Case("stack", stack_input, lambda lib, *xs, dim: lib.stack(list(xs), dim),
-         lambda *xs, dim: np.stack(xs, axis=dim)),
-    Case("pad", pad_input,
-         lambda lib, x, widths, mode, value, ndim: lib.pad(x, widths, mode=mode, value=value),
-         lambda x, widths, mode, value, ndim: ref.pad(x, widths, mode, value or 0.0),
-         # torch pads k trailing dims in non-constant modes only for inputs of k+1 or k+2 dims
-         torch_can=lambda p: p["mode"] == "constant" or p["ndim"] - len(p["widths"]) // 2 < 3),
-    Case("unfold", unfold_input,
-         lambda lib, x, **g: lib.unfold(x, g["kernel_size"], dilation=g["dilation"],
-                                        padding=g["padding"], stride=g["stride"]),
-         lambda x, **g: ref.unfold(x, g["kernel_size"], g["dilation"], g["padding"],
-                                   g["stride"])),
-    Case("fold", fold_input,
-         lambda lib, c, output_size, **g: lib.fold(c, output_size, g["kernel_size"],
-                                                   dilation=g["dilation"],
-                                                   padding=g["padding"], stride=g["stride"]),
-         lambda c, output_size, **g: ref.fold(c, output_size, g["kernel_size"], g["dilation"],
-                                              g["padding"], g["stride"])),
-]
-IDS = [c.name for c in CASES]
-DIFFERENTIABLE = [c for c in CASES if c.grad]
-
-
-def run_mg(case: Case, device: str, arrays_: tuple, params: dict, requires_grad: bool = False
-           ) -> tuple[mg.Tensor, list[mg.Tensor]]:
-    inputs = [mg.tensor(a, dtype=mg.float64, device=device, requires_grad=requires_grad)
-              for a in arrays_]
-    return case.fn(Lib(mg, device), *inputs, **params), inputs
-
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-@given(data=st.data())
-def test_forward_matches_reference(case: Case, backend: str, data: Any) -> None:
-    arrays_, params = case.draw(data)
-    out, _ = run_mg(case, backend, arrays_, params)
-    expected = np.asarray(case.ref(*arrays_, **params))
-    assert out.device.type == backend
-    assert tuple(out.shape) == expected.shape
-    assert_close(out, expected.astype(out.numpy().dtype), rtol=1e-10, atol=1e-12)
-
-
-@pytest.mark.parametrize("check", [gradcheck, gradgradcheck], ids=["first", "second"])
-@pytest.mark.parametrize("case", DIFFERENTIABLE, ids=[c.name for c in DIFFERENTIABLE])
-@given(data=st.data())
-def test_derivatives(case: Case, check: Callable, backend: str, data: Any) -> None:
-    """The gradient with gradcheck, the second derivative with gradgradcheck."""
-    arrays_, params = case.draw(data)
-    inputs = [mg.tensor(a, dtype=mg.float64, device=backend, requires_grad=True)
-              for a in arrays_]
-    fn = bound(case, backend, params)
-    assert check(fn, tuple(inputs), fast_mode=True, seed=data.draw(st.integers(0, 99)))
-
-
-def bound(case: Case, device: str, params: dict) -> Callable:
-    lib = Lib(mg, device)
-    return lambda *xs: case.fn(lib, *xs, **params)
-
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-@given(data=st.data())
-def test_matches_torch(case: Case, data: Any) -> None:
-    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here; .ci/run installs it")
-    arrays_, params = case.draw(data)
-    assume(case.torch_can(params))
-    out, inputs = run_mg(case, "cpu", arrays_, params, requires_grad=case.grad)
-    t_inputs = [torch.tensor(np.array(a, order="C"), dtype=torch.float64,
-                             requires_grad=case.grad) for a in arrays_]
-    t_out = case.fn(Lib(torch, "cpu", torch.nn.functional), *t_inputs, **params)
-    assert tuple(out.shape) == tuple(t_out.shape)
-    assert str(out.dtype).split(".")[-1] == str(t_out.dtype).split(".")[-1]
-    assert_close(out.detach(), t_out.detach().numpy(), rtol=1e-10, atol=1e-12)
-    if not case.grad:
-        return
-    upstream = np.random.default_rng(0).standard_normal(tuple(t_out.shape))
-    out.backward(mg.tensor(upstream, dtype=mg.float64))
-    t_out.backward(torch.tensor(upstream))
-    for i, (x, tx) in enumerate(zip(inputs, t_inputs)):
-        expected = np.zeros(tx.shape) if tx.grad is None else tx.grad.numpy()
-        got = np.zeros(x.shape) if x.grad is None else x.grad.numpy()
-        assert_close(got, expected, rtol=1e-9, atol=1e-11, msg=f"gradient of input {i}")
-
-
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_sigmoid_saturates_quietly_at_the_extremes(cpu_backend: str, dtype: str) -> None:
     """Where e^-x overflows (x below about -88 in float32, -709 in float64) sigmoid is 0 and
@@ -510,3 +419,6 @@ def test_sigmoid_saturates_quietly_at_the_extremes(cpu_backend: str, dtype: str)
     # the gradient from the output, as torch's: y (1 - y) (0 where float32 rounds y to 1)
     np.testing.assert_allclose(x.grad.numpy(), got * (1 - got), rtol=1e-6, atol=0)
     assert x.grad.numpy()[1] > 0 and x.grad.numpy()[0] == 0.0
+
+
+test_forward_matches_reference, test_derivatives, test_matches_torch = table_tests(cases())

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.backends import Backend
+from minigrad.backends.base import Backend
 
 
 class CupyBackend(Backend):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from minigrad.backends import Backend
+from minigrad.backends.base import Backend
 
 
 class StrictBackend(Backend):

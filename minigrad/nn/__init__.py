@@ -4,6 +4,7 @@
 """
 
 from minigrad.nn import functional, init
+from minigrad.nn.containers import ModuleDict, ModuleList, Sequential
 from minigrad.nn.layers import (
     AdaptiveAvgPool2d,
     AvgPool2d,
@@ -13,6 +14,7 @@ from minigrad.nn.layers import (
     ConvTranspose2d,
     Dropout,
     Flatten,
+    Identity,
     LeakyReLU,
     Linear,
     LogSoftmax,
@@ -24,14 +26,7 @@ from minigrad.nn.layers import (
     Unflatten,
 )
 from minigrad.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
-from minigrad.nn.module import (
-    Identity,
-    Module,
-    ModuleDict,
-    ModuleList,
-    Parameter,
-    Sequential,
-)
+from minigrad.nn.module import Module, Parameter
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",

@@ -1,11 +1,15 @@
 """minigrad.nn.functional: the layers' math as functions, with torch.nn.functional's signatures.
 
-Convolution and pooling are built on ``unfold`` (im2col): a convolution is unfold + one matrix
-product per group; max pooling is unfold (padding with -inf) + a max over the window; average
-pooling is, in the textbook, unfold + a sum divided by PyTorch's divisor (here block sums, or
-two small averaging products; the tests keep the unfold form as the reference). Everything here
-is a composite of differentiable ops, so gradients (and second derivatives) come from the core;
-only binary cross-entropy has its own backward, for PyTorch's finite gradient at 0 and 1.
+Convolution and pooling are built on ``unfold`` (im2col, ops/unfold.py), in (N, C, H, W): a
+convolution is unfold + one matrix product (a batched one with groups); max pooling is -inf
+padding + unfold + a max over each window; average pooling is zero padding + unfold + a sum over
+each window divided by PyTorch's divisor; batch norm is its formula. Everything here is a
+composite of differentiable ops, so gradients (and second derivatives) come from the core; only
+binary cross-entropy has its own backward, for PyTorch's finite gradient at 0 and 1.
+
+Argument checks sit in helpers after each function, so the function's body is the math.
+Functions marked ``@fast_path`` may run a backend's faster version of the same math instead
+(``minigrad/fast/``; off with MINIGRAD_FAST_PATHS=0), tested equal to the code here.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from minigrad import dtypes, ops
-from minigrad.autograd import Function, make_tensor, no_grad
-from minigrad.backends import conv_output_size
-from minigrad.factory import arange, rand
+from minigrad.autograd import Function
+from minigrad.backends import fast_path
+from minigrad.factory import arange, ones, rand
+from minigrad.grad_mode import no_grad
 from minigrad.ops import fold, gather, gather_in_range, pad, unfold
-from minigrad.ops.conv import pair
+from minigrad.ops.unfold import Pair, output_size, pair
 from minigrad.tensor import Tensor
 
 __all__ = [
@@ -92,12 +97,6 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
 
 # ---- linear and convolution ------------------------------------------------------------------
-def _same_dtype(input: Tensor, weight: Tensor, op: str) -> None:
-    if input.dtype is not weight.dtype:
-        raise RuntimeError(f"{op}: input and weight must have the same dtype, but got input "
-                           f"{input.dtype.name} and weight {weight.dtype.name}")
-
-
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x W^T + b.
 
@@ -109,6 +108,67 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return out if bias is None else out + bias
 
 
+@fast_path
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrPair = 1,
+           padding: IntOrPair | str = 0, dilation: IntOrPair = 1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation: unfold the input into patches, then one matrix product.
+
+    Every output pixel is a linear regression on one patch: the dot product of a kernel with
+    the kh x kw patch under it (all input channels), plus the bias. ``unfold`` lays the patches
+    out as columns, so all of them times all kernels is one product; with ``groups`` the
+    channels split into groups, each with its own kernels (a batched product).
+    Shape: input (N, C_in, H, W) or (C_in, H, W); weight (C_out, C_in/groups, kh, kw);
+    bias (C_out); output (N, C_out, H_out, W_out) with
+    H_out = floor((H + 2*padding - dilation*(kh-1) - 1) / stride) + 1 (likewise W_out).
+    """
+    x, unbatched = _batched(input, "conv2d")
+    x, window = _conv2d_arguments(x, weight, bias, stride, padding, dilation, groups)
+    n, c = x.shape[:2]
+    out_ch, _, kh, kw = weight.shape
+    oh, ow = output_size(x.shape[2:], **window)
+    cols = unfold(x, **window)                                      # (N, C_in*kh*kw, L)
+    cols = cols.reshape(n, groups, c // groups * kh * kw, oh * ow)  # (N, G, C_in/G*kh*kw, L)
+    kernels = weight.reshape(groups, out_ch // groups, c // groups * kh * kw)
+    out = (kernels @ cols).reshape(n, out_ch, oh, ow)               # (N, G, C_out/G, L)
+    if bias is not None:
+        out = out + bias.reshape(1, out_ch, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+@fast_path
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
+                     stride: IntOrPair = 1, padding: IntOrPair = 0,
+                     output_padding: IntOrPair = 0, groups: int = 1, dilation: IntOrPair = 1
+                     ) -> Tensor:
+    """The adjoint of conv2d (a "deconvolution"): each input pixel paints its kernel, scaled.
+
+    A product gives, for every input pixel, the block it paints (the columns conv2d would
+    read there); fold adds the overlapping blocks into the image; the padding is cropped.
+    Shape: input (N, C_in, H, W) or (C_in, H, W); weight (C_in, C_out/groups, kh, kw);
+    output (N, C_out, H_out, W_out) with
+    H_out = (H - 1)*stride - 2*padding + dilation*(kh - 1) + output_padding + 1.
+    """
+    x, unbatched = _batched(input, "conv_transpose2d")
+    window, p, op, full = _conv_transpose2d_arguments(x, weight, stride, padding, output_padding,
+                                                      groups, dilation)
+    n, c_in, h, w = x.shape
+    _, c_out_group, kh, kw = weight.shape
+    kernels = weight.reshape(groups, c_in // groups, c_out_group * kh * kw).mT
+    cols = kernels @ x.reshape(n, groups, c_in // groups, h * w)   # (N, G, C_out/G*kh*kw, H*W)
+    cols = cols.reshape(n, groups * c_out_group * kh * kw, h * w)
+    out = fold(cols, full, **window)                                # every block, uncropped
+    out = pad(out, (-p[1], op[1] - p[1], -p[0], op[0] - p[0]))      # crop; output_padding adds
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+def _same_dtype(input: Tensor, weight: Tensor, op: str) -> None:
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"{op}: input and weight must have the same dtype, but got input "
+                           f"{input.dtype.name} and weight {weight.dtype.name}")
+
+
 def _batched(input: Tensor, name: str) -> tuple[Tensor, bool]:
     """A 4-D view of a 3-D (unbatched) or 4-D input, and whether it was unbatched."""
     if input.ndim not in (3, 4):
@@ -117,32 +177,21 @@ def _batched(input: Tensor, name: str) -> tuple[Tensor, bool]:
     return (input.unsqueeze(0), True) if input.ndim == 3 else (input, False)
 
 
-def _same_padding(kernel: tuple[int, int], dilation: tuple[int, int]
-                  ) -> tuple[tuple[int, int], tuple[int, int]]:
-    """PyTorch's split of 'same' padding: total d*(k-1), the odd one out on the right/bottom."""
-    total = [d * (k - 1) for k, d in zip(kernel, dilation)]
-    left = (total[0] // 2, total[1] // 2)
-    right = (total[0] - left[0], total[1] - left[1])
-    return left, right
-
-
-def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrPair = 1,
-           padding: IntOrPair | str = 0, dilation: IntOrPair = 1, groups: int = 1) -> Tensor:
-    """2-D cross-correlation: unfold the input into columns, then one matmul per group.
-
-    Shape: input (N, C_in, H, W) or (C_in, H, W); weight (C_out, C_in/groups, kh, kw);
-    bias (C_out); output (N, C_out, H_out, W_out) with
-    H_out = floor((H + 2*padding - dilation*(kh-1) - 1) / stride) + 1 (likewise W_out).
-    """
-    x, unbatched = _batched(input, "conv2d")
+def _conv2d_arguments(x: Tensor, weight: Tensor, bias: Tensor | None, stride: IntOrPair,
+                      padding: IntOrPair | str, dilation: IntOrPair, groups: int
+                      ) -> tuple[Tensor, dict[str, Pair]]:
+    """conv2d's checks (PyTorch's messages); the input (padded on the right for 'same' with an
+    even kernel, as torch) and the window (kernel_size, dilation, padding, stride) for unfold."""
     _same_dtype(x, weight, "conv2d")
     if weight.ndim != 4:
         raise RuntimeError(f"conv2d expects a 4-D weight (out, in/groups, kh, kw), got size "
                            f"{list(weight.shape)}")
-    n, c, h, w = x.shape
+    c = x.shape[1]
     out_ch, c_group, kh, kw = weight.shape
     s, d = pair(stride, "stride"), pair(dilation, "dilation")
-    if out_ch % groups:
+    if min(s) < 1:
+        raise RuntimeError(f"non-positive stride is not supported, got stride={s}")
+    if groups < 1 or out_ch % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
                            f"at dimension 0, but got weight of size {list(weight.shape)} instead")
     if c != c_group * groups:
@@ -161,44 +210,35 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
             raise RuntimeError("padding='same' is not supported for strided convolutions")
         p = (0, 0)
         if padding == "same":
-            p, right = _same_padding((kh, kw), d)
-            if right != p:  # even kernels: the extra row/column goes after, as torch
-                x = pad(x, (0, right[1] - p[1], 0, right[0] - p[0]))
-                h, w = x.shape[2:]
+            p, after = _same_padding((kh, kw), d)
+            if after != p:  # even kernels: the extra row/column goes after, as torch
+                x = pad(x, (0, after[1] - p[1], 0, after[0] - p[0]))
     else:
         p = pair(padding, "padding")
+    h, w = x.shape[2:]
     eff = (d[0] * (kh - 1) + 1, d[1] * (kw - 1) + 1)
     if h + 2 * p[0] < eff[0] or w + 2 * p[1] < eff[1]:
         raise RuntimeError(f"Calculated padded input size per channel: ({h + 2 * p[0]} x "
                            f"{w + 2 * p[1]}). Kernel size: ({eff[0]} x {eff[1]}). Kernel size "
                            "can't be greater than actual input size")
-    oh, ow = conv_output_size((h, w), (kh, kw), d, p, s)
-    cols = unfold(x, (kh, kw), dilation=d, padding=p, stride=s)  # (N, C*kh*kw, L)
-    # one big matrix product per group, (C_out/g, K) @ (K, L*N), rather than N small ones;
-    # unfold's columns lie batch innermost, (K, L, N), so both reshapes below are free
-    k = c_group * kh * kw
-    cols = cols.permute(1, 2, 0).reshape(groups, k, oh * ow * n)
-    kernels = weight.reshape(groups, out_ch // groups, k)
-    out = (kernels @ cols).reshape(out_ch, oh, ow, n).permute(3, 0, 1, 2)
-    if bias is not None:
-        out = out + bias.reshape(1, out_ch, 1, 1)
-    return out.squeeze(0) if unbatched else out
+    return x, {"kernel_size": (kh, kw), "dilation": d, "padding": p, "stride": s}
 
 
-def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
-                     stride: IntOrPair = 1, padding: IntOrPair = 0,
-                     output_padding: IntOrPair = 0, groups: int = 1, dilation: IntOrPair = 1
-                     ) -> Tensor:
-    """The adjoint of conv2d (a "deconvolution"): one matmul per group, then fold (col2im).
+def _same_padding(kernel: Pair, dilation: Pair) -> tuple[Pair, Pair]:
+    """PyTorch's split of 'same' padding: total d*(k-1), the odd one out on the right/bottom."""
+    total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    before = (total[0] // 2, total[1] // 2)
+    return before, (total[0] - before[0], total[1] - before[1])
 
-    Shape: input (N, C_in, H, W) or (C_in, H, W); weight (C_in, C_out/groups, kh, kw);
-    output (N, C_out, H_out, W_out) with
-    H_out = (H - 1)*stride - 2*padding + dilation*(kh - 1) + output_padding + 1.
-    """
-    x, unbatched = _batched(input, "conv_transpose2d")
+
+def _conv_transpose2d_arguments(x: Tensor, weight: Tensor, stride: IntOrPair,
+                                padding: IntOrPair, output_padding: IntOrPair, groups: int,
+                                dilation: IntOrPair) -> tuple[dict[str, Pair], Pair, Pair, Pair]:
+    """conv_transpose2d's checks; the window for fold, the padding, the output padding and the
+    size of the uncropped output, (H - 1)*stride + dilation*(kh - 1) + 1."""
     _same_dtype(x, weight, "conv_transpose2d")
-    n, c, h, w = x.shape
-    c_in, out_group, kh, kw = weight.shape
+    c, (h, w) = x.shape[1], x.shape[2:]
+    c_in, _, kh, kw = weight.shape
     s, p, d = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
     op = pair(output_padding, "output_padding")
     if c != c_in or c_in % groups:
@@ -214,53 +254,16 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     if any(f + o - 2 * pi < 0 for f, o, pi in zip(full, op, p)):  # (0 is an empty output)
         raise RuntimeError(f"conv_transpose2d: padding {p} leaves no output for input "
                            f"{list(x.shape)} and kernel {(kh, kw)}")
-    # batch innermost, as conv2d: (C_in, H*W*N) images, columns (K, L, N) as fold wants them
-    xs = x.permute(1, 2, 3, 0).reshape(groups, c_in // groups, h * w * n)
-    kernels = weight.reshape(groups, c_in // groups, out_group * kh * kw).transpose(1, 2)
-    cols = (kernels @ xs).reshape(groups * out_group * kh * kw, h * w, n).permute(2, 0, 1)
-    out = fold(cols, full, (kh, kw), dilation=d, stride=s)  # every block, uncropped
-    # crop the padding from both sides; output_padding gives back rows/columns at the end
-    out = pad(out, (-p[1], op[1] - p[1], -p[0], op[0] - p[0]))
-    if bias is not None:
-        out = out + bias.reshape(1, -1, 1, 1)
-    return out.squeeze(0) if unbatched else out
+    window = {"kernel_size": (kh, kw), "dilation": d, "padding": (0, 0), "stride": s}
+    return window, p, op, full  # type: ignore[return-value]
 
 
 # ---- pooling ---------------------------------------------------------------------------------
-def _pool_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
-    """PyTorch's pooling output size; in ceil mode a last window must start inside the input
-    or its left padding."""
-    span = size + 2 * p - d * (k - 1) - 1
-    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
-    if ceil_mode and (out - 1) * s >= size + p:
-        out -= 1
-    return out
-
-
-def _pool_geometry(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None,
-                   padding: IntOrPair, dilation: IntOrPair, ceil_mode: bool) -> tuple:
-    k = pair(kernel_size, "kernel_size")
-    s = k if stride is None or stride == () else pair(stride, "stride")
-    p, d = pair(padding, "padding"), pair(dilation, "dilation")
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:  # so that no window is padding alone
-        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got "
-                           f"padW = {p[1]}, padH = {p[0]}, kW = {k[1]}, kH = {k[0]}")
-    h, w = x.shape[2:]
-    oh, ow = (_pool_size(n, ki, si, pi, di, ceil_mode)
-              for n, ki, si, pi, di in zip((h, w), k, s, p, d))
-    if oh < 1 or ow < 1:
-        raise RuntimeError(f"Given input size: ({x.shape[1]}x{h}x{w}). Calculated output "
-                           f"size: ({x.shape[1]}x{oh}x{ow}). Output size is too small")
-    # ceil mode may want windows past the padded input: pad a little more after
-    extra = tuple(max(0, (o - 1) * si + di * (ki - 1) + 1 - (n + 2 * pi))
-                  for o, n, ki, si, pi, di in zip((oh, ow), (h, w), k, s, p, d))
-    return k, s, p, d, (oh, ow), extra
-
-
+@fast_path
 def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
                padding: IntOrPair = 0, dilation: IntOrPair = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Any:
-    """The max of each window: unfold (padding with -inf, never 0) and a max over the window.
+    """The max of each window: pad with -inf (never 0), unfold, and a max over the window.
 
     Shape: input (N, C, H, W) or (C, H, W); output (N, C, H_out, W_out) with
     H_out = floor((H + 2*padding - dilation*(k-1) - 1) / stride) + 1 (ceil in ceil_mode).
@@ -268,121 +271,114 @@ def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     each max in its input plane (H*W), as torch's.
     """
     x, unbatched = _batched(input, "max_pool2d")
-    k, s, p, d, (oh, ow), extra = _pool_geometry(x, kernel_size, stride, padding, dilation,
-                                                 ceil_mode)
+    window, (oh, ow), extra = _pool_arguments(x, kernel_size, stride, padding, dilation,
+                                              ceil_mode)
+    (kh, kw), d, p, s = window["kernel_size"], window["dilation"], window["padding"], window[
+        "stride"]
     n, c, h, w = x.shape
     x = pad(x, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]), value=-math.inf)
-    cols = unfold(x, k, dilation=d, stride=s).reshape(n, c, k[0] * k[1], oh * ow)
-    values, index = cols.max(dim=2)
+    cols = unfold(x, (kh, kw), dilation=d, stride=s).reshape(n, c, kh * kw, oh * ow)
+    values, index = cols.max(dim=2)                  # the largest of each window, and which
     out = values.reshape(n, c, oh, ow)
     if not return_indices:
         return out.squeeze(0) if unbatched else out
     # window (i, j) at kernel offset (a, b) reads input row i*s - p + a*d, column j*s - p + b*d
     index = index.reshape(n, c, oh, ow)
-    rows = arange(oh, device=x.device).reshape(oh, 1) * s[0] - p[0] + index // k[1] * d[0]
-    cols_ = arange(ow, device=x.device) * s[1] - p[1] + index % k[1] * d[1]
-    flat = rows * w + cols_
+    rows = arange(oh, device=x.device).reshape(oh, 1) * s[0] - p[0] + index // kw * d[0]
+    columns = arange(ow, device=x.device) * s[1] - p[1] + index % kw * d[1]
+    flat = rows * w + columns
     return (out.squeeze(0), flat.squeeze(0)) if unbatched else (out, flat)
 
 
+@fast_path
 def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
                padding: IntOrPair = 0, ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:
-    """The mean of each window, with PyTorch's divisor.
+    """The mean of each window: pad with zeros, unfold, sum each window, divide.
 
-    The textbook form is unfold (zero padding), a sum over each window and a division (the
-    tests keep it as a reference). Windows that tile the image (stride = kernel, no padding,
-    sizes divisible: LeNet's) are blocks: a reshape and a sum. Otherwise averaging is
-    separable, and so is PyTorch's divisor: average the rows of every window with a small
-    (H_out, H) matrix and the columns with a (W_out, W) one, out = A_h @ x @ A_w^T.
-    Shape: as max_pool2d. The divisor is ``divisor_override`` if given, else the window's size
-    clipped to the padded input (``count_include_pad``) or to the input itself.
+    PyTorch's divisor: ``divisor_override`` if given, else the number of the window's pixels
+    inside the padded input (``count_include_pad``) or inside the input itself.
+    Shape: input (N, C, H, W) or (C, H, W); output (N, C, H_out, W_out) with
+    H_out = floor((H + 2*padding - kernel_size) / stride) + 1 (ceil in ceil_mode).
     """
     x, unbatched = _batched(input, "avg_pool2d")
-    k, s, p, _, (oh, ow), _ = _pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode)
-    if divisor_override is not None and divisor_override == 0:
-        raise RuntimeError("divisor must be not zero")
-    n, c, h, w = x.shape
-    if s == k and p == (0, 0) and h % k[0] == 0 and w % k[1] == 0 and (
-            x.dtype.is_floating_point):
-        # the windows tile the image (LeNet's pooling): the mean of each block, computed
-        # batch innermost as the convolutions lay out their outputs, (C, H, W, N)
-        blocks = x.permute(1, 2, 3, 0).reshape(c * oh, k[0], ow, k[1], n)
-        out = blocks.sum((1, 3)) / (divisor_override or k[0] * k[1])
-        out = out.reshape(c, oh, ow, n).permute(3, 0, 1, 2)
-        return out.squeeze(0) if unbatched else out
-    count = divisor_override is None
-    rows, cols = (_window_weights(x, o, size, ki, si, pi, count_include_pad, count)
-                  for o, size, ki, si, pi in zip((oh, ow), (h, w), k, s, p))
-    out = _separable(x, rows, cols)
-    if divisor_override is not None:
-        out = out / divisor_override
+    window, (oh, ow), extra = _pool_arguments(x, kernel_size, stride, padding, 1, ceil_mode,
+                                              divisor_override)
+    (kh, kw), p, s = window["kernel_size"], window["padding"], window["stride"]
+    n, c = x.shape[:2]
+    divisor = divisor_override or _window_sizes(x, window, (oh, ow), extra, count_include_pad)
+    x = pad(x, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]))
+    sums = unfold(x, (kh, kw), stride=s).reshape(n, c, kh * kw, oh, ow).sum(dim=2)
+    out = sums / divisor
     return out.squeeze(0) if unbatched else out
 
 
-def _window_weights(x: Tensor, out: int, size: int, k: int, s: int, p: int,
-                    include_pad: bool, average: bool) -> Tensor:
-    """(out, size) on x's device: row i is 1/len over window i's pixels (or 1 when not
-    ``average``), with PyTorch's len: the window clipped to the padded input, or to the input
-    itself."""
-    xp, dt = x.backend.xp, x.backend.dtype(x.dtype)
-    start = xp.reshape(xp.arange(out), (out, 1)) * s - p
-    end = xp.minimum(start + k, xp.asarray(size + p, dtype=start.dtype))  # never past padding
-    first = xp.maximum(start, xp.asarray(0, dtype=start.dtype))
-    last = xp.minimum(end, xp.asarray(size, dtype=start.dtype))
-    length = xp.astype((end - start) if include_pad else (last - first), dt)
-    return _band(x, size, first, last, 1.0 / length if average else xp.ones_like(length))
+def _window_sizes(x: Tensor, window: dict[str, Pair], out: Pair, extra: Pair,
+                  count_include_pad: bool) -> Tensor:
+    """How many pixels each average-pooling window covers, (1, 1, H_out, W_out): the windows'
+    sums over a picture of ones, its padding counted (``count_include_pad``) or not; the
+    extra room ceil mode adds never counts."""
+    (h, w), p = x.shape[-2:], window["padding"]
+    inside = ones(1, 1, h, w, dtype=x.dtype, device=x.device)
+    inside = pad(inside, (p[1], p[1], p[0], p[0]), value=1.0 if count_include_pad else 0.0)
+    inside = pad(inside, (0, extra[1], 0, extra[0]))
+    counts = unfold(inside, window["kernel_size"], stride=window["stride"]).sum(dim=1)
+    return counts.reshape(1, 1, *out)
 
 
-def _adaptive_weights(x: Tensor, size: int, out: int) -> Tensor:
-    """(out, size) averaging matrix on x's device: row i averages the pixels
-    [floor(i*size/out), ceil((i+1)*size/out))."""
-    xp = x.backend.xp
-    i = xp.reshape(xp.arange(out), (out, 1))
-    start, end = (i * size) // out, -((-(i + 1) * size) // out)
-    return _band(x, size, start, end, 1.0 / xp.astype(end - start, x.backend.dtype(x.dtype)))
+def _pool_arguments(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None,
+                    padding: IntOrPair, dilation: IntOrPair, ceil_mode: bool,
+                    divisor_override: int | None = None) -> tuple[dict[str, Pair], Pair, Pair]:
+    """Pooling's checks (PyTorch's messages); the window, the output size and, for ceil mode,
+    the extra rows and columns after the padded input that its last windows reach."""
+    k = pair(kernel_size, "kernel_size")
+    s = k if stride is None or stride == () else pair(stride, "stride")
+    p, d = pair(padding, "padding"), pair(dilation, "dilation")
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:  # so that no window is padding alone
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got "
+                           f"padW = {p[1]}, padH = {p[0]}, kW = {k[1]}, kH = {k[0]}")
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    window = {"kernel_size": k, "dilation": d, "padding": p, "stride": s}
+    h, w = x.shape[2:]
+    oh, ow = output_size((h, w), **window, ceil_mode=ceil_mode)
+    if oh < 1 or ow < 1:
+        raise RuntimeError(f"Given input size: ({x.shape[1]}x{h}x{w}). Calculated output "
+                           f"size: ({x.shape[1]}x{oh}x{ow}). Output size is too small")
+    extra = tuple(max(0, (o - 1) * si + di * (ki - 1) + 1 - (n + 2 * pi))
+                  for o, n, ki, si, pi, di in zip((oh, ow), (h, w), k, s, p, d))
+    return window, (oh, ow), extra  # type: ignore[return-value]
 
 
-def _band(x: Tensor, size: int, first: Any, last: Any, value: Any) -> Tensor:
-    """(rows, size) on x's device: row i holds value[i] on pixels [first[i], last[i]), 0
-    elsewhere. Built with the backend's own ops, so nothing crosses from the host."""
-    xp = x.backend.xp
-    pixel = xp.reshape(xp.arange(size), (1, size))
-    inside = (pixel >= first) & (pixel < last)
-    return make_tensor(xp.where(inside, value, xp.zeros((), dtype=x.backend.dtype(x.dtype))),
-                       x.device)
-
-
+@fast_path
 def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) -> Tensor:
-    """Average pooling to a fixed output size: windows [floor(i*H/oh), ceil((i+1)*H/oh)).
+    """Average pooling to a fixed output size: output row i averages the input rows
+    [floor(i*H/oh), ceil((i+1)*H/oh)), output column j likewise.
 
-    Written as two small averaging matrices, out = A_h @ x @ A_w^T.
+    A window is a rectangle, so its mean is the mean over its columns of the row means: the
+    rows are averaged first, then the columns.
     Shape: input (N, C, H, W) or (C, H, W); output (N, C, oh, ow) (None keeps the input size).
     """
     x, unbatched = _batched(input, "adaptive_avg_pool2d")
-    sizes = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
-    if len(sizes) != 2:
-        raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
     h, w = x.shape[2:]
-    oh, ow = (n if o is None else o for o, n in zip(sizes, (h, w)))
-    out = _separable(x, _adaptive_weights(x, h, oh), _adaptive_weights(x, w, ow))
+    oh, ow = _adaptive_size(output_size, (h, w))
+    rows = ops.cat([x[:, :, a:b].mean(dim=2, keepdim=True)
+                    for a, b in adaptive_windows(h, oh)], dim=2)
+    out = ops.cat([rows[:, :, :, a:b].mean(dim=3, keepdim=True)
+                   for a, b in adaptive_windows(w, ow)], dim=3)
     return out.squeeze(0) if unbatched else out
 
 
-def _separable(x: Tensor, rows: Tensor, cols: Tensor) -> Tensor:
-    """rows @ x @ cols^T for every image and channel: (OH, H) and (OW, W) weights on
-    (N, C, H, W) give (N, C, OH, OW).
+def adaptive_windows(size: int, out: int) -> list[tuple[int, int]]:
+    """Adaptive pooling's windows along one axis: [floor(i*size/out), ceil((i+1)*size/out))."""
+    return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
 
-    Computed batch innermost, as the convolutions lay out their outputs: the images as
-    (C, H, W*N) (a free view of a convolution's output) take two products with long rows,
-    and the result lies (C, OH, OW, N) for the next convolution.
-    """
-    n, c, h, w = x.shape
-    oh, ow = rows.shape[0], cols.shape[0]
-    image = x.permute(1, 2, 3, 0).reshape(c, h, w * n)
-    image = (rows @ image).reshape(c * oh, w, n)  # rows averaged: (C, OH, W*N)
-    image = cols @ image  # then columns: (C*OH, OW, N)
-    return image.reshape(c, oh, ow, n).permute(3, 0, 1, 2)
+
+def _adaptive_size(output_size: int | Sequence[int | None], size: tuple[int, ...]) -> Pair:
+    sizes = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    if len(sizes) != 2:
+        raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
+    return tuple(n if o is None else o for o, n in zip(sizes, size))  # type: ignore[return-value]
 
 
 # ---- normalization ---------------------------------------------------------------------------
@@ -391,11 +387,37 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalize each channel: (x - mean) / sqrt(var + eps) * weight + bias.
 
-    Training uses the batch's mean and biased variance and updates the running estimates
-    in place (running = (1 - momentum) * running + momentum * batch, with the unbiased
-    variance); evaluation uses the running estimates.
+    Training uses the batch's mean and biased variance per channel and updates the running
+    estimates in place (running = (1 - momentum) * running + momentum * batch, with the
+    unbiased variance); evaluation uses the running estimates.
     Shape: input (N, C) or (N, C, *); the statistics are per channel C.
     """
+    _batch_norm_arguments(input, running_mean, running_var, weight, bias, training)
+    axes = (0, *range(2, input.ndim))            # every dim but the channels
+    shape = (1, -1) + (1,) * (input.ndim - 2)    # per channel, broadcast over the rest
+    if training:
+        mean = input.mean(dim=axes)
+        var = input.var(dim=axes, correction=0)
+        if running_mean is not None and running_var is not None:
+            count = input.numel() // input.shape[1]
+            with no_grad():
+                running_mean.mul_(1 - momentum).add_(mean * momentum)
+                running_var.mul_(1 - momentum).add_(var * (count / (count - 1)) * momentum)
+    else:
+        mean, var = running_mean, running_var
+    out = (input - mean.reshape(shape)) / (var.reshape(shape) + eps).sqrt()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def _batch_norm_arguments(input: Tensor, running_mean: Tensor | None,
+                          running_var: Tensor | None, weight: Tensor | None,
+                          bias: Tensor | None, training: bool) -> None:
+    """batch_norm's checks: at least (N, C), one value per channel in each statistic and
+    parameter, more than one value per channel to train on, running statistics to evaluate."""
     if input.ndim < 2:
         raise ValueError(f"batch_norm expects an input of at least 2 dims (N, C, ...), got "
                          f"shape {tuple(input.shape)}")
@@ -405,30 +427,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if t is not None and t.numel() != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()} (input of "
                                f"shape {tuple(input.shape)})")
-    axes = (0, *range(2, input.ndim))
-    shape = (1, c) + (1,) * (input.ndim - 2)
-    if training:
-        count = input.numel() // c
-        if count <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input "
-                             f"size {input.shape!r}")
-        mean = input.mean(dim=axes)
-        var = input.var(dim=axes, correction=0)
-        if running_mean is not None and running_var is not None:
-            with no_grad():
-                running_mean.mul_(1 - momentum).add_(mean.detach() * momentum)
-                unbiased = var.detach() * (count / (count - 1))
-                running_var.mul_(1 - momentum).add_(unbiased * momentum)
-    else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("batch_norm in evaluation needs running_mean and running_var")
-        mean, var = running_mean, running_var
-    out = (input - mean.reshape(shape)) / (var.reshape(shape) + eps).sqrt()
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+    if training and input.numel() // max(c, 1) <= 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                         f"size {input.shape!r}")
+    if not training and (running_mean is None or running_var is None):
+        raise RuntimeError("batch_norm in evaluation needs running_mean and running_var")
 
 
 # ---- losses ----------------------------------------------------------------------------------
@@ -477,7 +480,7 @@ def _nll(logp: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int
     w = keep.to(logp.dtype)
     if weight is not None:
         w = w * weight[safe]
-    picked = gather_in_range(logp, 1, safe.unsqueeze(1).long()._data).squeeze(1)
+    picked = gather_in_range(logp, 1, safe.unsqueeze(1)).squeeze(1)
     return -picked * w, w, keep
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from minigrad.autograd import no_grad
+from minigrad.grad_mode import no_grad
 from minigrad.random import generator
 from minigrad.tensor import Tensor
 

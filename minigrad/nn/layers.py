@@ -16,7 +16,7 @@ from minigrad.factory import empty, ones, tensor, zeros
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
-from minigrad.ops.conv import pair
+from minigrad.ops.unfold import pair
 from minigrad.tensor import Tensor
 
 __all__ = [
@@ -37,6 +37,20 @@ def _uniform_bias(bias: Tensor | None, fan_in: int) -> None:
 
 
 # ---- linear and convolution ------------------------------------------------------------------
+class Identity(Module):
+    """Returns its input unchanged (a placeholder that takes any arguments).
+
+    Shape: input (*), output (*), the same.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Return ``input``."""
+        return input
+
+
 class Linear(Module):
     """y = x W^T + b.
 

@@ -1,6 +1,5 @@
 """Differentiable ops: Functions (forward and backward side by side) and their entry points."""
 
-from minigrad.ops.conv import Fold, Unfold, fold, unfold
 from minigrad.ops.elementwise import (
     Abs,
     Add,
@@ -18,7 +17,6 @@ from minigrad.ops.elementwise import (
     Pow,
     Relu,
     Sigmoid,
-    SigmoidBackward,
     Sin,
     Sqrt,
     Sub,
@@ -26,10 +24,8 @@ from minigrad.ops.elementwise import (
     ToDevice,
     Where,
     binary,
-    broadcast_shapes,
     compare,
     logical,
-    promote,
     where,
 )
 from minigrad.ops.matmul import MatMul, matmul
@@ -55,6 +51,7 @@ from minigrad.ops.movement import (
     transpose,
     unsqueeze,
 )
+from minigrad.ops.promotion import broadcast_shapes, promote
 from minigrad.ops.reduce import (
     Max,
     Min,
@@ -70,11 +67,12 @@ from minigrad.ops.reduce import (
     sum,
     var,
 )
+from minigrad.ops.unfold import Fold, Unfold, fold, unfold
 
 __all__ = [
     "Abs", "Add", "Cast", "Cat", "Clamp", "ConstantPad", "Cos", "Div", "Exp", "Expand", "Fold",
     "Index", "IndexAdd", "Log", "LogSigmoid", "MatMul", "Max", "Maximum", "Min", "Minimum", "Mul",
-    "Neg", "Permute", "Pow", "Relu", "Reshape", "Sigmoid", "SigmoidBackward", "Sin", "Sqrt",
+    "Neg", "Permute", "Pow", "Relu", "Reshape", "Sigmoid", "Sin", "Sqrt",
     "Sub", "Sum", "Tanh",
     "ToDevice", "Unfold", "Where", "argmax", "argmin", "binary", "broadcast_shapes", "cat",
     "compare", "expand", "flatten", "fold", "gather", "gather_in_range", "getitem", "log_softmax",

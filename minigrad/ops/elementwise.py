@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from minigrad import dtypes
-from minigrad.autograd import Function, is_grad_enabled, is_tensor, make_tensor
+from minigrad.autograd import Function, is_tensor, make_tensor
+from minigrad.grad_mode import is_grad_enabled
+from minigrad.ops.promotion import broadcast_shapes, promote
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
-
-Scalar = bool | int | float
 
 
 # ---- binary arithmetic ------------------------------------------------------------------
@@ -221,25 +221,8 @@ class Sigmoid(Function):
 
     # d sigmoid(x) = y (1 - y) dx
     def backward(self, g: Tensor) -> Tensor:
-        return SigmoidBackward.apply(g, self.output)
-
-
-class SigmoidBackward(Function):
-    """g y (1 - y), sigmoid's gradient from its output y, as one op (torch's sigmoid_backward):
-    one temporary instead of three, on the largest tensors of a sigmoid network. g has y's
-    shape and dtype (the backward walk sees to it)."""
-
-    def forward(self, g: Any, y: Any) -> Any:
-        out = 1 - y
-        out *= y
-        out *= g
-        return out
-
-    # d[g y (1 - y)] = y (1 - y) dg + g (1 - 2y) dy
-    def backward(self, gg: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        g, y = self.inputs
-        return (SigmoidBackward.apply(gg, y) if self.needs_input_grad[0] else None,
-                gg * g * (1 - 2 * y) if self.needs_input_grad[1] else None)
+        y = self.output
+        return g * y * (1 - y)
 
 
 class LogSigmoid(Function):
@@ -305,74 +288,7 @@ class ToDevice(Function):
         return g.to(self.inputs[0].device)
 
 
-# ---- the Tensor-level entry points: dtype promotion, scalars, shape checks --------------
-def as_tensor_like(value: Any, like: Tensor, dtype: dtypes.dtype | None = None) -> Tensor:
-    """A Python scalar as a 0-d tensor on ``like``'s device (dtype: ``like``'s by default)."""
-    d = dtype or like.dtype
-    xp = like.backend.xp
-    return make_tensor(xp.asarray(value, dtype=like.backend.dtype(d)), like.device)
-
-
-def result_type(a: Tensor, b: Tensor) -> dtypes.dtype:
-    """PyTorch's promotion: a 0-d tensor does not widen a dimensioned one of the same kind."""
-    da, db = a.dtype, b.dtype
-    if da is db:
-        return da
-    if (a.ndim == 0) != (b.ndim == 0):
-        dim_d, zero_d = (da, db) if b.ndim == 0 else (db, da)
-        if dtypes.category(zero_d) <= dtypes.category(dim_d):
-            return dim_d
-        return zero_d
-    return dtypes.promote_types(da, db)
-
-
-def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
-    """The broadcast of several shapes, or an error naming the sizes and shapes that clash."""
-    ndim = max(len(s) for s in shapes)
-    out = []
-    for i in range(-ndim, 0):
-        size = 1
-        for s in shapes:
-            n = s[i] if -i <= len(s) else 1
-            if n != 1 and size != 1 and n != size:
-                raise RuntimeError(
-                    f"The size of tensor a ({size}) must match the size of tensor b ({n}) at "
-                    f"non-singleton dimension {ndim + i}: shapes "
-                    + " and ".join(str(tuple(x)) for x in shapes)
-                )
-            size = n if n != 1 else size
-        out.append(size)
-    return tuple(out)
-
-
-def promote(a: Tensor, b: Any, float_result: bool = False, elementwise: bool = True
-            ) -> tuple[Tensor, Tensor]:
-    """Both operands as tensors of one dtype (PyTorch's rules); if ``elementwise``, checks
-    that their shapes broadcast."""
-    if not is_tensor(b) and getattr(b, "shape", None) == ():  # a NumPy scalar: as Python's
-        b = b.item()
-    if isinstance(b, (bool, int, float)):
-        d = dtypes.result_with_scalar(a.dtype, b)
-        if float_result and not d.is_floating_point:
-            d = dtypes.default_float
-        b = as_tensor_like(b, a, d)
-    elif not is_tensor(b):
-        raise TypeError(
-            f"unsupported operand type {type(b).__name__} for a Tensor op; expected a Tensor "
-            f"or a Python number (wrap arrays with minigrad.tensor(...))")
-    else:
-        d = result_type(a, b)
-        if float_result and not d.is_floating_point:
-            d = dtypes.default_float
-        if elementwise and a.shape != b.shape:
-            broadcast_shapes(a.shape, b.shape)
-    if a.dtype is not d:
-        a = a.to(d)
-    if b.dtype is not d:
-        b = b.to(d)
-    return a, b
-
-
+# ---- the Tensor-level entry points (dtype promotion and shape checks: ops/promotion.py) ------
 def binary(fn: type[Function], a: Tensor, b: Any, reverse: bool = False) -> Tensor:
     """Apply a binary Function to a tensor and a tensor or scalar (``reverse``: b op a)."""
     a, b = promote(a, b, float_result=fn is Div)

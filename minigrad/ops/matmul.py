@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from minigrad.autograd import Function
-from minigrad.ops.elementwise import broadcast_shapes, promote
+from minigrad.ops.promotion import broadcast_shapes, promote
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -15,7 +15,7 @@ class MatMul(Function):
     """a @ b with NumPy's rules (batched, broadcast, 1-D cases)."""
 
     def forward(self, a: Any, b: Any) -> Any:
-        return self.backend.matmul(a, b)
+        return self.xp.matmul(a, b)
 
     # d(A B) = dA B + A dB, so dA = G B^T and dB = A^T G; a 1-D operand is a row (a) or a
     # column (b) while differentiating, and batch dims broadcast (the engine sums them back)

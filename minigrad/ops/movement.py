@@ -300,9 +300,11 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     return gather_in_range(x, d, idx)
 
 
-def gather_in_range(x: Tensor, d: int, idx: Any) -> Tensor:
-    """gather along dim ``d`` with an int64 index array already checked to be in range (the
-    losses check their targets once; each check is a trip to the host)."""
+def gather_in_range(x: Tensor, d: int, index: Tensor | Any) -> Tensor:
+    """gather along dim ``d`` with an integer index (a tensor, or an int64 array) already
+    checked to be in range (the losses check their targets once; each check is a trip to the
+    host)."""
+    idx = _index_array(x, index) if is_tensor(index) else index
     xp = x.backend.xp
     i64 = x.backend.dtype(dtypes.int64)
     key = tuple(idx if i == d else xp.reshape(xp.arange(n, dtype=i64), (-1,) + (1,) * (

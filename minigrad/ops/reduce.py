@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from minigrad import dtypes
 from minigrad.autograd import Function, make_tensor
+from minigrad.backends import fast_path
 from minigrad.ops.elementwise import where
 
 if TYPE_CHECKING:
@@ -125,42 +126,29 @@ def mean(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
 
 
 class MaxAlong(Function):
-    """The largest value along one dim (kept as size 1); ``index`` says which one won."""
+    """The largest value along one dim, kept as size 1; ``index`` (the argmax, an int64 input
+    without a gradient) says which element it is."""
 
     reduce = "max"
 
-    def forward(self, x: Any, *, dim: int, index: Any, values: Any) -> Any:
-        self.dim, self.index = dim, index
-        return values  # found with the index (see _extreme): computed once
+    def forward(self, x: Any, index: Any, *, dim: int) -> Any:
+        self.dim = dim
+        return getattr(self.xp, self.reduce)(x, axis=dim, keepdims=True)
 
     # d max = dx at the index that won: the gradient goes there, nowhere else
-    def backward(self, g: Tensor) -> Tensor:
-        xp, x = self.xp, self.inputs[0]
-        shape = [1] * x.ndim
-        shape[self.dim] = x.shape[self.dim]
-        positions = xp.reshape(xp.arange(x.shape[self.dim], dtype=self.index.dtype), tuple(shape))
-        won = make_tensor(positions == self.index, g.device)
-        return where(won, g, 0.0)
+    def backward(self, g: Tensor) -> tuple[Tensor, None]:
+        xp, (x, index) = self.xp, self.inputs
+        n = x.shape[self.dim]
+        shape = (1,) * self.dim + (n,) + (1,) * (x.ndim - self.dim - 1)
+        positions = xp.reshape(xp.arange(n, dtype=index._data.dtype), shape)
+        won = make_tensor(positions == index._data, g.device)
+        return where(won, g, 0.0), None
 
 
 class MinAlong(MaxAlong):
-    """The smallest value along one dim (kept as size 1); ``index`` says which one."""
+    """The smallest value along one dim, kept as size 1, at ``index`` (the argmin)."""
 
     reduce = "min"
-
-
-def _first_index(x: Tensor, best: Any, dim: int, reduce: str) -> Any:
-    """The index of the first max (or min) ``best`` along ``dim``, kept as size 1 (an int64
-    array)."""
-    xp, a = x.backend.xp, x._data
-    n = a.shape[dim]
-    if n > 16:
-        return getattr(xp, "arg" + reduce)(a, axis=dim, keepdims=True)
-    # a few slices: compare each with the extreme (NumPy's argmax on a middle axis is slow)
-    index = xp.zeros(best.shape, dtype=x.backend.dtype(dtypes.int64))
-    for j in reversed(range(n)):  # the first of a tie wins, as torch
-        index = xp.where(a[(slice(None),) * dim + (slice(j, j + 1), ...)] == best, j, index)
-    return index
 
 
 def _extreme(fn: type[Max], x: Tensor, dim: int | None, keepdim: bool) -> Any:
@@ -170,10 +158,8 @@ def _extreme(fn: type[Max], x: Tensor, dim: int | None, keepdim: bool) -> Any:
     if dim is None:
         return fn.apply(x, axes=tuple(range(x.ndim)), keepdim=False)
     d = normalize_dim(dim, x.ndim)
-    best = getattr(x.backend.xp, fn.reduce)(x._data, axis=d, keepdims=True)
-    index = _first_index(x, best, d, fn.reduce)
-    values = (MaxAlong if fn is Max else MinAlong).apply(x, dim=d, index=index, values=best)
-    index = make_tensor(index, x.device)
+    index = (argmax if fn is Max else argmin)(x, d, keepdim=True)  # the first of a tie wins
+    values = (MaxAlong if fn is Max else MinAlong).apply(x, index, dim=d)
     if not keepdim:
         values, index = values.squeeze(d), index.squeeze(d)
     return max_result(values, index)
@@ -201,13 +187,17 @@ def _arg(name: str, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
     return make_tensor(getattr(xp, name)(data, axis=axis, keepdims=keepdim), x.device)
 
 
+@fast_path
 def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    """Index of the largest element (of the flattened tensor when ``dim`` is None)."""
+    """Index of the largest element (of the flattened tensor when ``dim`` is None); the first
+    of a tie, as torch's."""
     return _arg("argmax", x, dim, keepdim)
 
 
+@fast_path
 def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    """Index of the smallest element (of the flattened tensor when ``dim`` is None)."""
+    """Index of the smallest element (of the flattened tensor when ``dim`` is None); the first
+    of a tie, as torch's."""
     return _arg("argmin", x, dim, keepdim)
 
 

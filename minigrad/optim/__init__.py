@@ -8,114 +8,15 @@ outside the graph, from their ``.grad``.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from minigrad.autograd import enable_grad, no_grad
-from minigrad.factory import tensor as make
 from minigrad.factory import zeros_like
+from minigrad.optim import lr_scheduler
+from minigrad.optim.optimizer import Optimizer
 from minigrad.tensor import Tensor
 
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
-
-
-class Optimizer:
-    """The base class: parameter groups, per-parameter state, zero_grad and state_dict."""
-
-    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
-        self.defaults = defaults
-        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)  # as torch
-        self.param_groups: list[dict[str, Any]] = []
-        groups = list(params)
-        if not groups:
-            raise ValueError("optimizer got an empty parameter list")
-        if not isinstance(groups[0], dict):
-            groups = [{"params": groups}]
-        for group in groups:
-            self.add_param_group(group)
-
-    def add_param_group(self, param_group: dict[str, Any]) -> None:
-        """Add a group of parameters with its own hyperparameters (defaults fill the rest)."""
-        params = param_group["params"]
-        params = [params] if isinstance(params, Tensor) else list(params)
-        for p in params:
-            if not isinstance(p, Tensor):
-                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
-                                f"{type(p).__name__}")
-            if not p.is_leaf:
-                raise ValueError("can't optimize a non-leaf Tensor")
-        seen = {id(p) for g in self.param_groups for p in g["params"]}
-        if any(id(p) in seen for p in params):
-            raise ValueError("some parameters appear in more than one parameter group")
-        group = {**self.defaults, **param_group, "params": params}
-        self.param_groups.append(group)
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget the parameters' gradients (set to None, or zero them in place)."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    if set_to_none:
-                        p.grad = None
-                    else:
-                        p.grad.zero_()
-
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update every parameter that has a gradient; ``closure`` recomputes the loss."""
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        with no_grad():
-            for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is not None:
-                        self._update(p, p.grad, self.state[p], group)
-        return loss
-
-    def _update(self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
-                ) -> None:
-        raise NotImplementedError
-
-    def state_dict(self) -> dict[str, Any]:
-        """PyTorch's layout: ``state`` by parameter index, ``param_groups`` with indices."""
-        index: dict[int, int] = {}
-        groups = []
-        for group in self.param_groups:
-            ids = []
-            for p in group["params"]:
-                index.setdefault(id(p), len(index))
-                ids.append(index[id(p)])
-            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
-        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
-        return {"state": state, "param_groups": groups}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore hyperparameters and state saved by ``state_dict`` (tensors are copied)."""
-        groups = state_dict["param_groups"]
-        if len(groups) != len(self.param_groups):
-            raise ValueError("loaded state dict has a different number of parameter groups")
-        for saved, own in zip(groups, self.param_groups):
-            if len(saved["params"]) != len(own["params"]):
-                raise ValueError("loaded state dict contains a parameter group that doesn't "
-                                 "match the size of optimizer's group")
-        params = {i: p for saved, own in zip(groups, self.param_groups)
-                  for i, p in zip(saved["params"], own["params"])}
-        self.state = defaultdict(dict)
-        for key, s in state_dict["state"].items():
-            p = params[int(key)]
-            self.state[p] = {k: (make(v).to(p.device, p.dtype) if k != "step" and (
-                isinstance(v, Tensor) or hasattr(v, "shape")) else v) for k, v in s.items()}
-        for saved, own in zip(groups, self.param_groups):
-            own.update({k: v for k, v in saved.items() if k != "params"})
-
-    def __repr__(self) -> str:
-        lines = [f"{type(self).__name__} ("]
-        for i, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
-            lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
-        return "\n".join(lines) + "\n)"
 
 
 def _check(name: str, value: float, lowest: float = 0.0) -> None:
@@ -267,4 +168,3 @@ class RMSprop(Optimizer):
             p.sub_(g / avg * group["lr"])
 
 
-from minigrad.optim import lr_scheduler  # noqa: E402  (it needs Optimizer above)

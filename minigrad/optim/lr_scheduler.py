@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from minigrad.optim import Optimizer
+from minigrad.optim.optimizer import Optimizer
 
 __all__ = ["CosineAnnealingLR", "LRScheduler", "StepLR"]
 

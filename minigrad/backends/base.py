@@ -1,0 +1,265 @@
+"""The backend base class: one array library behind minigrad, and the seam for its fast paths.
+
+A backend is a small object: a ``name`` (the device type, as in ``"cpu"``), its array namespace
+``xp`` (NumPy, CuPy, or any Python Array API library), and a few hooks. Ops are written once
+against ``xp``; the device of the data picks the backend.
+
+Fast paths: every op has one textbook implementation (a Function in ``minigrad.ops``, a
+composite in ``minigrad.nn.functional``). A backend may hold faster versions of some of them in
+its ``fast_table`` (``minigrad.fast`` fills the built-in backends' tables): a Function subclass
+for a Function class, or a function for a function marked ``@fast_path``. ``Function.apply``
+and ``@fast_path`` are the only two places that consult the table, and only while fast paths
+are on: ``MINIGRAD_FAST_PATHS=0`` in the environment, or ``fast_paths(False)`` (a call, a
+context manager or a decorator), runs the textbook code alone. The tests run both and compare.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import os
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from typing import Any
+
+import numpy as np
+
+from minigrad import dtypes
+
+# ---- the switch for every fast path ---------------------------------------------------------
+_OFF = ("0", "false", "off", "no")
+_fast = os.environ.get("MINIGRAD_FAST_PATHS", "1").strip().lower() not in _OFF
+
+
+def fast_paths_enabled() -> bool:
+    """Whether backends may run their fast paths (the default; MINIGRAD_FAST_PATHS=0 says no)."""
+    return _fast
+
+
+def _set_fast(mode: bool) -> None:
+    global _fast
+    _fast = mode
+
+
+class fast_paths(contextlib.ContextDecorator):  # noqa: N801  (lower case, as set_grad_enabled)
+    """Switch fast paths on or off: ``fast_paths(False)`` as a call switches them off for good,
+    ``with fast_paths(False):`` only inside the block, ``@fast_paths(False)`` for one function."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.prev = _fast
+        self.mode = bool(enabled)
+        _set_fast(self.mode)
+
+    def __enter__(self) -> None:
+        _set_fast(self.mode)
+
+    def __exit__(self, *exc: object) -> None:
+        _set_fast(self.prev)
+
+    def __call__(self, func: Callable) -> Callable:  # decorator: the mode applies per call
+        _set_fast(self.prev)  # undo the switch made by __init__
+        mode = self.mode
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with fast_paths(mode):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+def fast_path(func: Callable) -> Callable:
+    """Mark a textbook function that a backend may replace by a faster one giving the same values.
+
+    While fast paths are on, a call whose first argument (``input``) lives on a backend with a
+    faster version in its ``fast_table`` runs that version; otherwise ``func`` runs.
+    """
+    @functools.wraps(func)
+    def dispatch(*args: Any, **kwargs: Any) -> Any:
+        if _fast:
+            first = args[0] if args else kwargs.get("input")
+            backend = getattr(first, "backend", None)
+            faster = backend.faster(dispatch) if backend is not None else None
+            if faster is not None:
+                return faster(*args, **kwargs)
+        return func(*args, **kwargs)
+
+    dispatch.textbook = func  # type: ignore[attr-defined]
+    return dispatch
+
+
+class DeviceUnavailableError(RuntimeError):
+    """Raised when a tensor is sent to a device whose backend cannot run here."""
+
+
+class Backend:
+    """One array library behind minigrad, written against the Python Array API standard.
+
+    Subclasses set ``name`` and ``_load()`` (which imports the library and returns ``xp``), and
+    may override any hook with a faster path. The generic hooks below use only the standard, so
+    a new Array API library needs nothing more than a name and a loader.
+    """
+
+    name: str = ""
+    # faster versions of textbook Functions and @fast_path functions, keyed by what they
+    # replace; empty for a new backend (textbook code only), filled by minigrad.fast
+    fast_table: Mapping[Any, Any] = {}
+
+    def __init__(self) -> None:
+        self._xp: Any = None
+        self._available: bool | None = None
+        self._dtype_tables: tuple[dict, dict] | None = None
+        self.reason = ""  # why the backend is unavailable, when it is
+
+    # ---- loading and availability -----------------------------------------------------------
+    def _load(self) -> Any:
+        raise NotImplementedError
+
+    def is_available(self) -> bool:
+        """Whether this backend works here; checked once, never raises (see ``reason``)."""
+        if self._available is None:
+            try:
+                self._xp = self._load()
+                self._available = True
+            except Exception as e:  # an import error, a missing driver, a failing kernel...
+                self._available = False
+                self.reason = f"{type(e).__name__}: {e}"
+        return self._available
+
+    @property
+    def xp(self) -> Any:
+        """The array namespace (``numpy``, ``cupy``, ``array_api_strict``...)."""
+        if not self.is_available():
+            raise DeviceUnavailableError(
+                f"the {self.name!r} device is not available: {self.reason}"
+            )
+        return self._xp
+
+    # ---- host transfers, dtypes, synchronisation ------------------------------------------
+    def from_numpy(self, a: np.ndarray) -> Any:
+        """Copy (or share, where the library can) a host NumPy array onto this backend."""
+        return self.xp.asarray(a)
+
+    def to_numpy(self, a: Any) -> np.ndarray:
+        """A host NumPy array with the values of ``a``."""
+        return np.from_dlpack(a)
+
+    def synchronize(self) -> None:
+        """Wait until queued work is done (a no-op on the CPU); benchmarks call it."""
+
+    def _dtypes(self) -> tuple[dict, dict]:
+        """minigrad dtype -> the library's, and an array's ``.dtype`` -> minigrad dtype (made
+        once: ``dtype_of`` runs for every op)."""
+        if self._dtype_tables is None:
+            xp = self.xp
+            to = {d: getattr(xp, d.name) for d in dtypes.ALL if hasattr(xp, d.name)}
+            self._dtype_tables = (to, {xp.empty((0,), dtype=v).dtype: d for d, v in to.items()})
+        return self._dtype_tables
+
+    def has_dtype(self, d: dtypes.dtype) -> bool:
+        """Whether the library has this dtype (array-api-strict has no float16, for example)."""
+        return d in self._dtypes()[0]
+
+    def dtype(self, d: dtypes.dtype) -> Any:
+        """The library's dtype object for a minigrad dtype."""
+        found = self._dtypes()[0].get(d)
+        if found is None:
+            raise TypeError(f"the {self.name!r} backend has no dtype {d.name}")
+        return found
+
+    def dtype_of(self, a: Any) -> dtypes.dtype:
+        """The minigrad dtype of an array of this backend."""
+        found = self._dtypes()[1].get(a.dtype)
+        if found is None:
+            raise TypeError(f"unsupported array dtype {a.dtype}")
+        return found
+
+    def errstate(self, **kinds: str) -> AbstractContextManager:
+        """Within it, NumPy treats floating-point events as given (``over="ignore"``, ...):
+        numpy.errstate, for libraries that compute with NumPy (array-api-strict); the others
+        (CuPy) never warn, so it does nothing there."""
+        return np.errstate(**kinds)
+
+    # ---- indexing ----------------------------------------------------------------------------
+    def getitem(self, x: Any, key: tuple) -> Any:
+        """``x[key]`` with NumPy's rules for ints, slices, None, ... and integer arrays.
+
+        The Array API allows integer arrays only when every other index is an integer, so
+        mixed keys are done in two steps: basic indexing first, then one ``take`` along the
+        advanced axes flattened into one.
+        """
+        xp = self.xp
+        key = expand_key(key, x.ndim)
+        if not any(_is_array(k) for k in key):
+            return x[key]
+        # (minigrad.ops.getitem applies ints first, as PyTorch does, so here only arrays are
+        # advanced; a stray int is treated as a 0-d array, as NumPy does.)
+        adv = [i for i, k in enumerate(key) if _is_array(k) or isinstance(k, int)]
+        y = x[tuple(slice(None) if i in adv else k for i, k in enumerate(key))]
+        rest = [i for i in range(len(key)) if i not in adv]
+        y = xp.permute_dims(y, tuple(adv) + tuple(rest))
+        sizes = y.shape[: len(adv)]
+        index = xp.broadcast_arrays(*[xp.asarray(key[i], dtype=xp.int64) for i in adv])
+        flat_index = 0
+        for a, n in zip(index, sizes):
+            flat_index = flat_index * n + xp.where(a < 0, a + n, a)
+        flat = xp.reshape(y, (math.prod(sizes),) + y.shape[len(adv):])
+        out = xp.take(flat, xp.reshape(flat_index, (-1,)), axis=0)
+        out = xp.reshape(out, index[0].shape + y.shape[len(adv):])
+        # Adjacent advanced indices put their result dims where the first of them stood.
+        if adv == list(range(adv[0], adv[-1] + 1)) and adv[0] > 0:
+            nb, k = index[0].ndim, adv[0]
+            perm = [*range(nb, nb + k), *range(nb), *range(nb + k, out.ndim)]
+            out = xp.permute_dims(out, tuple(perm))
+        return out
+
+    def index_add(self, shape: tuple[int, ...], key: tuple, values: Any) -> Any:
+        """Zeros of ``shape`` with ``values`` added at ``key``; repeated indices accumulate.
+
+        The generic path turns the key into flat positions and adds with a one-hot matrix
+        product: O(len(values) * prod(shape)) memory, fine for teaching and tests; NumPy and
+        CuPy override it with a true scatter-add.
+        """
+        xp = self.xp
+        key = expand_key(key, len(shape))
+        out = xp.zeros(shape, dtype=values.dtype)
+        if not any(_is_array(k) for k in key):  # basic indexing: each target at most once
+            key = tuple(k for k in key if k is not None)
+            out[key] = xp.reshape(values, out[key].shape)
+            return out
+        n = math.prod(shape)
+        positions = self.getitem(xp.reshape(xp.arange(n, dtype=xp.int64), shape), key)
+        one_hot = xp.reshape(positions, (-1, 1)) == xp.arange(n, dtype=xp.int64)
+        summed = xp.matmul(xp.reshape(values, (1, -1)), xp.astype(one_hot, values.dtype))
+        return xp.reshape(summed, shape)
+
+    # ---- the seam ---------------------------------------------------------------------------
+    def faster(self, what: Any) -> Any:
+        """The faster version of a Function class or ``@fast_path`` function, or None (while fast
+        paths are off, or where this backend has none)."""
+        return self.fast_table.get(what) if _fast else None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+def _is_array(k: Any) -> bool:
+    return hasattr(k, "shape") and hasattr(k, "dtype")
+
+
+def expand_key(key: Any, ndim: int) -> tuple:
+    """An index as a tuple naming every axis: the Ellipsis expanded, missing axes as ``:``."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    ellipses = [i for i, k in enumerate(key) if k is Ellipsis]
+    if len(ellipses) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    used = sum(1 for k in key if k is not None and k is not Ellipsis)
+    if used > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    fill = (slice(None),) * (ndim - used)
+    if ellipses:
+        i = ellipses[0]
+        return key[:i] + fill + key[i + 1:]
+    return key + fill

@@ -1,0 +1,262 @@
+"""Fast paths for any Array API backend: the batch-innermost layout, block and separable pooling,
+sigmoid's gradient as one op, and the first-index max of short windows.
+
+Each entry does what a textbook op does, with the same values, only faster on a CPU:
+
+* **Batch innermost.** Images keep (N, C, H, W) shapes but lie in memory as (C, H, W, N), so
+  ``unfold``'s columns lie (C*kh*kw, L, N), a convolution is one matrix product
+  (C_out, K) @ (K, L*N) with free reshapes on both sides, and (at stride 1) every copy in
+  ``unfold`` and ``fold`` moves runs of W*N numbers instead of rows of W.
+* **Pooling without unfold.** Windows that tile the image are blocks: a reshape and a sum.
+  Any other average pooling is separable (averaging and PyTorch's divisor are per axis), so it
+  is two small products, A_h @ x @ A_w^T; adaptive pooling likewise.
+* **Sigmoid's gradient as one op** (torch's ``sigmoid_backward``): one temporary instead of
+  three on the largest tensors of a sigmoid network.
+* **The first index of a max by comparisons**: for short windows (max pooling), comparing each
+  slice with the max is faster than NumPy's argmax along a middle axis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from minigrad import dtypes, ops
+from minigrad.autograd import Function, make_tensor
+from minigrad.nn import functional as F
+from minigrad.ops.unfold import Pair, output_size, unfold
+
+if TYPE_CHECKING:
+    from minigrad.tensor import Tensor
+
+
+# ---- unfold and fold, batch innermost -----------------------------------------------------------
+class Unfold(ops.Unfold):
+    """im2col writing its columns (N, C*kh*kw, L) as a view of (C*kh*kw, L, N) memory."""
+
+    def batch_innermost(self, x: Any, padding: Pair) -> Any:
+        """An (N, C, H, W) image copied into (C, H + 2*ph, W + 2*pw, N) memory, zero-padded."""
+        xp = self.xp
+        n, c, h, w = x.shape
+        ph, pw = padding
+        image = (xp.zeros if ph or pw else xp.empty)((c, h + 2 * ph, w + 2 * pw, n),
+                                                     dtype=x.dtype)
+        image[:, ph:ph + h, pw:pw + w, :] = xp.permute_dims(x, (1, 2, 3, 0))
+        return image
+
+    def forward(self, x: Any, *, kernel_size: Pair, dilation: Pair, padding: Pair,
+                stride: Pair) -> Any:
+        self.window = {"kernel_size": kernel_size, "dilation": dilation, "padding": padding,
+                       "stride": stride}
+        xp = self.xp
+        n, c = x.shape[:2]
+        (kh, kw), (dh, dw), (sh, sw) = kernel_size, dilation, stride
+        oh, ow = output_size(x.shape[2:], kernel_size, dilation, padding, stride)
+        image = self.batch_innermost(x, padding)  # (C, H + 2ph, W + 2pw, N)
+        cols = xp.empty((c, kh * kw, oh, ow, n), dtype=x.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                cols[:, i * kw + j, ...] = image[:, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                                                 j * dw:j * dw + sw * (ow - 1) + 1:sw, :]
+        return xp.permute_dims(xp.reshape(cols, (c * kh * kw, oh * ow, n)), (2, 0, 1))
+
+
+class Fold(ops.Fold):
+    """col2im into (C, H, W, N) memory, returned as an (N, C, H, W) view."""
+
+    def forward(self, cols: Any, *, output_size: Pair, kernel_size: Pair, dilation: Pair,
+                padding: Pair, stride: Pair) -> Any:
+        self.window = {"kernel_size": kernel_size, "dilation": dilation, "padding": padding,
+                       "stride": stride}
+        return self.col2im(cols, output_size, kernel_size, dilation, padding, stride)
+
+    def col2im(self, cols: Any, size: Pair, kernel_size: Pair, dilation: Pair, padding: Pair,
+               stride: Pair) -> Any:
+        """The sum of the columns' blocks, one strided slice per kernel offset."""
+        xp = self.xp
+        (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (
+            size, kernel_size, dilation, padding, stride)
+        oh, ow = output_size((h, w), kernel_size, dilation, padding, stride)
+        n, c = cols.shape[0], cols.shape[1] // (kh * kw)
+        blocks = xp.reshape(xp.permute_dims(cols, (1, 2, 0)), (c, kh * kw, oh, ow, n))
+        out = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+                columns = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+                out[:, rows, columns, :] = out[:, rows, columns, :] + blocks[:, i * kw + j, ...]
+        return xp.permute_dims(out[:, ph:ph + h, pw:pw + w, :], (3, 0, 1, 2))
+
+
+# ---- convolutions on batch-innermost columns ----------------------------------------------------
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """F.conv2d as one product per group, (C_out/G, K) @ (K, L*N), on batch-innermost columns
+    (both reshapes free), its output (N, C_out, H', W') a view of (C_out, H', W', N) memory."""
+    x, unbatched = F._batched(input, "conv2d")
+    x, window = F._conv2d_arguments(x, weight, bias, stride, padding, dilation, groups)
+    n = x.shape[0]
+    out_ch, c_group, kh, kw = weight.shape
+    oh, ow = output_size(x.shape[2:], **window)
+    k = c_group * kh * kw
+    cols = unfold(x, **window).permute(1, 2, 0).reshape(groups, k, oh * ow * n)
+    kernels = weight.reshape(groups, out_ch // groups, k)
+    out = (kernels @ cols).reshape(out_ch, oh, ow, n).permute(3, 0, 1, 2)
+    if bias is not None:
+        out = out + bias.reshape(1, out_ch, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
+                     stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
+                     groups: int = 1, dilation: Any = 1) -> Tensor:
+    """F.conv_transpose2d as one product per group on (C_in, H*W*N) images, its columns
+    (K, L, N) as the batch-innermost fold takes them."""
+    x, unbatched = F._batched(input, "conv_transpose2d")
+    window, p, op, full = F._conv_transpose2d_arguments(x, weight, stride, padding,
+                                                        output_padding, groups, dilation)
+    n, c_in, h, w = x.shape
+    _, c_out_group, kh, kw = weight.shape
+    xs = x.permute(1, 2, 3, 0).reshape(groups, c_in // groups, h * w * n)
+    kernels = weight.reshape(groups, c_in // groups, c_out_group * kh * kw).transpose(1, 2)
+    cols = (kernels @ xs).reshape(groups * c_out_group * kh * kw, h * w, n).permute(2, 0, 1)
+    out = F.fold(cols, full, **window)
+    out = F.pad(out, (-p[1], op[1] - p[1], -p[0], op[0] - p[0]))
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+# ---- pooling as blocks and separable products ----------------------------------------------------
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """F.avg_pool2d without unfold: windows that tile the image (stride = kernel, no padding,
+    sizes divisible: LeNet's) are blocks, a reshape and a sum; any other geometry is two small
+    averaging products, A_h @ x @ A_w^T."""
+    x, unbatched = F._batched(input, "avg_pool2d")
+    window, (oh, ow), _ = F._pool_arguments(x, kernel_size, stride, padding, 1, ceil_mode,
+                                            divisor_override)
+    k, s, p = window["kernel_size"], window["stride"], window["padding"]
+    n, c, h, w = x.shape
+    if s == k and p == (0, 0) and h % k[0] == 0 and w % k[1] == 0 and (
+            x.dtype.is_floating_point):
+        blocks = x.permute(1, 2, 3, 0).reshape(c * oh, k[0], ow, k[1], n)
+        out = blocks.sum((1, 3)) / (divisor_override or k[0] * k[1])
+        out = out.reshape(c, oh, ow, n).permute(3, 0, 1, 2)
+        return out.squeeze(0) if unbatched else out
+    count = divisor_override is None
+    rows, cols = (_window_weights(x, o, size, ki, si, pi, count_include_pad, count)
+                  for o, size, ki, si, pi in zip((oh, ow), (h, w), k, s, p))
+    out = _separable(x, rows, cols)
+    if divisor_override is not None:
+        out = out / divisor_override
+    return out.squeeze(0) if unbatched else out
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) -> Tensor:
+    """F.adaptive_avg_pool2d as two small averaging products, A_h @ x @ A_w^T."""
+    x, unbatched = F._batched(input, "adaptive_avg_pool2d")
+    h, w = x.shape[2:]
+    oh, ow = F._adaptive_size(output_size, (h, w))
+    out = _separable(x, _adaptive_weights(x, h, oh), _adaptive_weights(x, w, ow))
+    return out.squeeze(0) if unbatched else out
+
+
+def _window_weights(x: Tensor, out: int, size: int, k: int, s: int, p: int,
+                    include_pad: bool, average: bool) -> Tensor:
+    """(out, size) on x's device: row i is 1/len over window i's pixels (or 1 when not
+    ``average``), with PyTorch's len: the window clipped to the padded input, or to the input
+    itself."""
+    xp, dt = x.backend.xp, x.backend.dtype(x.dtype)
+    start = xp.reshape(xp.arange(out), (out, 1)) * s - p
+    end = xp.minimum(start + k, xp.asarray(size + p, dtype=start.dtype))  # never past padding
+    first = xp.maximum(start, xp.asarray(0, dtype=start.dtype))
+    last = xp.minimum(end, xp.asarray(size, dtype=start.dtype))
+    length = xp.astype((end - start) if include_pad else (last - first), dt)
+    return _band(x, size, first, last, 1.0 / length if average else xp.ones_like(length))
+
+
+def _adaptive_weights(x: Tensor, size: int, out: int) -> Tensor:
+    """(out, size) averaging matrix on x's device: row i averages the pixels
+    [floor(i*size/out), ceil((i+1)*size/out))."""
+    xp = x.backend.xp
+    i = xp.reshape(xp.arange(out), (out, 1))
+    start, end = (i * size) // out, -((-(i + 1) * size) // out)
+    return _band(x, size, start, end, 1.0 / xp.astype(end - start, x.backend.dtype(x.dtype)))
+
+
+def _band(x: Tensor, size: int, first: Any, last: Any, value: Any) -> Tensor:
+    """(rows, size) on x's device: row i holds value[i] on pixels [first[i], last[i]), 0
+    elsewhere. Built with the backend's own ops, so nothing crosses from the host."""
+    xp = x.backend.xp
+    pixel = xp.reshape(xp.arange(size), (1, size))
+    inside = (pixel >= first) & (pixel < last)
+    return make_tensor(xp.where(inside, value, xp.zeros((), dtype=x.backend.dtype(x.dtype))),
+                       x.device)
+
+
+def _separable(x: Tensor, rows: Tensor, cols: Tensor) -> Tensor:
+    """rows @ x @ cols^T for every image and channel: (OH, H) and (OW, W) weights on
+    (N, C, H, W) give (N, C, OH, OW), computed batch innermost: the images as (C, H, W*N) (a
+    free view of a convolution's output) take two products with long rows, and the result
+    lies (C, OH, OW, N) for the next convolution."""
+    n, c, h, w = x.shape
+    oh, ow = rows.shape[0], cols.shape[0]
+    image = x.permute(1, 2, 3, 0).reshape(c, h, w * n)
+    image = (rows @ image).reshape(c * oh, w, n)  # rows averaged: (C, OH, W*N)
+    image = cols @ image  # then columns: (C*OH, OW, N)
+    return image.reshape(c, oh, ow, n).permute(3, 0, 1, 2)
+
+
+# ---- fused sigmoid gradient, first-index max ---------------------------------------------------
+class Sigmoid(ops.Sigmoid):
+    """Sigmoid whose gradient is one op."""
+
+    # d sigmoid(x) = y (1 - y) dx, as one op
+    def backward(self, g: Tensor) -> Tensor:
+        return SigmoidBackward.apply(g, self.output)
+
+
+class SigmoidBackward(Function):
+    """g y (1 - y), sigmoid's gradient from its output y, in one temporary (torch's
+    sigmoid_backward). g has y's shape and dtype (the backward walk sees to it)."""
+
+    def forward(self, g: Any, y: Any) -> Any:
+        out = 1 - y
+        out *= y
+        out *= g
+        return out
+
+    # d[g y (1 - y)] = y (1 - y) dg + g (1 - 2y) dy
+    def backward(self, gg: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        g, y = self.inputs
+        return (SigmoidBackward.apply(gg, y) if self.needs_input_grad[0] else None,
+                gg * g * (1 - 2 * y) if self.needs_input_grad[1] else None)
+
+
+def _first_index(reduce: str) -> Any:
+    textbook = getattr(ops.reduce, "arg" + reduce).textbook
+
+    def first_index(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """The index of the first max (or min) along a short ``dim`` (16 or fewer), found by
+        comparing each slice with the extreme; longer dims and dim=None go to xp's argmax."""
+        if dim is None or x.ndim == 0 or x.shape[dim] > 16:
+            return textbook(x, dim, keepdim)
+        xp, a = x.backend.xp, x._data
+        d = ops.reduce.normalize_dim(dim, x.ndim)
+        best = getattr(xp, reduce)(a, axis=d, keepdims=True)
+        index = xp.zeros(best.shape, dtype=x.backend.dtype(dtypes.int64))
+        for j in reversed(range(a.shape[d])):  # the first of a tie wins, as torch
+            index = xp.where(a[(slice(None),) * d + (slice(j, j + 1), ...)] == best, j, index)
+        return make_tensor(index if keepdim else xp.squeeze(index, axis=d), x.device)
+
+    return first_index
+
+
+TABLE: dict[Any, Any] = {
+    ops.Unfold: Unfold, ops.Fold: Fold, ops.Sigmoid: Sigmoid,
+    F.conv2d: conv2d, F.conv_transpose2d: conv_transpose2d, F.avg_pool2d: avg_pool2d,
+    F.adaptive_avg_pool2d: adaptive_avg_pool2d,
+    ops.reduce.argmax: _first_index("max"), ops.reduce.argmin: _first_index("min"),
+}

@@ -1,0 +1,291 @@
+"""The seam between the textbook and the fast paths: the switch, what it switches, and that
+both paths give the same numbers.
+
+The op tables (test_ops.py, test_nn_functional.py) run every op with the fast paths on and
+off against the same references; here: a LeNet training step compared step by step in both
+modes, proof that nothing fast runs while the switch is off, and the fast paths whose
+conditions the tables' small inputs never meet (long thin products, tiling windows, memory
+layouts).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigrad as mg
+import minigrad.nn as nn
+import minigrad.nn.functional as F
+from demos.lenet import lenet, lenet_bn
+from minigrad import backends, ops
+from minigrad.autograd import Function
+from minigrad.backends import fast_paths
+from minigrad.testing import assert_close
+from tests import reference as ref
+from tests.test_scripts import run_python
+
+BUILT_IN = [type(b) for b in backends.registered_backends().values()]
+
+
+# ---- the switch -----------------------------------------------------------------------------
+def test_the_switch_is_a_call_a_context_manager_and_a_decorator() -> None:
+    assert backends.fast_paths_enabled()
+    with fast_paths(False):
+        assert not backends.fast_paths_enabled()
+        with fast_paths(True):
+            assert backends.fast_paths_enabled()
+        assert not backends.fast_paths_enabled()
+    assert backends.fast_paths_enabled()
+
+    @fast_paths(False)
+    def textbook() -> bool:
+        return backends.fast_paths_enabled()
+
+    assert backends.fast_paths_enabled()  # making the decorator switched nothing
+    assert textbook() is False and backends.fast_paths_enabled()
+    try:
+        fast_paths(False)  # as a plain call: off until switched on again
+        assert not backends.fast_paths_enabled()
+        assert mg.get_backend("cpu").faster(ops.Unfold) is None
+    finally:
+        fast_paths(True)
+    assert mg.get_backend("cpu").faster(ops.Unfold) is not None
+
+
+@pytest.mark.parametrize(("value", "enabled"), [("0", False), ("off", False), ("1", True),
+                                                (None, True)])
+def test_the_environment_variable_sets_the_switch(value: str | None, enabled: bool,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    if value is None:
+        monkeypatch.delenv("MINIGRAD_FAST_PATHS", raising=False)
+    else:
+        monkeypatch.setenv("MINIGRAD_FAST_PATHS", value)
+    out = run_python(code="import minigrad as mg; print(mg.backends.fast_paths_enabled())")
+    assert out.strip() == str(enabled)
+
+
+def test_every_fast_path_stands_in_for_a_textbook_op_of_the_same_signature() -> None:
+    """A table maps a textbook Function class to a subclass of it, or a @fast_path function
+    to a function taking the same arguments; new backends start with an empty table."""
+    assert mg.Backend.fast_table == {}
+    for backend in BUILT_IN:
+        assert backend.fast_table, f"{backend.__name__} has no fast paths"
+        for textbook, faster in backend.fast_table.items():
+            if isinstance(textbook, type):
+                assert issubclass(textbook, Function) and issubclass(faster, textbook)
+                assert faster.__name__ == textbook.__name__  # grad_fn names stay torch's
+            else:
+                assert hasattr(textbook, "textbook"), f"{textbook} is not marked @fast_path"
+                assert list(inspect.signature(faster).parameters) == list(
+                    inspect.signature(textbook.textbook).parameters), textbook.__name__
+
+
+# ---- LeNet, step by step in both modes -------------------------------------------------------
+def train(model_fn: Callable, fast: bool, steps: int = 3) -> Iterator[dict[str, np.ndarray]]:
+    """A few SGD steps of a LeNet from seed 0; after each, the loss, every gradient and every
+    buffer (BatchNorm's running statistics)."""
+    with fast_paths(fast):
+        mg.manual_seed(0)
+        model = model_fn(nn)
+        x, y = mg.randn(32, 1, 28, 28), mg.randint(0, 10, (32,))
+        for _ in range(steps):
+            model.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            seen = {"loss": loss.detach().numpy().copy()}
+            seen.update({f"grad {k}": p.grad.numpy().copy()
+                         for k, p in model.named_parameters()})
+            seen.update({f"buffer {k}": b.numpy().copy() for k, b in model.named_buffers()})
+            yield seen
+            with mg.no_grad():
+                for p in model.parameters():
+                    p -= 0.5 * p.grad
+
+
+@pytest.mark.parametrize("model_fn", [lenet, lenet_bn], ids=["lenet", "lenet-bn"])
+def test_lenet_trains_step_for_step_the_same_on_the_textbook_path(model_fn: Callable) -> None:
+    """The loss, every gradient and every BatchNorm buffer, within float32 rounding. (The
+    absolute tolerance follows the largest value of its kind: a bias before BatchNorm has a
+    gradient of exactly 0 in theory, so both paths return rounding noise there.)"""
+    for step, (fast, textbook) in enumerate(zip(train(model_fn, True), train(model_fn, False))):
+        assert fast.keys() == textbook.keys()
+        for name, value in fast.items():
+            kind = name.split()[0]
+            scale = max(np.abs(v).max() for k, v in textbook.items() if k.startswith(kind))
+            assert_close(value, textbook[name], rtol=1e-4, atol=1e-5 * scale,
+                         msg=f"step {step}: {name}")
+
+
+# ---- nothing fast runs while the switch is off ------------------------------------------------
+def refuse(what: Any) -> Any:
+    """A stand-in for a fast path that fails if it is ever used."""
+    if isinstance(what, type):
+        def forward(self: Any, *args: Any, **kwargs: Any) -> Any:
+            raise AssertionError(f"the fast {what.__name__} ran")
+        return type(what.__name__, (what,), {"forward": forward})
+
+    def function(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"the fast {what.__name__} ran")
+    return function
+
+
+def a_bit_of_everything() -> None:
+    """A LeNet step, and every op with a fast path besides."""
+    next(train(lenet, fast=backends.fast_paths_enabled(), steps=1))
+    x = mg.randn(2, 3, 9, 9, requires_grad=True)
+    y = F.max_pool2d(x, 3, 2, 1) + F.avg_pool2d(x, 3, 2, 1, ceil_mode=True)
+    y = F.adaptive_avg_pool2d(y, 3) + F.conv_transpose2d(y, mg.randn(3, 3, 2, 2))[..., :3, :3]
+    (y.max(dim=1)[0].sum() + x.argmin(dim=2).sum() * 0).backward()
+
+
+def test_with_the_switch_off_no_fast_path_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    for backend in BUILT_IN:
+        monkeypatch.setattr(backend, "fast_table",
+                            {k: refuse(k) for k in backend.fast_table})
+    with fast_paths(False):
+        a_bit_of_everything()
+    with pytest.raises(AssertionError, match="the fast .* ran"):  # the stand-ins are reached
+        a_bit_of_everything()
+
+
+# ---- the fast paths the op tables' small inputs never reach ------------------------------------
+def both(fn: Callable, *arrays: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """fn's output and its inputs' gradients (for an upstream gradient of ones), with fast
+    paths on and off."""
+    results = []
+    for fast in (True, False):
+        with fast_paths(fast):
+            xs = [mg.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+            out = fn(*xs)
+            out.backward(mg.ones_like(out))
+            results.append([out.detach().numpy()] + [x.grad.numpy() for x in xs])
+    return results[0], results[1]
+
+
+@st.composite
+def window_geometry(draw: st.DrawFn) -> tuple:
+    """Input shape and (kernel, dilation, padding, stride), tiling ones (stride = kernel) too."""
+    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    p = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    s = k if draw(st.booleans()) else (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    size = tuple(draw(st.integers(max(1, di * (ki - 1) + 1 - 2 * pi), 8))
+                 for ki, di, pi in zip(k, d, p))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), *size)
+    return shape, (k, d, p, s)
+
+
+def batch_innermost(a: np.ndarray) -> np.ndarray:
+    """The same values with the first axis innermost in memory (as convolutions leave them)."""
+    order = (*range(1, a.ndim), 0)
+    return np.ascontiguousarray(a.transpose(order)).transpose(np.argsort(order))
+
+
+@given(window_geometry(), st.integers(0, 2**16), st.booleans())
+def test_fold_and_unfold_agree_in_every_memory_layout(geometry: tuple, seed: int,
+                                                      inner: bool) -> None:
+    """The NumPy fold (in-place adds, the tiling shortcut) and unfold (reading a
+    batch-innermost image in place) against the textbook im2col/col2im, on inputs laid out
+    NCHW or batch innermost."""
+    shape, (k, d, p, s) = geometry
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape)
+    cols = ref.unfold(x, k, d, p, s)
+    g = rng.standard_normal(cols.shape)
+    if inner:
+        x, g = batch_innermost(x), batch_innermost(g)
+    fast, textbook = both(lambda t: F.unfold(t, k, d, p, s), x)
+    for a, b in zip(fast, textbook):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    fast, textbook = both(lambda t: F.fold(t, shape[2:], k, d, p, s), g)
+    for a, b in zip(fast, textbook):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 4), st.integers(1, 4),
+       st.sampled_from([None, 1, 3]), st.booleans(), st.booleans(), st.integers(0, 2**16))
+def test_avg_pool_over_tiling_windows_agrees_with_the_textbook(
+        kh: int, kw: int, mh: int, mw: int, divisor: int | None, ceil_mode: bool,
+        inner: bool, seed: int) -> None:
+    """Windows that tile the image (LeNet's pooling) are a block sum on the fast path; values
+    and gradients equal the textbook's, for inputs laid out NCHW or batch innermost."""
+    x = np.random.default_rng(seed).standard_normal((2, 3, kh * mh, kw * mw))
+    fast, textbook = both(lambda t: F.avg_pool2d(t, (kh, kw), ceil_mode=ceil_mode,
+                                                 divisor_override=divisor),
+                          batch_innermost(x) if inner else x)
+    assert fast[0].shape == (2, 3, mh, mw)
+    for a, b in zip(fast, textbook):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@st.composite
+def products(draw: st.DrawFn) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Shapes of a @ b, among them the long thin products the NumPy fast path reorders: a tiny
+    (m, n) result over k >= 16384 terms (with or without a remainder past the last chunk), and
+    results wider than tall over a long k; batched, broadcast, or empty."""
+    m, n = draw(st.sampled_from([(1, 1), (3, 5), (6, 25), (16, 16), (2, 40), (17, 16), (0, 5)]))
+    k = draw(st.sampled_from([7, 300, 16384, 16384 + 4096 * 3, 20000, 40000]))
+    a_batch, b_batch = draw(st.sampled_from(
+        [((), ()), ((1,), (1,)), ((2,), (2,)), ((2, 1), (3,)), ((), (2,)), ((0,), (0,))]))
+    return (*a_batch, m, k), (*b_batch, k, n)
+
+
+@given(products(), st.booleans(), st.booleans())
+def test_reordered_products_keep_the_values(shapes: tuple, a_t: bool, b_t: bool) -> None:
+    """The NumPy matmul (chunked long thin products, transposed wide results) gives
+    np.matmul's values and shape, for operands in either memory order."""
+    a_shape, b_shape = shapes
+    rng = np.random.default_rng(sum(a_shape) + sum(b_shape))
+    a = rng.standard_normal(a_shape).astype(np.float32)
+    b = rng.standard_normal(b_shape).astype(np.float32)
+    if a_t:
+        a = np.ascontiguousarray(a.swapaxes(-1, -2)).swapaxes(-1, -2)
+    if b_t:
+        b = np.ascontiguousarray(b.swapaxes(-1, -2)).swapaxes(-1, -2)
+    got = (mg.from_numpy(a) @ mg.from_numpy(b)).numpy()
+    want = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    assert got.shape == want.shape and got.dtype == np.float32
+    scale = np.sqrt(a_shape[-1])  # the size of a sum of k unit terms
+    np.testing.assert_allclose(got, want, rtol=0, atol=2e-5 * scale * 10)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint8, np.bool_])
+def test_integer_products_keep_their_dtype(dtype: type) -> None:
+    """Only floating products are reordered: an integer or boolean long thin product keeps
+    np.matmul's dtype and exact values."""
+    a = np.ones((2, 20000), dtype=dtype)
+    b = np.ones((20000, 3), dtype=dtype)
+    got = (mg.from_numpy(a) @ mg.from_numpy(b)).numpy()
+    want = np.matmul(a, b)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+def test_convolution_and_pooling_keep_the_batch_innermost_on_numpy() -> None:
+    """On NumPy's fast path, conv2d, its bias, sigmoid and avg/max pooling hand each other
+    activations and gradients laid out (C, H, W, N) behind NCHW views: no transposing copy in
+    between (the speed of a LeNet step rests on it). The textbook path keeps NCHW."""
+    for fast in (True, False):
+        with fast_paths(fast):
+            x = mg.randn(8, 1, 12, 12)
+            w1 = mg.randn(4, 1, 3, 3, requires_grad=True)
+            w2 = mg.randn(5, 4, 3, 3, requires_grad=True)
+            b1 = mg.randn(4, requires_grad=True)
+            h1 = F.conv2d(x, w1, b1, padding=1).sigmoid()
+            p1 = F.avg_pool2d(h1, 2)
+            h2 = F.conv2d(p1, w2).sigmoid()
+            p2 = F.max_pool2d(h2, 2)
+            seen = {"h1": h1, "p1": p1, "h2": h2, "p2": p2}
+            for t in seen.values():
+                t.retain_grad()
+            (p2 * p2).sum().backward()
+        for name, t in seen.items():
+            for what, a in ((name, t.detach().numpy()), (name + ".grad", t.grad.numpy())):
+                inner = a.strides[0] == a.itemsize
+                assert inner == fast, f"{what}: strides {a.strides} (fast paths {fast})"

@@ -1,0 +1,112 @@
+"""The house's layering, as it really is, kept by a test.
+
+Each module imports only modules listed before it in LAYERS (imports under ``if
+TYPE_CHECKING:`` are type hints, not imports). The two ties that run the other way are not
+imports, and are written down here: ``tensor.py`` hands its Tensor class to ``autograd`` (so
+``Function.apply`` can wrap results), and ``minigrad.fast`` fills the backends' fast tables.
+No module silences ruff's E402 (an import below code). Code above the ops (nn, optim, data,
+checkpoints, gradient checks) never touches raw arrays (``._data``, ``xp``) outside a Function:
+only Functions, backends, the fast paths and the tensor itself do.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "minigrad"
+
+LAYERS = [
+    "minigrad.dtypes", "minigrad.random",
+    "minigrad.backends.base", "minigrad.backends.numpy_backend", "minigrad.backends.cupy_backend",
+    "minigrad.backends.strict", "minigrad.backends",
+    "minigrad.grad_mode", "minigrad.autograd",
+    "minigrad.ops.promotion", "minigrad.ops.elementwise", "minigrad.ops.reduce",
+    "minigrad.ops.movement", "minigrad.ops.matmul", "minigrad.ops.unfold", "minigrad.ops",
+    "minigrad.tensor", "minigrad.factory", "minigrad.testing", "minigrad.serialization",
+    "minigrad.nn.module", "minigrad.nn.containers", "minigrad.nn.init", "minigrad.nn.functional",
+    "minigrad.nn.layers", "minigrad.nn.loss", "minigrad.nn",
+    "minigrad.fast.generic", "minigrad.fast.numpy_backend", "minigrad.fast",
+    "minigrad.optim.optimizer", "minigrad.optim.lr_scheduler", "minigrad.optim", "minigrad.data",
+    "minigrad",
+]
+RAW_ARRAYS_FORBIDDEN = ["minigrad/nn", "minigrad/optim", "minigrad/data.py",
+                        "minigrad/serialization.py", "minigrad/testing.py", "demos", "lectures"]
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imported(tree: ast.Module, known: set[str]) -> list[tuple[int, str]]:
+    """(line, module) of every minigrad module imported, outside ``if TYPE_CHECKING:``."""
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skip.update(id(n) for n in ast.walk(node))
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names if a.name.startswith("minigrad")]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("minigrad"):
+            for a in node.names:  # `from minigrad import ops` imports the module minigrad.ops
+                sub = f"{node.module}.{a.name}"
+                found.append((node.lineno, sub if sub in known else node.module))
+    return found
+
+
+def test_every_module_has_a_place_in_the_layers() -> None:
+    assert sorted(modules()) == sorted(LAYERS), "add new modules to LAYERS, in their place"
+
+
+def test_no_module_imports_from_above_itself() -> None:
+    rank = {name: i for i, name in enumerate(LAYERS)}
+    upward = []
+    for name, path in modules().items():
+        for line, target in imported(ast.parse(path.read_text()), set(rank)):
+            if rank[target] >= rank[name]:
+                upward.append(f"{path.relative_to(ROOT)}:{line} imports {target}")
+    assert not upward, "imports from the same layer or above:\n" + "\n".join(upward)
+
+
+def test_no_import_below_code() -> None:
+    silenced = [f"{p.relative_to(ROOT)}:{i}" for p in PACKAGE.rglob("*.py")
+                for i, line in enumerate(p.read_text().splitlines(), 1) if "noqa: E402" in line]
+    assert not silenced, silenced
+
+
+def raw_array_uses(tree: ast.Module) -> list[int]:
+    """Lines touching ``._data`` or ``.xp`` outside a Function subclass."""
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and any("Function" in ast.unparse(b)
+                                                  for b in node.bases):
+            inside.update(id(n) for n in ast.walk(node))
+    return [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+            and n.attr in ("_data", "xp") and id(n) not in inside]
+
+
+def test_code_above_the_ops_never_touches_raw_arrays() -> None:
+    paths = [p for place in RAW_ARRAYS_FORBIDDEN for p in (
+        [ROOT / place] if place.endswith(".py") else sorted((ROOT / place).rglob("*.py")))]
+    assert len(paths) > 10
+    found = [f"{p.relative_to(ROOT)}:{line}" for p in paths
+             for line in raw_array_uses(ast.parse(p.read_text()))]
+    assert not found, found
+
+
+def test_the_checks_can_fail() -> None:
+    """The parsers see what they look for (an upward import, a raw array)."""
+    tree = ast.parse("if TYPE_CHECKING:\n    import minigrad.tensor\n"
+                     "from minigrad import ops, dtypes\nx = t._data + t.backend.xp.ones(1)\n")
+    assert imported(tree, {"minigrad.ops", "minigrad.dtypes"}) == [
+        (3, "minigrad.ops"), (3, "minigrad.dtypes")]
+    assert raw_array_uses(tree) == [4, 4]
