@@ -92,3 +92,21 @@ def test_epoch_benchmark_times_an_epoch_of_both_libraries(tmp_path: Path) -> Non
     (row,) = [line.split("|") for line in out.splitlines() if line.startswith("| mnist")]
     minigrad_s, torch_s, ratio = (float(c) for c in row[2:5])
     assert minigrad_s > 0 and torch_s > 0 and ratio > 0, out
+
+
+def test_the_reading_route_names_files_and_names_that_exist() -> None:
+    """Every step of the README's reading route names files that exist and, in backticks,
+    names defined in them: moving code must keep the route true."""
+    section = README.split("## Reading minigrad", 1)[1].split("\n## ", 1)[0]
+    steps = re.findall(r"^\d+\. (.*?)(?=^\d+\. |^$)", section, re.S | re.M)
+    assert len(steps) >= 10, steps
+    for step in steps:
+        paths = re.findall(r"`([\w/]+\.py)`", step)
+        assert paths, step
+        source = ""
+        for path in paths:
+            assert (ROOT / path).is_file(), f"the reading route names {path}, which is gone"
+            source += (ROOT / path).read_text()
+        for name in re.findall(r"`(\w+)`", step):
+            assert re.search(rf"^\s*(def|class) {name}\b", source, re.M), (
+                f"the reading route sends readers to {name} in {paths}, which is not there")

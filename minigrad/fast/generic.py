@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from minigrad import dtypes, ops
 from minigrad.autograd import Function, make_tensor
 from minigrad.nn import functional as F
-from minigrad.ops.unfold import Pair, output_size, unfold
+from minigrad.ops.unfold import Pair, Window, output_size, unfold
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -46,8 +46,7 @@ class Unfold(ops.Unfold):
 
     def forward(self, x: Any, *, kernel_size: Pair, dilation: Pair, padding: Pair,
                 stride: Pair) -> Any:
-        self.window = {"kernel_size": kernel_size, "dilation": dilation, "padding": padding,
-                       "stride": stride}
+        self.window = Window(kernel_size, dilation, padding, stride)
         xp = self.xp
         n, c = x.shape[:2]
         (kh, kw), (dh, dw), (sh, sw) = kernel_size, dilation, stride
@@ -66,8 +65,7 @@ class Fold(ops.Fold):
 
     def forward(self, cols: Any, *, output_size: Pair, kernel_size: Pair, dilation: Pair,
                 padding: Pair, stride: Pair) -> Any:
-        self.window = {"kernel_size": kernel_size, "dilation": dilation, "padding": padding,
-                       "stride": stride}
+        self.window = Window(kernel_size, dilation, padding, stride)
         return self.col2im(cols, output_size, kernel_size, dilation, padding, stride)
 
     def col2im(self, cols: Any, size: Pair, kernel_size: Pair, dilation: Pair, padding: Pair,
@@ -97,9 +95,9 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     x, window = F._conv2d_arguments(x, weight, bias, stride, padding, dilation, groups)
     n = x.shape[0]
     out_ch, c_group, kh, kw = weight.shape
-    oh, ow = output_size(x.shape[2:], **window)
+    oh, ow = output_size(x.shape[2:], *window)
     k = c_group * kh * kw
-    cols = unfold(x, **window).permute(1, 2, 0).reshape(groups, k, oh * ow * n)
+    cols = unfold(x, *window).permute(1, 2, 0).reshape(groups, k, oh * ow * n)
     kernels = weight.reshape(groups, out_ch // groups, k)
     out = (kernels @ cols).reshape(out_ch, oh, ow, n).permute(3, 0, 1, 2)
     if bias is not None:
@@ -120,7 +118,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     xs = x.permute(1, 2, 3, 0).reshape(groups, c_in // groups, h * w * n)
     kernels = weight.reshape(groups, c_in // groups, c_out_group * kh * kw).transpose(1, 2)
     cols = (kernels @ xs).reshape(groups * c_out_group * kh * kw, h * w, n).permute(2, 0, 1)
-    out = F.fold(cols, full, **window)
+    out = F.fold(cols, full, *window)
     out = F.pad(out, (-p[1], op[1] - p[1], -p[0], op[0] - p[0]))
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1)
@@ -137,7 +135,7 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     x, unbatched = F._batched(input, "avg_pool2d")
     window, (oh, ow), _ = F._pool_arguments(x, kernel_size, stride, padding, 1, ceil_mode,
                                             divisor_override)
-    k, s, p = window["kernel_size"], window["stride"], window["padding"]
+    k, _, p, s = window
     n, c, h, w = x.shape
     if s == k and p == (0, 0) and h % k[0] == 0 and w % k[1] == 0 and (
             x.dtype.is_floating_point):

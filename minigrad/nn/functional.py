@@ -24,7 +24,7 @@ from minigrad.backends import fast_path
 from minigrad.factory import arange, ones, rand
 from minigrad.grad_mode import no_grad
 from minigrad.ops import fold, gather, gather_in_range, pad, unfold
-from minigrad.ops.unfold import Pair, output_size, pair
+from minigrad.ops.unfold import Pair, Window, output_size, pair
 from minigrad.tensor import Tensor
 
 __all__ = [
@@ -125,8 +125,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     x, window = _conv2d_arguments(x, weight, bias, stride, padding, dilation, groups)
     n, c = x.shape[:2]
     out_ch, _, kh, kw = weight.shape
-    oh, ow = output_size(x.shape[2:], **window)
-    cols = unfold(x, **window)                                      # (N, C_in*kh*kw, L)
+    oh, ow = output_size(x.shape[2:], *window)
+    cols = unfold(x, *window)                                       # (N, C_in*kh*kw, L)
     cols = cols.reshape(n, groups, c // groups * kh * kw, oh * ow)  # (N, G, C_in/G*kh*kw, L)
     kernels = weight.reshape(groups, out_ch // groups, c // groups * kh * kw)
     out = (kernels @ cols).reshape(n, out_ch, oh, ow)               # (N, G, C_out/G, L)
@@ -156,7 +156,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     kernels = weight.reshape(groups, c_in // groups, c_out_group * kh * kw).mT
     cols = kernels @ x.reshape(n, groups, c_in // groups, h * w)   # (N, G, C_out/G*kh*kw, H*W)
     cols = cols.reshape(n, groups * c_out_group * kh * kw, h * w)
-    out = fold(cols, full, **window)                                # every block, uncropped
+    out = fold(cols, full, *window)                                 # every block, uncropped
     out = pad(out, (-p[1], op[1] - p[1], -p[0], op[0] - p[0]))      # crop; output_padding adds
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1)
@@ -179,7 +179,7 @@ def _batched(input: Tensor, name: str) -> tuple[Tensor, bool]:
 
 def _conv2d_arguments(x: Tensor, weight: Tensor, bias: Tensor | None, stride: IntOrPair,
                       padding: IntOrPair | str, dilation: IntOrPair, groups: int
-                      ) -> tuple[Tensor, dict[str, Pair]]:
+                      ) -> tuple[Tensor, Window]:
     """conv2d's checks (PyTorch's messages); the input (padded on the right for 'same' with an
     even kernel, as torch) and the window (kernel_size, dilation, padding, stride) for unfold."""
     _same_dtype(x, weight, "conv2d")
@@ -221,7 +221,7 @@ def _conv2d_arguments(x: Tensor, weight: Tensor, bias: Tensor | None, stride: In
         raise RuntimeError(f"Calculated padded input size per channel: ({h + 2 * p[0]} x "
                            f"{w + 2 * p[1]}). Kernel size: ({eff[0]} x {eff[1]}). Kernel size "
                            "can't be greater than actual input size")
-    return x, {"kernel_size": (kh, kw), "dilation": d, "padding": p, "stride": s}
+    return x, Window((kh, kw), d, p, s)
 
 
 def _same_padding(kernel: Pair, dilation: Pair) -> tuple[Pair, Pair]:
@@ -233,7 +233,7 @@ def _same_padding(kernel: Pair, dilation: Pair) -> tuple[Pair, Pair]:
 
 def _conv_transpose2d_arguments(x: Tensor, weight: Tensor, stride: IntOrPair,
                                 padding: IntOrPair, output_padding: IntOrPair, groups: int,
-                                dilation: IntOrPair) -> tuple[dict[str, Pair], Pair, Pair, Pair]:
+                                dilation: IntOrPair) -> tuple[Window, Pair, Pair, Pair]:
     """conv_transpose2d's checks; the window for fold, the padding, the output padding and the
     size of the uncropped output, (H - 1)*stride + dilation*(kh - 1) + 1."""
     _same_dtype(x, weight, "conv_transpose2d")
@@ -254,8 +254,7 @@ def _conv_transpose2d_arguments(x: Tensor, weight: Tensor, stride: IntOrPair,
     if any(f + o - 2 * pi < 0 for f, o, pi in zip(full, op, p)):  # (0 is an empty output)
         raise RuntimeError(f"conv_transpose2d: padding {p} leaves no output for input "
                            f"{list(x.shape)} and kernel {(kh, kw)}")
-    window = {"kernel_size": (kh, kw), "dilation": d, "padding": (0, 0), "stride": s}
-    return window, p, op, full  # type: ignore[return-value]
+    return Window((kh, kw), d, (0, 0), s), p, op, full  # type: ignore[return-value]
 
 
 # ---- pooling ---------------------------------------------------------------------------------
@@ -273,8 +272,7 @@ def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     x, unbatched = _batched(input, "max_pool2d")
     window, (oh, ow), extra = _pool_arguments(x, kernel_size, stride, padding, dilation,
                                               ceil_mode)
-    (kh, kw), d, p, s = window["kernel_size"], window["dilation"], window["padding"], window[
-        "stride"]
+    (kh, kw), d, p, s = window
     n, c, h, w = x.shape
     x = pad(x, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]), value=-math.inf)
     cols = unfold(x, (kh, kw), dilation=d, stride=s).reshape(n, c, kh * kw, oh * ow)
@@ -304,7 +302,7 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     x, unbatched = _batched(input, "avg_pool2d")
     window, (oh, ow), extra = _pool_arguments(x, kernel_size, stride, padding, 1, ceil_mode,
                                               divisor_override)
-    (kh, kw), p, s = window["kernel_size"], window["padding"], window["stride"]
+    (kh, kw), _, p, s = window
     n, c = x.shape[:2]
     divisor = divisor_override or _window_sizes(x, window, (oh, ow), extra, count_include_pad)
     x = pad(x, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]))
@@ -313,22 +311,22 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     return out.squeeze(0) if unbatched else out
 
 
-def _window_sizes(x: Tensor, window: dict[str, Pair], out: Pair, extra: Pair,
+def _window_sizes(x: Tensor, window: Window, out: Pair, extra: Pair,
                   count_include_pad: bool) -> Tensor:
     """How many pixels each average-pooling window covers, (1, 1, H_out, W_out): the windows'
     sums over a picture of ones, its padding counted (``count_include_pad``) or not; the
     extra room ceil mode adds never counts."""
-    (h, w), p = x.shape[-2:], window["padding"]
+    (h, w), p = x.shape[-2:], window.padding
     inside = ones(1, 1, h, w, dtype=x.dtype, device=x.device)
     inside = pad(inside, (p[1], p[1], p[0], p[0]), value=1.0 if count_include_pad else 0.0)
     inside = pad(inside, (0, extra[1], 0, extra[0]))
-    counts = unfold(inside, window["kernel_size"], stride=window["stride"]).sum(dim=1)
+    counts = unfold(inside, window.kernel_size, stride=window.stride).sum(dim=1)
     return counts.reshape(1, 1, *out)
 
 
 def _pool_arguments(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None,
                     padding: IntOrPair, dilation: IntOrPair, ceil_mode: bool,
-                    divisor_override: int | None = None) -> tuple[dict[str, Pair], Pair, Pair]:
+                    divisor_override: int | None = None) -> tuple[Window, Pair, Pair]:
     """Pooling's checks (PyTorch's messages); the window, the output size and, for ceil mode,
     the extra rows and columns after the padded input that its last windows reach."""
     k = pair(kernel_size, "kernel_size")
@@ -339,9 +337,9 @@ def _pool_arguments(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None,
                            f"padW = {p[1]}, padH = {p[0]}, kW = {k[1]}, kH = {k[0]}")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    window = {"kernel_size": k, "dilation": d, "padding": p, "stride": s}
+    window = Window(k, d, p, s)
     h, w = x.shape[2:]
-    oh, ow = output_size((h, w), **window, ceil_mode=ceil_mode)
+    oh, ow = output_size((h, w), *window, ceil_mode=ceil_mode)
     if oh < 1 or ow < 1:
         raise RuntimeError(f"Given input size: ({x.shape[1]}x{h}x{w}). Calculated output "
                            f"size: ({x.shape[1]}x{oh}x{ow}). Output size is too small")

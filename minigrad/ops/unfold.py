@@ -15,7 +15,7 @@ equal to these.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from minigrad.autograd import Function
 
@@ -23,6 +23,15 @@ if TYPE_CHECKING:
     from minigrad.tensor import Tensor
 
 Pair = tuple[int, int]
+
+
+class Window(NamedTuple):
+    """A sliding window's geometry, in unfold's argument order: ``unfold(x, *window)``."""
+
+    kernel_size: Pair
+    dilation: Pair = (1, 1)
+    padding: Pair = (0, 0)
+    stride: Pair = (1, 1)
 
 
 # ---- the window's geometry: output size, argument checks ------------------------------------
@@ -56,15 +65,14 @@ def pair(v: int | tuple[int, ...], name: str) -> Pair:
     return t  # type: ignore[return-value]
 
 
-def window_arguments(kernel_size: Any, dilation: Any, padding: Any, stride: Any
-                     ) -> dict[str, Pair]:
+def window_arguments(kernel_size: Any, dilation: Any, padding: Any, stride: Any) -> Window:
     """The four window arguments as checked pairs (kernel, dilation, stride >= 1, padding >= 0)."""
-    g = {"kernel_size": pair(kernel_size, "kernel_size"), "dilation": pair(dilation, "dilation"),
-         "padding": pair(padding, "padding"), "stride": pair(stride, "stride")}
+    window = Window(pair(kernel_size, "kernel_size"), pair(dilation, "dilation"),
+                    pair(padding, "padding"), pair(stride, "stride"))
     for name, lowest in (("kernel_size", 1), ("dilation", 1), ("padding", 0), ("stride", 1)):
-        if min(g[name]) < lowest:
-            raise ValueError(f"{name} must be >= {lowest}, got {g[name]}")
-    return g
+        if min(getattr(window, name)) < lowest:
+            raise ValueError(f"{name} must be >= {lowest}, got {getattr(window, name)}")
+    return window
 
 
 # ---- im2col and col2im on arrays ----------------------------------------------------------------
@@ -111,13 +119,13 @@ class Unfold(Function):
 
     def forward(self, x: Any, *, kernel_size: Pair, dilation: Pair, padding: Pair,
                 stride: Pair) -> Any:
-        self.window = {"kernel_size": kernel_size, "dilation": dilation, "padding": padding,
-                       "stride": stride}
+        self.window = Window(kernel_size, dilation, padding, stride)
         return im2col(self.xp, x, kernel_size, dilation, padding, stride)
 
     # unfold copies each pixel into every block that covers it: fold sums the copies back
     def backward(self, g: Tensor) -> Tensor:
-        return Fold.apply(g, output_size=tuple(self.inputs[0].shape[2:]), **self.window)
+        return Fold.apply(g, output_size=tuple(self.inputs[0].shape[2:]),
+                          **self.window._asdict())
 
 
 class Fold(Function):
@@ -125,13 +133,12 @@ class Fold(Function):
 
     def forward(self, cols: Any, *, output_size: Pair, kernel_size: Pair, dilation: Pair,
                 padding: Pair, stride: Pair) -> Any:
-        self.window = {"kernel_size": kernel_size, "dilation": dilation, "padding": padding,
-                       "stride": stride}
+        self.window = Window(kernel_size, dilation, padding, stride)
         return col2im(self.xp, cols, output_size, kernel_size, dilation, padding, stride)
 
     # fold sums blocks into pixels: each block position reads its pixel's gradient (unfold)
     def backward(self, g: Tensor) -> Tensor:
-        return Unfold.apply(g, **self.window)
+        return Unfold.apply(g, **self.window._asdict())
 
 
 # ---- Tensor-level entry points ------------------------------------------------------------------
@@ -148,13 +155,13 @@ def unfold(input: Tensor, kernel_size: int | Pair, dilation: int | Pair = 1,
     if input.ndim == 3:
         return unfold(input.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
     window = window_arguments(kernel_size, dilation, padding, stride)
-    out = output_size(input.shape[2:], **window)
+    out = output_size(input.shape[2:], *window)
     if min(out) < 1:
         raise RuntimeError(
-            f"unfold: the kernel {window['kernel_size']} with dilation {window['dilation']} "
-            f"and padding {window['padding']} does not fit the input of shape "
+            f"unfold: the kernel {window.kernel_size} with dilation {window.dilation} "
+            f"and padding {window.padding} does not fit the input of shape "
             f"{tuple(input.shape)} (output size {out})")
-    return Unfold.apply(input, **window)
+    return Unfold.apply(input, **window._asdict())
 
 
 def fold(input: Tensor, output_size: int | Pair, kernel_size: int | Pair,
@@ -172,13 +179,13 @@ def fold(input: Tensor, output_size: int | Pair, kernel_size: int | Pair,
     window = window_arguments(kernel_size, dilation, padding, stride)
     size = pair(output_size, "output_size")
     _check_fold(input, size, window)
-    return Fold.apply(input, output_size=size, **window)
+    return Fold.apply(input, output_size=size, **window._asdict())
 
 
-def _check_fold(cols: Tensor, size: Pair, window: dict[str, Pair]) -> None:
+def _check_fold(cols: Tensor, size: Pair, window: Window) -> None:
     """The columns must hold C*kh*kw rows and one column per block position."""
-    kh, kw = window["kernel_size"]
-    oh, ow = output_size(size, **window)
+    kh, kw = window.kernel_size
+    oh, ow = output_size(size, *window)
     if cols.shape[1] % (kh * kw):
         raise RuntimeError(
             f"Expected size of input's dimension 1 to be divisible by the product of "
@@ -186,7 +193,7 @@ def _check_fold(cols: Tensor, size: Pair, window: dict[str, Pair]) -> None:
     if oh < 1 or ow < 1 or cols.shape[2] != oh * ow:
         raise RuntimeError(
             f"Given output_size={size}, kernel_size={(kh, kw)}, dilation="
-            f"{window['dilation']}, padding={window['padding']}, stride="
-            f"{window['stride']}, expected size of input's dimension 2 to match the "
+            f"{window.dilation}, padding={window.padding}, stride="
+            f"{window.stride}, expected size of input's dimension 2 to match the "
             f"calculated number of sliding blocks {oh} * {ow} = {oh * ow}, but got "
             f"input.size(2)={cols.shape[2]}.")
