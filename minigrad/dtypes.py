@@ -20,6 +20,19 @@ class dtype:  # noqa: N801  (lower case, as torch.dtype)
         """True for float16, float32 and float64."""
         return self.kind == "f"
 
+    @property
+    def torch_name(self) -> str:
+        """The name PyTorch's kernels use in their messages: Float, Long, Bool, ..."""
+        return _TORCH_NAMES[self.name]
+
+    @property
+    def lowest(self) -> float | int | bool:
+        """The smallest value of the type (-inf for floating point)."""
+        if self.kind == "f":
+            return float("-inf")
+        return False if self.kind == "b" else (0 if self.kind == "u" else
+                                                -(2 ** (8 * self.itemsize - 1)))
+
     def __repr__(self) -> str:
         return f"minigrad.{self.name}"
 
@@ -36,6 +49,8 @@ float32 = dtype("float32", "f", 4)
 float64 = dtype("float64", "f", 8)
 
 ALL = (bool_, uint8, int32, int64, float16, float32, float64)
+_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int32": "Int", "int64": "Long",
+                "float16": "Half", "float32": "Float", "float64": "Double"}
 BY_NAME = {d.name: d for d in ALL}
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # bool < integer < floating point
 

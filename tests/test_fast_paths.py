@@ -82,14 +82,31 @@ def test_every_fast_path_stands_in_for_a_textbook_op_of_the_same_signature() -> 
                 assert faster.__name__ == textbook.__name__  # grad_fn names stay torch's
             else:
                 assert hasattr(textbook, "textbook"), f"{textbook} is not marked @fast_path"
-                assert list(inspect.signature(faster).parameters) == list(
-                    inspect.signature(textbook.textbook).parameters), textbook.__name__
+                assert parameters(faster) == parameters(textbook.textbook), textbook.__name__
+
+
+def parameters(fn: Callable) -> list[tuple[str, Any, Any]]:
+    """Each parameter's name, kind and default (the annotations may differ)."""
+    return [(p.name, p.kind, p.default) for p in inspect.signature(fn).parameters.values()]
+
+
+def test_the_input_may_be_passed_by_keyword(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A @fast_path function finds its input tensor by position or by its parameter's name."""
+    table = {ops.reduce.argmax: lambda x, dim=None, keepdim=False: "fast argmax",
+             F.conv2d: lambda input, weight, *args, **kwargs: "fast conv2d"}
+    monkeypatch.setattr(type(mg.get_backend("cpu")), "fast_table", table)
+    x, w = mg.randn(1, 1, 4, 4), mg.randn(2, 1, 3, 3)
+    assert ops.reduce.argmax(x, dim=1) == ops.reduce.argmax(x=x, dim=1) == "fast argmax"
+    assert F.conv2d(input=x, weight=w) == F.conv2d(x, weight=w) == "fast conv2d"
+    with fast_paths(False):
+        assert F.conv2d(input=x, weight=w).shape == (1, 2, 2, 2)
 
 
 # ---- LeNet, step by step in both modes -------------------------------------------------------
 def train(model_fn: Callable, fast: bool, steps: int = 3) -> Iterator[dict[str, np.ndarray]]:
     """A few SGD steps of a LeNet from seed 0; after each, the loss, every gradient and every
-    buffer (BatchNorm's running statistics)."""
+    buffer (BatchNorm's running statistics). (The switch is one setting for the process: run
+    one generator to its end before starting another.)"""
     with fast_paths(fast):
         mg.manual_seed(0)
         model = model_fn(nn)
@@ -113,7 +130,9 @@ def test_lenet_trains_step_for_step_the_same_on_the_textbook_path(model_fn: Call
     """The loss, every gradient and every BatchNorm buffer, within float32 rounding. (The
     absolute tolerance follows the largest value of its kind: a bias before BatchNorm has a
     gradient of exactly 0 in theory, so both paths return rounding noise there.)"""
-    for step, (fast, textbook) in enumerate(zip(train(model_fn, True), train(model_fn, False))):
+    fast_run, textbook_run = list(train(model_fn, True)), list(train(model_fn, False))
+    assert len(fast_run) == 3
+    for step, (fast, textbook) in enumerate(zip(fast_run, textbook_run)):
         assert fast.keys() == textbook.keys()
         for name, value in fast.items():
             kind = name.split()[0]
@@ -289,3 +308,45 @@ def test_convolution_and_pooling_keep_the_batch_innermost_on_numpy() -> None:
             for what, a in ((name, t.detach().numpy()), (name + ".grad", t.grad.numpy())):
                 inner = a.strides[0] == a.itemsize
                 assert inner == fast, f"{what}: strides {a.strides} (fast paths {fast})"
+
+
+def test_an_image_already_batch_innermost_is_read_in_place() -> None:
+    """The NumPy unfold's first step: a free view of an activation that already lies
+    (C, H, W, N) and needs no padding, else the generic zero-padded copy; same values."""
+    from minigrad.fast import generic, numpy_backend
+
+    def layout(fn: type, x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
+        unfold = fn()
+        unfold.xp = np
+        return unfold.batch_innermost(x, padding)
+
+    for padding in ((0, 0), (1, 0), (0, 2)):
+        for inner in (True, False):
+            x = np.random.default_rng(3).standard_normal((3, 2, 4, 5))
+            x = batch_innermost(x) if inner else x
+            got = layout(numpy_backend.Unfold, x, padding)
+            np.testing.assert_array_equal(got, layout(generic.Unfold, x, padding))
+            assert got.flags.c_contiguous
+            assert np.shares_memory(got, x) == (inner and padding == (0, 0))
+
+
+def test_fold_never_returns_a_view_of_its_columns() -> None:
+    """A 1x1 kernel at stride 1 tiles the image: the fold's reshape would be free, but the
+    image is a new array, as torch's (writing into it leaves the columns alone)."""
+    cols = mg.from_numpy(batch_innermost(np.ones((4, 3, 6))))
+    image = F.fold(cols, (2, 3), 1)
+    image.mul_(0)
+    assert (cols == 1).all().item() and (image == 0).all().item()
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "textbook"])
+def test_max_along_a_dim_with_nan_picks_the_first_nan_as_torch(fast: bool) -> None:
+    with fast_paths(fast):
+        v = mg.tensor([[1.0, float("nan"), 3.0, float("nan")], [2.0, 1.0, 2.0, 0.0]],
+                      requires_grad=True)
+        values, index = v.max(dim=1)
+        values.sum().backward()
+        _, pool_index = F.max_pool2d(v.detach().reshape(1, 1, 2, 4), 2, return_indices=True)
+    assert index.tolist() == [1, 0] and np.isnan(values[0].item())
+    assert v.grad.tolist() == [[0, 1, 0, 0], [1, 0, 0, 0]]
+    assert pool_index.tolist() == [[[[1, 3]]]]

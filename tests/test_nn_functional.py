@@ -541,3 +541,60 @@ def test_max_pool_and_max_dim_route_ties_to_the_first_index_as_torch() -> None:
 test_forward_matches_reference, test_derivatives, test_matches_torch = table_tests(
     cases(), functional=F,
     tol=Tolerance(forward=(1e-9, 1e-11), torch_values=(1e-9, 1e-11), torch_grads=(1e-8, 1e-10)))
+
+
+POOLS = {
+    "max_pool2d": lambda lib, x: lib.max_pool2d(x, 3, 2, 1),
+    "avg_pool2d": lambda lib, x: lib.avg_pool2d(x, 3, 2, 1, ceil_mode=True),
+    "adaptive_avg_pool2d": lambda lib, x: lib.adaptive_avg_pool2d(x, 3),
+}
+REFUSED = {"max_pool2d": {"bool"}, "avg_pool2d": {"bool", "uint8", "int32"},
+           "adaptive_avg_pool2d": {"bool", "uint8", "int32", "int64"}}
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "textbook"])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+@pytest.mark.parametrize("name", list(POOLS))
+def test_pooling_integers_as_torch_does(name: str, dtype: str, fast: bool) -> None:
+    """Integer pooling keeps the dtype (averages truncated toward zero); the dtypes PyTorch's
+    kernels lack are refused with its message, on both paths."""
+    x = np.arange(2 * 3 * 7 * 6).reshape(2, 3, 7, 6) % 251
+    with mg.backends.fast_paths(fast):
+        if dtype in REFUSED[name]:
+            torch_name = {"bool": "Bool", "uint8": "Byte", "int32": "Int", "int64": "Long"}
+            with pytest.raises(NotImplementedError,
+                               match=f'"{name}" not implemented for \'{torch_name[dtype]}\''):
+                POOLS[name](F, mg.tensor(x.astype(dtype)))
+            return
+        got = POOLS[name](F, mg.tensor(x.astype(dtype)))
+        exact = POOLS[name](F, mg.tensor(x.astype(np.float64))).numpy()
+    assert got.dtype.name == dtype
+    np.testing.assert_array_equal(got.numpy(), np.trunc(np.round(exact, 9)).astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "float16"])
+@pytest.mark.parametrize("name", list(POOLS))
+def test_pooling_other_dtypes_matches_torch(name: str, dtype: str, fast: bool) -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here; .ci/run installs it")
+    x = (np.arange(2 * 3 * 7 * 6).reshape(2, 3, 7, 6) % 251).astype(dtype)
+    try:
+        want = POOLS[name](torch.nn.functional, torch.tensor(x)).numpy()
+    except NotImplementedError as e:
+        with mg.backends.fast_paths(fast), pytest.raises(NotImplementedError, match=str(e)):
+            POOLS[name](F, mg.tensor(x))
+        return
+    with mg.backends.fast_paths(fast):
+        got = POOLS[name](F, mg.tensor(x)).numpy()
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), rtol=2e-3)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "textbook"])
+def test_empty_batches_and_empty_reductions(fast: bool) -> None:
+    with mg.backends.fast_paths(fast):
+        for pool in POOLS.values():
+            assert pool(F, mg.zeros(0, 3, 7, 6)).shape[:2] == (0, 3)
+        assert F.conv2d(mg.zeros(0, 3, 7, 6), mg.randn(4, 3, 3, 3)).shape == (0, 4, 5, 4)
+        assert mg.zeros(0, 3).max(dim=1).values.shape == (0,)
+        with pytest.raises(IndexError, match="Expected reduction dim 1 to have non-zero size"):
+            mg.zeros(2, 0).max(dim=1)

@@ -11,12 +11,19 @@ for a Function class, or a function for a function marked ``@fast_path``. ``Func
 and ``@fast_path`` are the only two places that consult the table, and only while fast paths
 are on: ``MINIGRAD_FAST_PATHS=0`` in the environment, or ``fast_paths(False)`` (a call, a
 context manager or a decorator), runs the textbook code alone. The tests run both and compare.
+
+What the switch leaves alone: a backend's own implementation of a primitive (NumPy's indexing
+and scatter-add in ``getitem``/``index_add``), and process settings made when a library loads
+(glibc's malloc kept warm, ``MINIGRAD_MALLOC_TUNING=0``). A graph recorded with fast paths on
+keeps its nodes: its backward runs the fast Functions' own backward even if the switch is off
+by then. The switch, like grad mode, is one setting for the whole process (not per thread).
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -72,13 +79,15 @@ class fast_paths(contextlib.ContextDecorator):  # noqa: N801  (lower case, as se
 def fast_path(func: Callable) -> Callable:
     """Mark a textbook function that a backend may replace by a faster one giving the same values.
 
-    While fast paths are on, a call whose first argument (``input``) lives on a backend with a
-    faster version in its ``fast_table`` runs that version; otherwise ``func`` runs.
+    While fast paths are on, a call whose first argument (the input tensor) lives on a backend
+    with a faster version in its ``fast_table`` runs that version; otherwise ``func`` runs.
     """
+    first_name = next(iter(inspect.signature(func).parameters))
+
     @functools.wraps(func)
     def dispatch(*args: Any, **kwargs: Any) -> Any:
         if _fast:
-            first = args[0] if args else kwargs.get("input")
+            first = args[0] if args else kwargs.get(first_name)
             backend = getattr(first, "backend", None)
             faster = backend.faster(dispatch) if backend is not None else None
             if faster is not None:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from minigrad import dtypes, ops
 from minigrad.autograd import Function, make_tensor
 from minigrad.nn import functional as F
-from minigrad.ops.unfold import Pair, Window, output_size, unfold
+from minigrad.ops.unfold import Pair, Window, offset_slices, output_size, unfold
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -46,17 +46,17 @@ class Unfold(ops.Unfold):
 
     def forward(self, x: Any, *, kernel_size: Pair, dilation: Pair, padding: Pair,
                 stride: Pair) -> Any:
-        self.window = Window(kernel_size, dilation, padding, stride)
+        self.window = window = Window(kernel_size, dilation, padding, stride)
         xp = self.xp
         n, c = x.shape[:2]
-        (kh, kw), (dh, dw), (sh, sw) = kernel_size, dilation, stride
-        oh, ow = output_size(x.shape[2:], kernel_size, dilation, padding, stride)
+        kh, kw = kernel_size
+        oh, ow = output_size(x.shape[2:], *window)
         image = self.batch_innermost(x, padding)  # (C, H + 2ph, W + 2pw, N)
         cols = xp.empty((c, kh * kw, oh, ow, n), dtype=x.dtype)
         for i in range(kh):
             for j in range(kw):
-                cols[:, i * kw + j, ...] = image[:, i * dh:i * dh + sh * (oh - 1) + 1:sh,
-                                                 j * dw:j * dw + sw * (ow - 1) + 1:sw, :]
+                rows, columns = offset_slices(i, j, window, (oh, ow))
+                cols[:, i * kw + j, ...] = image[:, rows, columns, :]
         return xp.permute_dims(xp.reshape(cols, (c * kh * kw, oh * ow, n)), (2, 0, 1))
 
 
@@ -72,16 +72,15 @@ class Fold(ops.Fold):
                stride: Pair) -> Any:
         """The sum of the columns' blocks, one strided slice per kernel offset."""
         xp = self.xp
-        (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (
-            size, kernel_size, dilation, padding, stride)
-        oh, ow = output_size((h, w), kernel_size, dilation, padding, stride)
+        window = Window(kernel_size, dilation, padding, stride)
+        (h, w), (kh, kw), (ph, pw) = size, kernel_size, padding
+        oh, ow = output_size((h, w), *window)
         n, c = cols.shape[0], cols.shape[1] // (kh * kw)
         blocks = xp.reshape(xp.permute_dims(cols, (1, 2, 0)), (c, kh * kw, oh, ow, n))
         out = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
         for i in range(kh):
             for j in range(kw):
-                rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
-                columns = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+                rows, columns = offset_slices(i, j, window, (oh, ow))
                 out[:, rows, columns, :] = out[:, rows, columns, :] + blocks[:, i * kw + j, ...]
         return xp.permute_dims(out[:, ph:ph + h, pw:pw + w, :], (3, 0, 1, 2))
 
@@ -132,13 +131,15 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     """F.avg_pool2d without unfold: windows that tile the image (stride = kernel, no padding,
     sizes divisible: LeNet's) are blocks, a reshape and a sum; any other geometry is two small
     averaging products, A_h @ x @ A_w^T."""
+    if not input.dtype.is_floating_point:  # integer averages: the textbook's truncation
+        return F.avg_pool2d.textbook(input, kernel_size, stride, padding, ceil_mode,
+                                     count_include_pad, divisor_override)
     x, unbatched = F._batched(input, "avg_pool2d")
-    window, (oh, ow), _ = F._pool_arguments(x, kernel_size, stride, padding, 1, ceil_mode,
-                                            divisor_override)
+    window, (oh, ow), _ = F._pool_arguments(x, "avg_pool2d", kernel_size, stride, padding, 1,
+                                            ceil_mode, divisor_override)
     k, _, p, s = window
     n, c, h, w = x.shape
-    if s == k and p == (0, 0) and h % k[0] == 0 and w % k[1] == 0 and (
-            x.dtype.is_floating_point):
+    if s == k and p == (0, 0) and h % k[0] == 0 and w % k[1] == 0:
         blocks = x.permute(1, 2, 3, 0).reshape(c * oh, k[0], ow, k[1], n)
         out = blocks.sum((1, 3)) / (divisor_override or k[0] * k[1])
         out = out.reshape(c, oh, ow, n).permute(3, 0, 1, 2)
@@ -156,7 +157,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) 
     """F.adaptive_avg_pool2d as two small averaging products, A_h @ x @ A_w^T."""
     x, unbatched = F._batched(input, "adaptive_avg_pool2d")
     h, w = x.shape[2:]
-    oh, ow = F._adaptive_size(output_size, (h, w))
+    oh, ow = F._adaptive_arguments(x, output_size)
     out = _separable(x, _adaptive_weights(x, h, oh), _adaptive_weights(x, w, ow))
     return out.squeeze(0) if unbatched else out
 
@@ -245,8 +246,9 @@ def _first_index(reduce: str) -> Any:
         d = ops.reduce.normalize_dim(dim, x.ndim)
         best = getattr(xp, reduce)(a, axis=d, keepdims=True)
         index = xp.zeros(best.shape, dtype=x.backend.dtype(dtypes.int64))
-        for j in reversed(range(a.shape[d])):  # the first of a tie wins, as torch
-            index = xp.where(a[(slice(None),) * d + (slice(j, j + 1), ...)] == best, j, index)
+        for j in reversed(range(a.shape[d])):  # the first of a tie (or NaN) wins, as torch
+            s = a[(slice(None),) * d + (slice(j, j + 1), ...)]
+            index = xp.where((s == best) | (s != s), j, index)
         return make_tensor(index if keepdim else xp.squeeze(index, axis=d), x.device)
 
     return first_index

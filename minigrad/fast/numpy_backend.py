@@ -15,7 +15,7 @@ import numpy as np
 
 from minigrad import ops
 from minigrad.fast import generic
-from minigrad.ops.unfold import Pair, output_size
+from minigrad.ops.unfold import Pair, Window, offset_slices, output_size
 
 _CHUNK = 4096  # terms per chunk of a long thin product (see MatMul)
 
@@ -68,20 +68,22 @@ class Fold(generic.Fold):
     def col2im(self, cols: np.ndarray, size: Pair, kernel_size: Pair, dilation: Pair,
                padding: Pair, stride: Pair) -> np.ndarray:
         """The generic loop over kernel offsets, adding in place (no temporaries)."""
-        (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (
-            size, kernel_size, dilation, padding, stride)
+        window = Window(kernel_size, dilation, padding, stride)
+        (h, w), (kh, kw), (ph, pw) = size, kernel_size, padding
         n, c = cols.shape[0], cols.shape[1] // (kh * kw)
-        oh, ow = output_size((h, w), kernel_size, dilation, padding, stride)
+        oh, ow = output_size((h, w), *window)
         blocks = cols.transpose(1, 2, 0).reshape(c, kh, kw, oh, ow, n)
-        if (sh, sw) == (kh, kw) and (dh, dw) == (1, 1) and (h, w) == (oh * kh, ow * kw) and not (
+        if stride == kernel_size and dilation == (1, 1) and (h, w) == (oh * kh, ow * kw) and not (
                 ph or pw):  # the blocks tile the image (pooling): no sums, one copy
             image = blocks.transpose(0, 3, 1, 4, 2, 5).reshape(c, h, w, n)
+            if np.may_share_memory(image, cols):  # a 1x1 kernel: the reshape was free
+                image = image.copy()
             return image.transpose(3, 0, 1, 2)
         out = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
         for i in range(kh):
             for j in range(kw):
-                target = out[:, i * dh:i * dh + sh * (oh - 1) + 1:sh,
-                             j * dw:j * dw + sw * (ow - 1) + 1:sw]
+                rows, columns = offset_slices(i, j, window, (oh, ow))
+                target = out[:, rows, columns]
                 np.add(target, blocks[:, i, j], out=target)  # (out[...] += would copy back)
         return out[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2)
 

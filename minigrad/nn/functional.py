@@ -14,7 +14,6 @@ Functions marked ``@fast_path`` may run a backend's faster version of the same m
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -258,7 +257,6 @@ def _conv_transpose2d_arguments(x: Tensor, weight: Tensor, stride: IntOrPair,
 
 
 # ---- pooling ---------------------------------------------------------------------------------
-@fast_path
 def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
                padding: IntOrPair = 0, dilation: IntOrPair = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Any:
@@ -270,11 +268,11 @@ def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     each max in its input plane (H*W), as torch's.
     """
     x, unbatched = _batched(input, "max_pool2d")
-    window, (oh, ow), extra = _pool_arguments(x, kernel_size, stride, padding, dilation,
-                                              ceil_mode)
+    window, (oh, ow), extra = _pool_arguments(x, "max_pool2d", kernel_size, stride, padding,
+                                              dilation, ceil_mode)
     (kh, kw), d, p, s = window
     n, c, h, w = x.shape
-    x = pad(x, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]), value=-math.inf)
+    x = pad(x, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]), value=x.dtype.lowest)  # -inf
     cols = unfold(x, (kh, kw), dilation=d, stride=s).reshape(n, c, kh * kw, oh * ow)
     values, index = cols.max(dim=2)                  # the largest of each window, and which
     out = values.reshape(n, c, oh, ow)
@@ -300,15 +298,20 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     H_out = floor((H + 2*padding - kernel_size) / stride) + 1 (ceil in ceil_mode).
     """
     x, unbatched = _batched(input, "avg_pool2d")
-    window, (oh, ow), extra = _pool_arguments(x, kernel_size, stride, padding, 1, ceil_mode,
-                                              divisor_override)
+    window, (oh, ow), extra = _pool_arguments(x, "avg_pool2d", kernel_size, stride, padding, 1,
+                                              ceil_mode, divisor_override)
     (kh, kw), _, p, s = window
     n, c = x.shape[:2]
     divisor = divisor_override or _window_sizes(x, window, (oh, ow), extra, count_include_pad)
     x = pad(x, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]))
     sums = unfold(x, (kh, kw), stride=s).reshape(n, c, kh * kw, oh, ow).sum(dim=2)
-    out = sums / divisor
+    out = _like_input(sums / divisor, x)
     return out.squeeze(0) if unbatched else out
+
+
+def _like_input(mean: Tensor, x: Tensor) -> Tensor:
+    """Integer averages are truncated toward zero to the input's dtype, as torch's."""
+    return mean if x.dtype.is_floating_point else mean.to(x.dtype)
 
 
 def _window_sizes(x: Tensor, window: Window, out: Pair, extra: Pair,
@@ -324,11 +327,12 @@ def _window_sizes(x: Tensor, window: Window, out: Pair, extra: Pair,
     return counts.reshape(1, 1, *out)
 
 
-def _pool_arguments(x: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None,
+def _pool_arguments(x: Tensor, name: str, kernel_size: IntOrPair, stride: IntOrPair | None,
                     padding: IntOrPair, dilation: IntOrPair, ceil_mode: bool,
                     divisor_override: int | None = None) -> tuple[Window, Pair, Pair]:
     """Pooling's checks (PyTorch's messages); the window, the output size and, for ceil mode,
     the extra rows and columns after the padded input that its last windows reach."""
+    _not_for(x, name, ("bool",) if name == "max_pool2d" else ("bool", "uint8", "int32"))
     k = pair(kernel_size, "kernel_size")
     s = k if stride is None or stride == () else pair(stride, "stride")
     p, d = pair(padding, "padding"), pair(dilation, "dilation")
@@ -359,7 +363,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) 
     """
     x, unbatched = _batched(input, "adaptive_avg_pool2d")
     h, w = x.shape[2:]
-    oh, ow = _adaptive_size(output_size, (h, w))
+    oh, ow = _adaptive_arguments(x, output_size)
     rows = ops.cat([x[:, :, a:b].mean(dim=2, keepdim=True)
                     for a, b in adaptive_windows(h, oh)], dim=2)
     out = ops.cat([rows[:, :, :, a:b].mean(dim=3, keepdim=True)
@@ -372,11 +376,20 @@ def adaptive_windows(size: int, out: int) -> list[tuple[int, int]]:
     return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
 
 
-def _adaptive_size(output_size: int | Sequence[int | None], size: tuple[int, ...]) -> Pair:
+def _adaptive_arguments(x: Tensor, output_size: int | Sequence[int | None]) -> Pair:
+    """adaptive_avg_pool2d's checks; the output size (None keeps the input's)."""
+    _not_for(x, "adaptive_avg_pool2d", ("bool", "uint8", "int32", "int64"))
     sizes = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
     if len(sizes) != 2:
         raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
-    return tuple(n if o is None else o for o, n in zip(sizes, size))  # type: ignore[return-value]
+    return tuple(n if o is None else o  # type: ignore[return-value]
+                 for o, n in zip(sizes, x.shape[2:]))
+
+
+def _not_for(x: Tensor, name: str, refused: tuple[str, ...]) -> None:
+    """PyTorch's refusal of a dtype its kernel lacks."""
+    if x.dtype.name in refused:
+        raise NotImplementedError(f'"{name}" not implemented for \'{x.dtype.torch_name}\'')
 
 
 # ---- normalization ---------------------------------------------------------------------------

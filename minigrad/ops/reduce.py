@@ -152,12 +152,14 @@ class MinAlong(MaxAlong):
 
 
 def _extreme(fn: type[Max], x: Tensor, dim: int | None, keepdim: bool) -> Any:
-    if x.numel() == 0:
-        raise RuntimeError(f"{fn.reduce}(): Expected reduction dim to be specified for input "
-                           "with zero elements" if dim is None else "empty reduction")
     if dim is None:
+        if x.numel() == 0:
+            raise RuntimeError(f"{fn.reduce}(): Expected reduction dim to be specified for "
+                               "input with zero elements")
         return fn.apply(x, axes=tuple(range(x.ndim)), keepdim=False)
     d = normalize_dim(dim, x.ndim)
+    if x.ndim and x.shape[d] == 0:
+        raise IndexError(f"{fn.reduce}(): Expected reduction dim {d} to have non-zero size.")
     index = (argmax if fn is Max else argmin)(x, d, keepdim=True)  # the first of a tie wins
     values = (MaxAlong if fn is Max else MinAlong).apply(x, index, dim=d)
     if not keepdim:

@@ -8,7 +8,8 @@ adjoint: it adds each column's entries back onto the pixels they came from (a pi
 by several windows gets the sum), so each is the other's backward.
 
 The arrays are made by ``im2col`` and ``col2im`` below: one strided slice per kernel offset,
-(N, C, H, W) throughout, on any Array API library. A backend may have faster versions of
+(N, C, H, W) throughout, on any Array API library whose arrays can be written to (NumPy, CuPy,
+array-api-strict). A backend may have faster versions of
 ``Unfold`` and ``Fold`` (other memory layouts, compiled kernels) in its fast table, tested
 equal to these.
 """
@@ -57,6 +58,14 @@ def output_size(size: tuple[int, ...], kernel_size: Pair, dilation: Pair, paddin
         for n, k, d, p, s in zip(size, kernel_size, dilation, padding, stride))
 
 
+def offset_slices(i: int, j: int, window: Window, out: Pair) -> tuple[slice, slice]:
+    """The rows and columns of the padded image that kernel offset (i, j) reads in all ``out``
+    window positions: rows i*d, i*d + s, ..., and the same for columns."""
+    (dh, dw), (sh, sw), (oh, ow) = window.dilation, window.stride, out
+    return (slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
+            slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
+
+
 def pair(v: int | tuple[int, ...], name: str) -> Pair:
     """An int or a pair of ints as a pair (kernel_size=3 means (3, 3))."""
     t = (v, v) if isinstance(v, int) else tuple(v)
@@ -83,16 +92,17 @@ def im2col(xp: Any, x: Any, kernel_size: Pair, dilation: Pair, padding: Pair, st
     Kernel offset (i, j) of every block reads one strided slice of the zero-padded image, so
     kh*kw slices fill all the columns.
     """
+    window = Window(kernel_size, dilation, padding, stride)
     n, c, h, w = x.shape
-    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel_size, dilation, padding, stride
-    oh, ow = output_size((h, w), kernel_size, dilation, padding, stride)
+    (kh, kw), (ph, pw) = kernel_size, padding
+    oh, ow = output_size((h, w), *window)
     image = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
     image[:, :, ph:ph + h, pw:pw + w] = x
     cols = xp.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
-            cols[:, :, i, j, ...] = image[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
-                                     j * dw:j * dw + sw * (ow - 1) + 1:sw]
+            rows, columns = offset_slices(i, j, window, (oh, ow))
+            cols[:, :, i, j, ...] = image[:, :, rows, columns]
     return xp.reshape(cols, (n, c * kh * kw, oh * ow))
 
 
@@ -100,15 +110,15 @@ def col2im(xp: Any, cols: Any, size: Pair, kernel_size: Pair, dilation: Pair, pa
            stride: Pair) -> Any:
     """Columns (N, C*kh*kw, L) summed back into an (N, C, H, W) image, as torch's fold: the
     same slices as im2col, each added onto the pixels it was read from."""
-    (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = size, kernel_size, dilation, padding, stride
-    oh, ow = output_size((h, w), kernel_size, dilation, padding, stride)
+    window = Window(kernel_size, dilation, padding, stride)
+    (h, w), (kh, kw), (ph, pw) = size, kernel_size, padding
+    oh, ow = output_size((h, w), *window)
     n, c = cols.shape[0], cols.shape[1] // (kh * kw)
     blocks = xp.reshape(cols, (n, c, kh, kw, oh, ow))
     image = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
-            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
-            columns = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+            rows, columns = offset_slices(i, j, window, (oh, ow))
             image[:, :, rows, columns] = image[:, :, rows, columns] + blocks[:, :, i, j, ...]
     return image[:, :, ph:ph + h, pw:pw + w]
 
