@@ -11,12 +11,12 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from minigrad.factory import zeros_like
+from minigrad.factory import full_like, zeros_like
 from minigrad.optim import lr_scheduler
 from minigrad.optim.optimizer import Optimizer
 from minigrad.tensor import Tensor
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
 
 
 def _check(name: str, value: float, lowest: float = 0.0) -> None:
@@ -168,3 +168,79 @@ class RMSprop(Optimizer):
             p.sub_(g / avg * group["lr"])
 
 
+class Adadelta(Optimizer):
+    """Adadelta: a per-coordinate step size from moving averages of g^2 and of past updates.
+
+    v = rho v + (1 - rho) g^2;  delta = sqrt(u + eps) / sqrt(v + eps) * g;
+    u = rho u + (1 - rho) delta^2;  p = p - lr * delta  (v: square_avg, u: acc_delta).
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9,
+                 eps: float = 1e-6, weight_decay: float = 0.0, *, maximize: bool = False
+                 ) -> None:
+        _check("learning rate", lr)
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        _check("epsilon value", eps)
+        _check("weight_decay value", weight_decay)
+        super().__init__(params, {"lr": lr, "rho": rho, "eps": eps,
+                                  "weight_decay": weight_decay, "maximize": maximize})
+
+    def _update(self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
+                ) -> None:
+        g = -grad if group["maximize"] else grad
+        rho, eps = group["rho"], group["eps"]
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = zeros_like(p)
+            state["acc_delta"] = zeros_like(p)
+        state["step"] += 1
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p
+        v, u = state["square_avg"], state["acc_delta"]
+        v.mul_(rho).add_(g * g * (1 - rho))
+        delta = (u + eps).sqrt() / (v + eps).sqrt() * g  # the new v, the old u
+        u.mul_(rho).add_(delta * delta * (1 - rho))
+        p.sub_(delta * group["lr"])
+
+
+class Adagrad(Optimizer):
+    """Adagrad: divide the gradient by the root of the sum of all its past squares.
+
+    clr = lr / (1 + (t - 1) * lr_decay);  s = s + g^2;  p = p - clr * g / (sqrt(s) + eps),
+    with s starting at initial_accumulator_value.
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
+                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+                 eps: float = 1e-10, *, maximize: bool = False) -> None:
+        _check("learning rate", lr)
+        _check("lr_decay value", lr_decay)
+        _check("weight_decay value", weight_decay)
+        _check("initial_accumulator_value value", initial_accumulator_value)
+        _check("epsilon value", eps)
+        super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "eps": eps,
+                                  "weight_decay": weight_decay,
+                                  "initial_accumulator_value": initial_accumulator_value,
+                                  "maximize": maximize})
+        for group in self.param_groups:  # as torch: the state exists before the first step
+            for p in group["params"]:
+                self._init_state(p, self.state[p])
+
+    def _init_state(self, p: Tensor, state: dict[str, Any]) -> None:
+        # torch fills the sum from the constructor's value even where a group sets its own
+        state["step"] = 0
+        state["sum"] = full_like(p, self.defaults["initial_accumulator_value"])
+
+    def _update(self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
+                ) -> None:
+        g = -grad if group["maximize"] else grad
+        if not state:  # a parameter added later with add_param_group
+            self._init_state(p, state)
+        state["step"] += 1
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * p
+        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        s = state["sum"]
+        s.add_(g * g)
+        p.sub_(g / (s.sqrt() + group["eps"]) * clr)
