@@ -10,6 +10,8 @@ ceil_mode, count_include_pad, divisor_override) are drawn by hypothesis. A row's
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -69,6 +71,54 @@ def cases() -> list[Case]:
              lambda x: np.where(x > 0, x, 0.1 * x)),
         Case("logsigmoid", one_input(-30, 30), lambda lib, x: lib.logsigmoid(x),
              lambda x: -np.logaddexp(0, -x)),
+        # activations
+        Case("gelu", one_input(-4, 4, params={"approximate": st.sampled_from(["none", "tanh"])}),
+             lambda lib, x, approximate: lib.gelu(x, approximate=approximate), gelu_ref),
+        Case("silu", one_input(-5, 5), lambda lib, x: lib.silu(x), lambda x: x / (1 + np.exp(-x))),
+        Case("elu", one_input(avoid=(0,), params={"alpha": st.sampled_from([0.5, 1.0, 1.7])}),
+             lambda lib, x, alpha: lib.elu(x, alpha),
+             lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))),
+        Case("hardtanh", hardtanh_input, lambda lib, x, lo, hi: lib.hardtanh(x, lo, hi),
+             lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi)),
+        Case("relu6", one_input(-3, 9, avoid=(0, 6)), lambda lib, x: lib.relu6(x),
+             lambda x: np.minimum(np.maximum(x, 0), 6)),
+        Case("softplus", softplus_input,
+             lambda lib, x, beta, threshold: lib.softplus(x, beta, threshold),
+             lambda x, beta, threshold: np.where(beta * x > threshold, x,
+                                                 np.log1p(np.exp(beta * x)) / beta)),
+        # normalization
+        Case("layer_norm", layer_norm_input, layer_norm_fn, layer_norm_ref),
+        Case("group_norm", group_norm_input, group_norm_fn, group_norm_ref,
+             # torch 2.13's backward fails ("tensor does not have a device") for a bias alone
+             torch_can=lambda p: p["has"] != (False, True)),
+        Case("instance_norm", instance_norm_input, instance_norm_fn, instance_norm_ref),
+        # losses
+        Case("l1_loss", pair_input(-2, 2, -2, 2, weighted=True), l1_fn, l1_ref),
+        Case("smooth_l1_loss", pair_input(-2, 2, -2, 2, beta=[0.0, 0.5, 1.0]),
+             lambda lib, x, t, reduction, beta: lib.smooth_l1_loss(x, t, reduction=reduction,
+                                                                   beta=beta),
+             lambda x, t, reduction, beta: reduce_ref(
+                 huber(x - t, beta) / beta if beta else np.abs(x - t), reduction)),
+        Case("huber_loss", pair_input(-2, 2, -2, 2, weighted=True, delta=[0.5, 1.0, 2.0]),
+             huber_fn, huber_ref),
+        Case("kl_div", kl_input, kl_fn, kl_ref),
+        # one-dimensional layers, resampling
+        Case("conv1d", conv1d_input, lambda lib, x, w, b=None, **p: lib.conv1d(x, w, b, **p),
+             conv1d_ref),
+        Case("max_pool1d", pool1d_input("max"), max_pool1d_fn, max_pool1d_ref),
+        Case("avg_pool1d", pool1d_input("avg"), avg_pool1d_fn, avg_pool1d_ref),
+        Case("adaptive_max_pool2d", adaptive_input_distinct,
+             lambda lib, x, output_size: lib.adaptive_max_pool2d(x, output_size),
+             lambda x, output_size: adaptive_max_ref(x, output_size)[0]),
+        Case("adaptive_max_pool2d_indices", adaptive_input_distinct,
+             lambda lib, x, output_size: lib.adaptive_max_pool2d(x, output_size, True)[1],
+             lambda x, output_size: adaptive_max_ref(x, output_size)[1], grad=False),
+        Case("interpolate_nearest", resize_input("nearest"), interpolate_fn, nearest_ref),
+        Case("interpolate_bilinear", resize_input("bilinear"), interpolate_fn, bilinear_ref),
+        Case("grid_sample", grid_input,
+             lambda lib, x, grid, align_corners: lib.grid_sample(x, grid,
+                                                                 align_corners=align_corners),
+             grid_sample_ref),
     ]
 
 
@@ -313,7 +363,10 @@ def prob_ref(x: Any, t: Any, *, reduction: str, label_smoothing: float) -> np.nd
     return {"none": loss, "sum": np.array(loss.sum()), "mean": np.array(loss.mean())}[reduction]
 
 
-def pair_input(lo: float, hi: float, t_lo: float, t_hi: float, extra: bool = False) -> Callable:
+def pair_input(lo: float, hi: float, t_lo: float, t_hi: float, extra: bool = False,
+               weighted: bool = False, **choices: list) -> Callable:
+    """Input and target of one shape; the reduction, and: a pos_weight (``extra``), a weight
+    of the input's shape or None (``weighted``), a value for each named list of ``choices``."""
     def draw(data: Any) -> tuple:
         shape = tuple(data.draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
         r = rng_of(data)
@@ -322,6 +375,10 @@ def pair_input(lo: float, hi: float, t_lo: float, t_hi: float, extra: bool = Fal
         if extra:
             params["pos_weight"] = r.uniform(0.5, 2, shape[-1]) if data.draw(
                 st.booleans()) else None
+        if weighted:
+            params["weight"] = r.uniform(0.1, 2, shape) if data.draw(st.booleans()) else None
+        for name, values in choices.items():
+            params[name] = data.draw(st.sampled_from(values))
         return arrays_, params
     return draw
 
@@ -341,11 +398,416 @@ def bce_logits_ref(x: Any, t: Any, *, reduction: str, pos_weight: Any) -> np.nda
     return reduce_ref(-(pw * t * np.log(p) + (1 - t) * np.log(1 - p)), reduction)
 
 
-def one_input(lo: float = -2, hi: float = 2, avoid: tuple[float, ...] = ()) -> Callable:
+def one_input(lo: float = -2, hi: float = 2, avoid: tuple[float, ...] = (),
+              params: dict[str, st.SearchStrategy] | None = None) -> Callable:
+    """One array in [lo, hi), away from the kinks in ``avoid``; ``params`` drawn by name."""
     def draw(data: Any) -> tuple:
         shape = tuple(data.draw(st.lists(st.integers(1, 4), max_size=3)))
-        return (away_from(data.draw(arrays(shape, lo, hi)), avoid),), {}
+        drawn = {name: data.draw(s) for name, s in (params or {}).items()}
+        return (away_from(data.draw(arrays(shape, lo, hi)), avoid),), drawn
     return draw
+
+
+# ---- activations -----------------------------------------------------------------------------
+def gelu_ref(x: Any, approximate: str) -> np.ndarray:
+    """x Phi(x) with Phi from math.erf; or its tanh form."""
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+    return x * 0.5 * (1 + np.vectorize(math.erf, otypes=[float])(x / np.sqrt(2)))
+
+
+def hardtanh_input(data: Any) -> tuple:
+    lo = data.draw(st.sampled_from([-1.0, -0.5, 0.0]))
+    hi = lo + data.draw(st.sampled_from([0.5, 1.0, 2.0]))
+    (x,), _ = one_input(-2, 2, avoid=(lo, hi))(data)
+    return (x,), {"lo": lo, "hi": hi}
+
+
+def softplus_input(data: Any) -> tuple:
+    beta, threshold = data.draw(st.sampled_from([0.5, 1.0, 2.0])), data.draw(
+        st.sampled_from([1.0, 20.0]))
+    (x,), _ = one_input(-3, 3, avoid=(threshold / beta,))(data)  # torch's jump at the threshold
+    return (x,), {"beta": beta, "threshold": threshold}
+
+
+# ---- normalization -----------------------------------------------------------------------------
+def affine_arrays(data: Any, x: np.ndarray, shape: tuple) -> tuple:
+    """x, then a weight and a bias of ``shape`` (each present or not: None in the params)."""
+    r = rng_of(data)
+    w = r.uniform(0.5, 2, shape) if data.draw(st.booleans()) else None
+    b = r.uniform(-1, 1, shape) if data.draw(st.booleans()) else None
+    return (x, *[a for a in (w, b) if a is not None]), {"has": (w is not None, b is not None)}
+
+
+def split_affine(arrays_: tuple, has: tuple) -> tuple:
+    """(x, weight or None, bias or None) from affine_arrays' arrays."""
+    rest = iter(arrays_[1:])
+    return (arrays_[0], *[next(rest) if h else None for h in has])
+
+
+def layer_norm_input(data: Any) -> tuple:
+    lead = tuple(data.draw(st.lists(st.integers(1, 3), min_size=0, max_size=2)))
+    norm = tuple(data.draw(st.lists(st.integers(1, 3), min_size=1, max_size=2)))
+    assume(np.prod(norm) > 1)
+    x = data.draw(arrays(lead + norm))
+    arrays_, params = affine_arrays(data, x, norm)
+    return arrays_, {**params, "eps": data.draw(st.sampled_from([1e-5, 0.1]))}
+
+
+def layer_norm_fn(lib: Any, *arrays_: Any, has: tuple, eps: float) -> Any:
+    x, w, b = split_affine(arrays_, has)
+    norm = x.shape[x.ndim - (w.ndim if w is not None else b.ndim if b is not None else 1):]
+    return lib.layer_norm(x, list(norm), w, b, eps)
+
+
+def layer_norm_ref(*arrays_: Any, has: tuple, eps: float) -> np.ndarray:
+    """Over the last dims (those of weight/bias; one dim without them)."""
+    x, w, b = split_affine(arrays_, has)
+    k = w.ndim if w is not None else b.ndim if b is not None else 1
+    axes = tuple(range(x.ndim - k, x.ndim))
+    out = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    return out * (1 if w is None else w) + (0 if b is None else b)
+
+
+def group_norm_input(data: Any) -> tuple:
+    groups, per_group = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 2))
+    spatial = tuple(data.draw(st.lists(st.integers(1, 3), max_size=2)))
+    shape = (data.draw(st.integers(1, 2)), groups * per_group) + spatial
+    assume(per_group * np.prod(spatial) > 1)
+    arrays_, params = affine_arrays(data, data.draw(arrays(shape)), (shape[1],))
+    return arrays_, {**params, "groups": groups, "eps": data.draw(st.sampled_from([1e-5, 0.1]))}
+
+
+def group_norm_fn(lib: Any, *arrays_: Any, has: tuple, groups: int, eps: float) -> Any:
+    x, w, b = split_affine(arrays_, has)
+    return lib.group_norm(x, groups, w, b, eps)
+
+
+def group_norm_ref(*arrays_: Any, has: tuple, groups: int, eps: float) -> np.ndarray:
+    """Each sample's group of C/G channels normalized over its channels and positions."""
+    x, w, b = split_affine(arrays_, has)
+    out = np.empty_like(x)
+    per = x.shape[1] // groups
+    for n in range(x.shape[0]):
+        for g in range(groups):
+            part = x[n, g * per:(g + 1) * per]
+            out[n, g * per:(g + 1) * per] = (part - part.mean()) / np.sqrt(part.var() + eps)
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    return out * (1 if w is None else w.reshape(shape)) + (0 if b is None else b.reshape(shape))
+
+
+def instance_norm_input(data: Any) -> tuple:
+    spatial = tuple(data.draw(st.lists(st.integers(1, 3), min_size=1, max_size=2)))
+    assume(np.prod(spatial) > 1)
+    c = data.draw(st.integers(1, 3))
+    x = data.draw(arrays((data.draw(st.integers(1, 2)), c) + spatial))
+    arrays_, params = affine_arrays(data, x, (c,))
+    r = rng_of(data)
+    running = (r.uniform(-1, 1, c), r.uniform(0.5, 2, c)) if data.draw(st.booleans()) else None
+    return arrays_, {**params, "running": running, "eps": data.draw(st.sampled_from([1e-5, 0.1]))}
+
+
+def instance_norm_fn(lib: Any, *arrays_: Any, has: tuple, running: Any, eps: float) -> Any:
+    """With running statistics: evaluation (they normalize); without: the input's own."""
+    x, w, b = split_affine(arrays_, has)
+    mean, var = (None, None) if running is None else (lib.tensor(a) for a in running)
+    return lib.instance_norm(x, mean, var, w, b, use_input_stats=running is None, eps=eps)
+
+
+def instance_norm_ref(*arrays_: Any, has: tuple, running: Any, eps: float) -> np.ndarray:
+    """Each (sample, channel) plane normalized over its positions (or by the running stats)."""
+    x, w, b = split_affine(arrays_, has)
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if running is None:
+        axes = tuple(range(2, x.ndim))
+        out = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(
+            x.var(axis=axes, keepdims=True) + eps)
+    else:
+        mean, var = (a.reshape(shape) for a in running)
+        out = (x - mean) / np.sqrt(var + eps)
+    return out * (1 if w is None else w.reshape(shape)) + (0 if b is None else b.reshape(shape))
+
+
+# ---- losses ------------------------------------------------------------------------------------
+def huber(d: np.ndarray, delta: float) -> np.ndarray:
+    """0.5 d^2 inside |d| < delta, delta (|d| - delta / 2) outside."""
+    return np.where(np.abs(d) < delta, 0.5 * d * d, delta * (np.abs(d) - 0.5 * delta))
+
+
+def l1_fn(lib: Any, x: Any, t: Any, *, reduction: str, weight: Any) -> Any:
+    return lib.l1_loss(x, t, reduction=reduction,
+                       weight=None if weight is None else lib.tensor(weight))
+
+
+def l1_ref(x: Any, t: Any, *, reduction: str, weight: Any) -> np.ndarray:
+    """|x - t| (times the weight; the weighted mean divides by the summed weights)."""
+    if weight is None:
+        return reduce_ref(np.abs(x - t), reduction)
+    loss = np.abs(x - t) * weight
+    return np.array(loss.sum() / weight.sum()) if reduction == "mean" else reduce_ref(
+        loss, reduction)
+
+
+def huber_fn(lib: Any, x: Any, t: Any, *, reduction: str, weight: Any, delta: float) -> Any:
+    w = None if weight is None else lib.tensor(weight)
+    return lib.huber_loss(x, t, reduction=reduction, delta=delta, weight=w)
+
+
+def huber_ref(x: Any, t: Any, *, reduction: str, weight: Any, delta: float) -> np.ndarray:
+    return reduce_ref(huber(x - t, delta) * (1 if weight is None else weight), reduction)
+
+
+def kl_input(data: Any) -> tuple:
+    """Log-probabilities q and a target distribution p (or log p)."""
+    shape = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 4)))
+    r = rng_of(data)
+    p = r.uniform(0.05, 1, shape)
+    log_target = data.draw(st.booleans())
+    params = {"reduction": data.draw(st.sampled_from(["mean", "sum", "none", "batchmean"])),
+              "log_target": log_target}
+    return (r.uniform(-3, 0, shape), np.log(p) if log_target else p), params
+
+
+def kl_fn(lib: Any, x: Any, t: Any, *, reduction: str, log_target: bool) -> Any:
+    with warnings.catch_warnings():  # torch's (and our) note on 'mean' vs 'batchmean'
+        warnings.simplefilter("ignore")
+        return lib.kl_div(x, t, reduction=reduction, log_target=log_target)
+
+
+def kl_ref(x: Any, t: Any, *, reduction: str, log_target: bool) -> np.ndarray:
+    """p (log p - log q) per element, with 0 log 0 = 0."""
+    p = np.exp(t) if log_target else t
+    logp = t if log_target else np.log(np.where(p > 0, p, 1.0))
+    loss = np.where(p > 0, p * (logp - x), 0.0)
+    if reduction == "batchmean":
+        return np.array(loss.sum() / x.shape[0])
+    return reduce_ref(loss, reduction)
+
+
+# ---- one-dimensional layers --------------------------------------------------------------------
+def conv1d_input(data: Any) -> tuple:
+    groups, cg, og = (data.draw(st.integers(1, 2)) for _ in range(3))
+    k, d, s, p = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 2)),
+                  data.draw(st.integers(1, 2)), data.draw(st.integers(0, 2)))
+    padding: Any = data.draw(st.sampled_from([p, p, (p,), "same", "valid"]))
+    if padding == "same":
+        s = 1
+    total = {"same": d * (k - 1), "valid": 0}.get(padding, 2 * p)
+    length = data.draw(st.integers(max(1, d * (k - 1) + 1 - total), d * (k - 1) + 4))
+    r = rng_of(data)
+    x = r.uniform(-1, 1, (data.draw(st.integers(1, 2)), groups * cg, length))
+    if data.draw(st.booleans()):
+        x = x[0]  # unbatched (C, L)
+    w, b = r.uniform(-1, 1, (groups * og, cg, k)), r.uniform(-1, 1, groups * og)
+    params = {"stride": s, "padding": padding, "dilation": d, "groups": groups}
+    return ((x, w, b) if data.draw(st.booleans()) else (x, w)), params
+
+
+def conv1d_ref(x: Any, w: Any, b: Any = None, *, stride: int, padding: Any, dilation: int,
+               groups: int) -> np.ndarray:
+    """out[n, o, i] = b[o] + sum over the group's channels c and offsets j of
+    w[o, c, j] * xpad[n, c, i*stride + j*dilation]; 'same' pads the odd one on the right."""
+    unbatched = x.ndim == 2
+    x = x[None] if unbatched else x
+    o_ch, cg, k = w.shape
+    if padding == "same":
+        total = dilation * (k - 1)
+        left, right = total // 2, total - total // 2
+    else:
+        left = right = 0 if padding == "valid" else int(np.ravel(padding)[0])
+    xp = np.pad(x, ((0, 0), (0, 0), (left, right)))
+    length = (xp.shape[2] - dilation * (k - 1) - 1) // stride + 1
+    out = np.zeros((x.shape[0], o_ch, length))
+    for o in range(o_ch):
+        g = o // (o_ch // groups)
+        for i in range(length):
+            for j in range(k):
+                column = xp[:, g * cg:(g + 1) * cg, i * stride + j * dilation]
+                out[:, o, i] += (column * w[o, :, j]).sum(axis=1)
+        out[:, o] += 0 if b is None else b[o]
+    return out[0] if unbatched else out
+
+
+def pool1d_input(kind: str) -> Callable:
+    def draw(data: Any) -> tuple:
+        k = data.draw(st.integers(1, 4))
+        d = data.draw(st.integers(1, 2)) if kind == "max" else 1
+        s = data.draw(st.none() | st.integers(1, 3))
+        p = data.draw(st.integers(0, k // 2))
+        length = data.draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), d * (k - 1) + 5))
+        shape = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)), length)
+        x = data.draw(distinct_arrays(shape) if kind == "max" else arrays(shape))
+        if data.draw(st.booleans()):
+            x = x[0]  # unbatched (C, L)
+        params = {"kernel_size": data.draw(st.sampled_from([k, (k,)])), "stride": s,
+                  "padding": p, "ceil_mode": data.draw(st.booleans())}
+        if kind == "max":
+            params["dilation"] = d
+            assume(np.isfinite(max_pool1d_ref(x, **params)).all())  # no window of padding alone
+        else:
+            params["count_include_pad"] = data.draw(st.booleans())
+        return (x,), params
+    return draw
+
+
+def max_pool1d_fn(lib: Any, x: Any, **p: Any) -> Any:
+    return lib.max_pool1d(x, p["kernel_size"], p["stride"], p["padding"], p["dilation"],
+                          p["ceil_mode"])
+
+
+def max_pool1d_ref(x: Any, **p: Any) -> np.ndarray:
+    """The 2-D reference on a height-1 image (its loops are the definition)."""
+    k = int(np.ravel(p["kernel_size"])[0])
+    s = k if p["stride"] is None else p["stride"]
+    image = x[..., None, :]
+    out = ref.max_pool2d(image if x.ndim == 3 else image[None], (1, k), (1, s),
+                         (0, p["padding"]), (1, p["dilation"]), p["ceil_mode"])
+    return out[..., 0, :] if x.ndim == 3 else out[0, :, 0]
+
+
+def avg_pool1d_fn(lib: Any, x: Any, **p: Any) -> Any:
+    return lib.avg_pool1d(x, p["kernel_size"], p["stride"], p["padding"], p["ceil_mode"],
+                          p["count_include_pad"])
+
+
+def avg_pool1d_ref(x: Any, **p: Any) -> np.ndarray:
+    k = int(np.ravel(p["kernel_size"])[0])
+    s = k if p["stride"] is None else p["stride"]
+    image = x[..., None, :]
+    out = ref.avg_pool2d(image if x.ndim == 3 else image[None], (1, k), (1, s),
+                         (0, p["padding"]), p["ceil_mode"], p["count_include_pad"], None)
+    return out[..., 0, :] if x.ndim == 3 else out[0, :, 0]
+
+
+def adaptive_input_distinct(data: Any) -> tuple:
+    shape = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)),
+             data.draw(st.integers(1, 6)), data.draw(st.integers(1, 6)))
+    out = (data.draw(st.integers(1, 4)), data.draw(st.none() | st.integers(1, 4)))
+    return (data.draw(distinct_arrays(shape)),), {"output_size": out}
+
+
+def adaptive_max_ref(x: np.ndarray, output_size: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Window (i, j): rows [floor(i*H/oh), ceil((i+1)*H/oh)), columns likewise; its max and
+    the max's flat index y * W + x."""
+    n, c, h, w = x.shape
+    oh, ow = output_size[0], w if output_size[1] is None else output_size[1]
+    values, index = np.zeros((n, c, oh, ow)), np.zeros((n, c, oh, ow), dtype=np.int64)
+    for i in range(oh):
+        for j in range(ow):
+            y0, y1 = (i * h) // oh, -(-((i + 1) * h) // oh)
+            x0, x1 = (j * w) // ow, -(-((j + 1) * w) // ow)
+            for b, ch in np.ndindex(n, c):
+                window = x[b, ch, y0:y1, x0:x1]
+                y, xx = np.unravel_index(np.argmax(window), window.shape)
+                values[b, ch, i, j], index[b, ch, i, j] = window[y, xx], (y0 + y) * w + x0 + xx
+    return values, index
+
+
+# ---- resampling ------------------------------------------------------------------------------
+def resize_input(mode: str) -> Callable:
+    def draw(data: Any) -> tuple:
+        dims = 2 if mode == "bilinear" else data.draw(st.integers(1, 2))
+        spatial = tuple(data.draw(st.integers(1, 4)) for _ in range(dims))
+        x = data.draw(arrays((data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
+                             + spatial))
+        params: dict[str, Any] = {"size": None, "scale_factor": None, "recompute": None,
+                                  "mode": mode, "align_corners": None}
+        if data.draw(st.booleans()):
+            sizes = tuple(data.draw(st.integers(1, 7)) for _ in range(dims))
+            params["size"] = sizes if data.draw(st.booleans()) or dims == 2 else sizes[0]
+        else:
+            factors = tuple(data.draw(st.sampled_from([0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0]))
+                            for _ in range(dims))
+            assume(all(n * f >= 1 for n, f in zip(spatial, factors)))
+            params["scale_factor"] = factors
+            params["recompute"] = data.draw(st.sampled_from([None, True]))
+        if mode == "bilinear":
+            params["align_corners"] = data.draw(st.booleans())
+        return (x,), params
+    return draw
+
+
+def interpolate_fn(lib: Any, x: Any, *, size: Any, scale_factor: Any, recompute: Any,
+                   mode: str, align_corners: Any) -> Any:
+    return lib.interpolate(x, size, scale_factor, mode, align_corners,
+                           recompute_scale_factor=recompute)
+
+
+def resize_geometry(x: np.ndarray, size: Any, scale_factor: Any, recompute: Any
+                    ) -> tuple[list[int], list[float | None]]:
+    """The output sizes, and the scale factor of each axis that sets the source coordinates
+    (None: the ratio of the sizes)."""
+    spatial = x.shape[2:]
+    if size is not None:
+        out = list(size) if isinstance(size, tuple) else [size] * len(spatial)
+        return out, [None] * len(spatial)
+    out = [int(np.floor(n * f)) for n, f in zip(spatial, scale_factor)]
+    return out, [None] * len(spatial) if recompute else list(scale_factor)
+
+
+def nearest_ref(x: Any, *, size: Any, scale_factor: Any, recompute: Any, mode: str,
+                align_corners: Any) -> np.ndarray:
+    """Output index i copies input index min(floor(i * scale), n - 1), the scale in float32:
+    1 / scale_factor, or n / out."""
+    out, factors = resize_geometry(x, size, scale_factor, recompute)
+    index = []
+    for n, o, f in zip(x.shape[2:], out, factors):
+        scale = np.float32(1 / f) if f else np.float32(n) / np.float32(o)
+        index.append(np.minimum(np.floor(np.arange(o, dtype=np.float32) * scale), n - 1)
+                     .astype(np.int64))
+    return x[:, :, index[0]] if x.ndim == 3 else x[:, :, index[0][:, None], index[1]]
+
+
+def bilinear_ref(x: Any, *, size: Any, scale_factor: Any, recompute: Any, mode: str,
+                 align_corners: Any) -> np.ndarray:
+    """Each output pixel at source (y, x): the four pixels around it, by their distances."""
+    (oh, ow), factors = resize_geometry(x, size, scale_factor, recompute)
+    h, w = x.shape[2:]
+
+    def source(i: int, n: int, o: int, factor: float | None) -> tuple[int, int, float]:
+        if align_corners:
+            c = i * (n - 1) / (o - 1) if o > 1 else 0.0
+        else:
+            c = max((i + 0.5) * (1 / factor if factor else n / o) - 0.5, 0.0)
+        first = min(int(np.floor(c)), n - 1)
+        return first, min(first + 1, n - 1), c - first
+
+    out = np.zeros(x.shape[:2] + (oh, ow))
+    for i in range(oh):
+        y0, y1, dy = source(i, h, oh, factors[0])
+        for j in range(ow):
+            x0, x1, dx = source(j, w, ow, factors[1])
+            out[:, :, i, j] = ((1 - dy) * (1 - dx) * x[:, :, y0, x0] + (1 - dy) * dx
+                               * x[:, :, y0, x1] + dy * (1 - dx) * x[:, :, y1, x0]
+                               + dy * dx * x[:, :, y1, x1])
+    return out
+
+
+def grid_input(data: Any) -> tuple:
+    n, c = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2))
+    h, w = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+    oh, ow = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+    r = rng_of(data)
+    return ((data.draw(arrays((n, c, h, w))), r.uniform(-1.3, 1.3, (n, oh, ow, 2))),
+            {"align_corners": data.draw(st.booleans())})
+
+
+def grid_sample_ref(x: Any, grid: Any, *, align_corners: bool) -> np.ndarray:
+    """Each grid point (x, y) in [-1, 1] in pixels, then the four pixels around it by their
+    distances, 0 outside the image."""
+    n, c, h, w = x.shape
+    out = np.zeros((n, c) + grid.shape[1:3])
+    for b, i, j in np.ndindex(n, *grid.shape[1:3]):
+        gx, gy = grid[b, i, j]
+        if align_corners:
+            px, py = (gx + 1) / 2 * (w - 1), (gy + 1) / 2 * (h - 1)
+        else:
+            px, py = ((gx + 1) * w - 1) / 2, ((gy + 1) * h - 1) / 2
+        x0, y0 = int(np.floor(px)), int(np.floor(py))
+        for yy, xx in ((y0, x0), (y0, x0 + 1), (y0 + 1, x0), (y0 + 1, x0 + 1)):
+            if 0 <= yy < h and 0 <= xx < w:
+                out[b, :, i, j] += (1 - abs(px - xx)) * (1 - abs(py - yy)) * x[b, :, yy, xx]
+    return out
 
 
 # ---- properties ------------------------------------------------------------------------------
@@ -424,6 +886,152 @@ def test_dropout_gradients(cpu_backend: str) -> None:
 
     x = mg.randn(3, 5, dtype=mg.float64, device=cpu_backend, requires_grad=True)
     assert gradcheck(seeded, (x,)) and gradgradcheck(seeded, (x,))
+
+
+# ---- the new layers' semantics -------------------------------------------------------------------
+def test_dropout2d_zeroes_whole_channels_in_training_only() -> None:
+    mg.manual_seed(0)
+    x = mg.ones(200, 50, 2, 3)
+    y = F.dropout2d(x, 0.3)
+    planes = y.numpy().reshape(200, 50, 6)
+    assert (planes == planes[:, :, :1]).all()  # each channel all kept or all dropped
+    kept = (planes[:, :, 0] != 0).mean()
+    assert abs(kept - 0.7) < 0.02 and np.unique(planes)[1] == pytest.approx(1 / 0.7, rel=1e-6)
+    mg.manual_seed(0)
+    assert (F.dropout2d(x, 0.3) == y).all().item()  # the seed reproduces the mask
+    assert F.dropout2d(x, 0.3, training=False) is x and (F.dropout2d(x, 1.0) == 0).all().item()
+    with pytest.warns(UserWarning, match="Received a 3D input to dropout2d"):
+        signal = F.dropout2d(mg.ones(40, 30, 5), 0.5)  # as torch: channels of (N, C, L)
+    assert (signal.numpy() == signal.numpy()[:, :, :1]).all()
+    with pytest.raises(ValueError, match="between 0 and 1, but got 1.5"):
+        F.dropout2d(x, 1.5)
+
+
+def test_dropout2d_gradients(cpu_backend: str) -> None:
+    def seeded(t: mg.Tensor) -> mg.Tensor:  # the same mask on every call
+        mg.manual_seed(5)
+        return F.dropout2d(t, 0.4)
+
+    x = mg.randn(3, 4, 2, 2, dtype=mg.float64, device=cpu_backend, requires_grad=True)
+    assert gradcheck(seeded, (x,)) and gradgradcheck(seeded, (x,))
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_of_the_identity_grid_is_the_input(align_corners: bool, cpu_backend: str
+                                                       ) -> None:
+    x = mg.randn(2, 3, 4, 5, dtype=mg.float64, device=cpu_backend)
+    h, w = x.shape[2:]
+    if align_corners:  # -1 and 1 at the corner pixels' centres
+        ys, xs = np.linspace(-1, 1, h), np.linspace(-1, 1, w)
+    else:  # -1 and 1 at the image's outer edges: pixel centres at (2i + 1) / n - 1
+        ys, xs = (2 * np.arange(h) + 1) / h - 1, (2 * np.arange(w) + 1) / w - 1
+    grid = np.stack(np.broadcast_arrays(xs[None, :], ys[:, None]), axis=-1)
+    grid = mg.tensor(np.broadcast_to(grid, (2, h, w, 2)).copy(), device=cpu_backend)
+    assert_close(F.grid_sample(x, grid, align_corners=align_corners), x, rtol=1e-12,
+                 atol=1e-12)
+    shifted = grid.numpy() - np.array([3.0, 0.0])  # 1.5 image widths to the left: all 0
+    out = F.grid_sample(x, mg.tensor(shifted, device=cpu_backend), align_corners=align_corners)
+    assert (out == 0).all().item()
+
+
+def test_interpolate_by_whole_factors_and_to_the_same_size() -> None:
+    x = mg.randn(1, 2, 3, 4, dtype=mg.float64)
+    twice = F.interpolate(x, scale_factor=2).numpy()
+    np.testing.assert_array_equal(twice, x.numpy().repeat(2, axis=2).repeat(2, axis=3))
+    for mode, corners in (("nearest", None), ("bilinear", False), ("bilinear", True)):
+        assert_close(F.interpolate(x, size=(3, 4), mode=mode, align_corners=corners), x)
+    big = F.interpolate(x, size=(7, 10), mode="bilinear", align_corners=True).numpy()
+    np.testing.assert_allclose(big[..., ::3, ::3], x.numpy(), rtol=1e-12)  # the grid points
+    assert F.interpolate(mg.randn(1, 1, 5), scale_factor=1.5).shape == (1, 1, 7)  # floor(7.5)
+
+
+def test_kl_div_counts_zero_target_probabilities_as_zero() -> None:
+    q = mg.tensor([[-1.0, -2.0, -0.5]], requires_grad=True)
+    loss = F.kl_div(q, mg.tensor([[0.0, 0.25, 0.75]]), reduction="batchmean")
+    expected = 0.25 * (math.log(0.25) + 2.0) + 0.75 * (math.log(0.75) + 0.5)
+    assert loss.item() == pytest.approx(expected, rel=1e-6)
+    loss.backward()
+    assert q.grad.tolist()[0] == pytest.approx([0.0, -0.25, -0.75])
+
+
+def test_one_dimensional_max_pool_indices_match_torch() -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for indices")
+    x = np.random.default_rng(0).permutation(24).reshape(2, 2, 6).astype(np.float64)
+    for args in ((2,), (3, 1, 1), (3, 2, 1, 2, True)):
+        _, ours = F.max_pool1d(mg.tensor(x), *args, return_indices=True)
+        _, theirs = torch.nn.functional.max_pool1d(torch.tensor(x), *args, return_indices=True)
+        assert ours.tolist() == theirs.tolist(), args
+
+
+BAD_CALLS = {  # each fails in torch.nn.functional and ours with the same type and message
+    "gelu": lambda f, t: f.gelu(t(2, 3), approximate="foo"),
+    "hardtanh": lambda f, t: f.hardtanh(t(2), 2.0, 1.0),
+    "layer_norm_shape": lambda f, t: f.layer_norm(t(2, 4), [3]),
+    "layer_norm_weight": lambda f, t: f.layer_norm(t(2, 3), [3], t(4)),
+    "group_norm_groups": lambda f, t: f.group_norm(t(2, 5, 3), 2),
+    "group_norm_weight": lambda f, t: f.group_norm(t(2, 4, 3), 2, t(3)),
+    "group_norm_one_value": lambda f, t: f.group_norm(t(1, 4), 4),
+    "group_norm_dims": lambda f, t: f.group_norm(t(2), 1),
+    "instance_norm_one_pixel": lambda f, t: f.instance_norm(t(2, 3, 1, 1)),
+    "instance_norm_no_stats": lambda f, t: f.instance_norm(t(2, 3, 4), use_input_stats=False),
+    "smooth_l1_beta": lambda f, t: f.smooth_l1_loss(t(3), t(3), beta=-1.0),
+    "huber_delta": lambda f, t: f.huber_loss(t(3), t(3), delta=0.0),
+    "kl_div_reduction": lambda f, t: f.kl_div(t(3), t(3), reduction="foo"),
+    "l1_weight": lambda f, t: f.l1_loss(t(3), t(3), weight=t(2)),
+    "grid_mode": lambda f, t: f.grid_sample(t(1, 1, 2, 2), t(1, 2, 2, 2), mode="foo"),
+    "grid_padding": lambda f, t: f.grid_sample(t(1, 1, 2, 2), t(1, 2, 2, 2), padding_mode="x"),
+    "grid_last_dim": lambda f, t: f.grid_sample(t(1, 1, 2, 2), t(1, 2, 2, 3),
+                                                align_corners=False),
+    "grid_batch": lambda f, t: f.grid_sample(t(1, 1, 2, 2), t(2, 2, 2, 2), align_corners=False),
+    "grid_dims": lambda f, t: f.grid_sample(t(1, 1, 2, 2), t(1, 2, 2, 2, 2),
+                                            align_corners=False),
+    "adaptive_max_dims": lambda f, t: f.adaptive_max_pool2d(t(2, 3), 2),
+    "adaptive_max_long": lambda f, t: f.adaptive_max_pool2d(t(1, 1, 4, 4).long(), 2),
+    "max_pool1d_padding": lambda f, t: f.max_pool1d(t(1, 2, 5), 3, 1, 2),
+    "max_pool1d_dims": lambda f, t: f.max_pool1d(t(2, 2, 1, 5), 3),
+    "max_pool1d_size": lambda f, t: f.max_pool1d(t(1, 2, 2), 3),
+    "avg_pool1d_padding": lambda f, t: f.avg_pool1d(t(1, 2, 5), 3, 1, 2),
+    "avg_pool1d_dims": lambda f, t: f.avg_pool1d(t(2, 2, 1, 5), 3),
+    "avg_pool1d_size": lambda f, t: f.avg_pool1d(t(1, 2, 2), 3),
+    "conv1d_channels": lambda f, t: f.conv1d(t(1, 2, 5), t(3, 1, 3)),
+    "conv1d_dims": lambda f, t: f.conv1d(t(1, 1, 2, 5), t(3, 1, 3)),
+    "conv1d_weight": lambda f, t: f.conv1d(t(1, 2, 5), t(3, 2, 3, 3)),
+    "dropout2d_p": lambda f, t: f.dropout2d(t(2, 3), 2.0),
+    "dropout2d_dims": lambda f, t: f.dropout2d(t(5), 0.5),
+    "interpolate_both": lambda f, t: f.interpolate(t(1, 1, 4), size=3, scale_factor=2.0),
+    "interpolate_neither": lambda f, t: f.interpolate(t(1, 1, 4)),
+    "interpolate_corners": lambda f, t: f.interpolate(t(1, 1, 4), size=3, align_corners=True),
+    "interpolate_3d_bilinear": lambda f, t: f.interpolate(t(1, 1, 4), size=3, mode="bilinear"),
+    "interpolate_size_length": lambda f, t: f.interpolate(t(1, 1, 2, 4), size=(3,)),
+    "interpolate_scale_length": lambda f, t: f.interpolate(t(1, 1, 4), scale_factor=(2.0, 2.0)),
+    "interpolate_recompute": lambda f, t: f.interpolate(t(1, 1, 4), size=3,
+                                                        recompute_scale_factor=True),
+    "interpolate_size_type": lambda f, t: f.interpolate(t(1, 1, 4), size=(2.5,)),
+    "interpolate_empty_1d": lambda f, t: f.interpolate(t(1, 1, 4), size=0),
+    "interpolate_empty_2d": lambda f, t: f.interpolate(t(1, 1, 1, 4), scale_factor=0.1),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_CALLS))
+def test_new_functions_fail_as_torch_does(name: str) -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch's messages are the reference")
+    with warnings.catch_warnings():  # (the warnings some of them give first)
+        warnings.simplefilter("ignore")
+        with pytest.raises(Exception) as theirs:  # noqa: B017  (whatever torch raises)
+            BAD_CALLS[name](torch.nn.functional, lambda *shape: torch.zeros(*shape))
+        with pytest.raises(type(theirs.value)) as ours:
+            BAD_CALLS[name](F, lambda *shape: mg.zeros(*shape))
+    assert str(ours.value).replace("minigrad.", "torch.") == str(theirs.value)
+
+
+def test_what_minigrad_leaves_out_says_so() -> None:
+    x = mg.zeros(1, 1, 4, 4)
+    for call in (lambda: F.interpolate(x, size=3, mode="bicubic"),
+                 lambda: F.interpolate(x, size=3, mode="bilinear", antialias=True),
+                 lambda: F.grid_sample(x, mg.zeros(1, 2, 2, 2), mode="nearest"),
+                 lambda: F.grid_sample(x, mg.zeros(1, 2, 2, 2), padding_mode="border")):
+        with pytest.raises(NotImplementedError, match="minigrad's"):
+            call()
 
 
 # ---- regressions small engines got wrong -------------------------------------------------------

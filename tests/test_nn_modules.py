@@ -110,6 +110,7 @@ def test_repr_matches_torch() -> None:
         ]))
 
     assert repr(zoo(nn)) == repr(zoo(torch.nn))
+    assert repr(new_zoo(nn)) == repr(new_zoo(torch.nn))
     assert repr(lenet(nn)) == repr(lenet(torch.nn))
     assert repr(nn.Parameter(mg.ones(2))) == repr(torch.nn.Parameter(torch.ones(2)))
 
@@ -395,6 +396,196 @@ def test_module_errors() -> None:
         nn.BatchNorm1d(3)(mg.randn(2, 3, 4, 5))
     with pytest.raises(NotImplementedError, match='missing the required "forward"'):
         nn.Module()(1)
+
+
+# ---- the layers, activations and losses added for "PyTorch code runs unchanged" ----------------
+def new_zoo(nn: Any) -> Any:
+    """One of each new module, with non-default settings where they show in the repr."""
+    return nn.Sequential(OrderedDict([
+        ("c1", nn.Conv1d(2, 4, 3)),
+        ("c1b", nn.Conv1d(2, 4, (3,), stride=2, padding=1, dilation=2, groups=2, bias=False,
+                          padding_mode="reflect")),
+        ("c1s", nn.Conv1d(2, 2, 4, padding="same")),
+        ("mp1", nn.MaxPool1d(3)), ("mp1b", nn.MaxPool1d(3, 2, 1, ceil_mode=True)),
+        ("ap1", nn.AvgPool1d(3)), ("ap1b", nn.AvgPool1d(4, 2, 1, True, False)),
+        ("amp", nn.AdaptiveMaxPool2d((2, None))), ("amp2", nn.AdaptiveMaxPool2d(3, True)),
+        ("zp", nn.ZeroPad2d(1)), ("zp2", nn.ZeroPad2d((1, 0, 2, -1))),
+        ("up", nn.Upsample(scale_factor=2)), ("up2", nn.Upsample(size=(4, 5), mode="bilinear",
+                                                                  align_corners=True)),
+        ("up3", nn.Upsample(scale_factor=(2, 1.5), mode="bilinear")),
+        ("ln", nn.LayerNorm(4)), ("ln2", nn.LayerNorm((2, 3), eps=1e-3,
+                                                      elementwise_affine=False)),
+        ("ln3", nn.LayerNorm([3], bias=False)), ("gn", nn.GroupNorm(2, 4)),
+        ("gn2", nn.GroupNorm(1, 3, affine=False)), ("in", nn.InstanceNorm2d(3)),
+        ("in2", nn.InstanceNorm2d(3, affine=True, track_running_stats=True, momentum=None)),
+        ("gelu", nn.GELU()), ("gelu2", nn.GELU("tanh")), ("silu", nn.SiLU()),
+        ("silu2", nn.SiLU(inplace=True)), ("elu", nn.ELU()), ("elu2", nn.ELU(0.5, True)),
+        ("r6", nn.ReLU6()), ("r62", nn.ReLU6(True)), ("ht", nn.Hardtanh()),
+        ("ht2", nn.Hardtanh(0, 2)), ("sp", nn.Softplus()), ("sp2", nn.Softplus(2, 10)),
+        ("d2", nn.Dropout2d()), ("d22", nn.Dropout2d(0.3, True)), ("l1", nn.L1Loss()),
+        ("sl1", nn.SmoothL1Loss(beta=0.5)), ("hub", nn.HuberLoss(delta=2.0)),
+        ("kl", nn.KLDivLoss(reduction="batchmean", log_target=True)),
+    ]))
+
+
+def test_new_layers_keys_shapes_and_initial_values_match_torch() -> None:
+    torch = pytest.importorskip("torch", reason="torch.nn is the reference for names")
+    ours, theirs = new_zoo(nn), new_zoo(torch.nn)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert "in2.running_mean" in ours.state_dict() and "in.running_mean" not in ours.state_dict()
+    for key, value in theirs.state_dict().items():
+        mine = ours.state_dict()[key]
+        assert tuple(mine.shape) == tuple(value.shape), key
+        if not key.startswith("c1"):  # the norms start from ones, zeros and no batches seen
+            np.testing.assert_array_equal(mine.numpy(), value.numpy(), err_msg=key)
+    mg.manual_seed(0)
+    conv = nn.Conv1d(6, 16, 5, groups=2)  # kaiming-uniform with a = sqrt(5): 1/sqrt(fan_in)
+    bound = 1 / math.sqrt(3 * 5)
+    assert bound * 0.9 < np.abs(conv.weight.detach().numpy()).max() <= bound
+    assert np.abs(conv.bias.detach().numpy()).max() <= bound
+
+
+def distinct(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """Values 0.1 apart in random order: no ties for the max pools."""
+    n = math.prod(shape)
+    return ((np.random.default_rng(seed).permutation(n) - n / 2) * 0.1).reshape(shape)
+
+
+NEW_MODULES = {  # name: (build from an nn namespace, input shape)
+    "GELU": (lambda nn: nn.GELU(), (2, 3, 4)),
+    "GELU-tanh": (lambda nn: nn.GELU("tanh"), (2, 3, 4)),
+    "SiLU": (lambda nn: nn.SiLU(), (2, 3, 4)),
+    "ELU": (lambda nn: nn.ELU(0.5), (2, 3, 4)),
+    "ReLU6": (lambda nn: nn.ReLU6(), (2, 3, 4)),
+    "Hardtanh": (lambda nn: nn.Hardtanh(-0.5, 0.7), (2, 3, 4)),
+    "Softplus": (lambda nn: nn.Softplus(2.0, 3.0), (2, 3, 4)),
+    "Dropout2d": (lambda nn: nn.Dropout2d(0.0), (2, 3, 2, 2)),
+    "LayerNorm": (lambda nn: nn.LayerNorm((3, 4)), (2, 3, 4)),
+    "LayerNorm-no-bias": (lambda nn: nn.LayerNorm(4, bias=False), (2, 3, 4)),
+    "GroupNorm": (lambda nn: nn.GroupNorm(2, 4), (2, 4, 3, 3)),
+    "GroupNorm-plain": (lambda nn: nn.GroupNorm(1, 4, affine=False), (2, 4, 3)),
+    "InstanceNorm2d": (lambda nn: nn.InstanceNorm2d(3), (2, 3, 4, 4)),
+    "InstanceNorm2d-tracked": (
+        lambda nn: nn.InstanceNorm2d(3, affine=True, track_running_stats=True), (2, 3, 3, 4)),
+    "InstanceNorm2d-unbatched": (lambda nn: nn.InstanceNorm2d(3, track_running_stats=True,
+                                                              momentum=None), (3, 4, 4)),
+    "Conv1d": (lambda nn: nn.Conv1d(2, 4, 3, stride=2, padding=1), (2, 2, 9)),
+    "Conv1d-same-reflect": (lambda nn: nn.Conv1d(2, 4, 4, padding="same", groups=2,
+                                                 padding_mode="reflect"), (2, 2, 7)),
+    "Conv1d-circular": (lambda nn: nn.Conv1d(3, 2, 3, padding=2, dilation=2,
+                                             padding_mode="circular"), (3, 8)),
+    "MaxPool1d": (lambda nn: nn.MaxPool1d(3, 2, 1, ceil_mode=True), (2, 3, 8)),
+    "MaxPool1d-indices": (lambda nn: nn.MaxPool1d(2, return_indices=True), (2, 3, 7)),
+    "AvgPool1d": (lambda nn: nn.AvgPool1d(3, 2, 1, count_include_pad=False), (2, 3, 8)),
+    "AdaptiveMaxPool2d": (lambda nn: nn.AdaptiveMaxPool2d((2, 3)), (2, 2, 5, 7)),
+    "AdaptiveMaxPool2d-indices": (lambda nn: nn.AdaptiveMaxPool2d((3, None), True), (2, 4, 5)),
+    "ZeroPad2d": (lambda nn: nn.ZeroPad2d((1, 2, 0, -1)), (2, 2, 3, 4)),
+    "Upsample-nearest": (lambda nn: nn.Upsample(scale_factor=2.5), (1, 2, 3, 4)),
+    "Upsample-bilinear": (lambda nn: nn.Upsample(size=(5, 7), mode="bilinear"), (1, 2, 3, 4)),
+    "Upsample-corners": (lambda nn: nn.Upsample(scale_factor=1.5, mode="bilinear",
+                                                align_corners=True), (1, 2, 3, 4)),
+}
+
+
+@pytest.mark.parametrize("name", list(NEW_MODULES))
+def test_new_modules_forward_backward_and_buffers_match_torch(name: str) -> None:
+    """float64, random parameters: outputs, input and parameter gradients and buffers over two
+    training steps, then the output in eval mode."""
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here")
+    build, shape = NEW_MODULES[name]
+    theirs, ours = build(torch.nn).double(), build(nn).double()
+    with torch.no_grad():
+        for p in theirs.parameters():
+            p.uniform_(0.5, 1.5)
+    copy_weights(ours, theirs)
+    r = np.random.default_rng(1)
+    for step in range(3):
+        if step == 2:
+            ours.eval()
+            theirs.eval()
+        x = distinct(shape, step)
+        xm, xt = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        out_m, out_t = ours(xm), theirs(xt)
+        if isinstance(out_t, tuple):  # (values, indices)
+            assert out_m[1].tolist() == out_t[1].tolist()
+            out_m, out_t = out_m[0], out_t[0]
+        assert tuple(out_m.shape) == tuple(out_t.shape)
+        assert_close(out_m.detach(), out_t.detach().numpy(), rtol=1e-12, atol=1e-12)
+        up = r.standard_normal(tuple(out_t.shape))
+        out_m.backward(mg.tensor(up))
+        out_t.backward(torch.tensor(up))
+        assert_close(xm.grad, xt.grad.numpy(), rtol=1e-10, atol=1e-12, msg=f"input {step}")
+        for (key, pm), pt in zip(ours.named_parameters(), theirs.parameters()):
+            assert_close(pm.grad, pt.grad.numpy(), rtol=1e-10, atol=1e-12, msg=key)
+        for (key, bm), bt in zip(ours.named_buffers(), theirs.buffers()):
+            assert_close(bm, bt.numpy(), rtol=1e-12, atol=1e-12, check_dtype=False, msg=key)
+        ours.zero_grad()
+        theirs.zero_grad()
+
+
+NEW_LOSSES = {  # name: build from an nn namespace, with the target's kind
+    "L1Loss": (lambda nn: nn.L1Loss(), "values"),
+    "L1Loss-sum": (lambda nn: nn.L1Loss(reduction="sum"), "values"),
+    "SmoothL1Loss": (lambda nn: nn.SmoothL1Loss(beta=0.5), "values"),
+    "HuberLoss": (lambda nn: nn.HuberLoss(reduction="none", delta=0.7), "values"),
+    "KLDivLoss": (lambda nn: nn.KLDivLoss(reduction="batchmean"), "probabilities"),
+    "KLDivLoss-log": (lambda nn: nn.KLDivLoss(reduction="sum", log_target=True), "log"),
+}
+
+
+@pytest.mark.parametrize("name", list(NEW_LOSSES))
+def test_new_losses_match_torch(name: str) -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here")
+    build, kind = NEW_LOSSES[name]
+    r = np.random.default_rng(2)
+    x = r.uniform(-2, 0, (3, 4))
+    target = {"values": r.uniform(-2, 0, (3, 4)), "probabilities": r.dirichlet(np.ones(4), 3),
+              "log": np.log(r.dirichlet(np.ones(4), 3))}[kind]
+    xm, xt = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out_m, out_t = build(nn)(xm, mg.tensor(target)), build(torch.nn)(xt, torch.tensor(target))
+    assert_close(out_m.detach(), out_t.detach().numpy(), rtol=1e-12, atol=1e-14)
+    out_m.sum().backward()
+    out_t.sum().backward()
+    assert_close(xm.grad, xt.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_dropout2d_module_drops_channels_in_training_only() -> None:
+    layer = nn.Dropout2d(0.5)
+    x = mg.ones(8, 16, 3, 3)
+    planes = layer(x).numpy().reshape(8, 16, 9)
+    assert (planes == planes[:, :, :1]).all() and 0 < (planes == 0).mean() < 1
+    assert layer.eval()(x) is x
+
+
+NEW_BAD_MODULES = {  # each fails in torch.nn and ours with the same type and message
+    "GroupNorm": lambda nn, t: nn.GroupNorm(2, 5),
+    "InstanceNorm2d-dims": lambda nn, t: nn.InstanceNorm2d(3)(t(3, 4)),
+    "InstanceNorm2d-features": lambda nn, t: nn.InstanceNorm2d(3, affine=True)(t(2, 4, 3, 3)),
+    "Hardtanh": lambda nn, t: nn.Hardtanh(2.0, 1.0),
+    "HuberLoss": lambda nn, t: nn.HuberLoss(delta="a"),
+    "Dropout2d": lambda nn, t: nn.Dropout2d(1.5),
+    "Conv1d-groups": lambda nn, t: nn.Conv1d(4, 6, 3, groups=3),
+    "Conv1d-same": lambda nn, t: nn.Conv1d(2, 2, 3, stride=2, padding="same"),
+    "LayerNorm": lambda nn, t: nn.LayerNorm(3)(t(2, 4)),
+}
+
+
+@pytest.mark.parametrize("name", list(NEW_BAD_MODULES))
+def test_new_module_errors_match_torch(name: str) -> None:
+    torch = pytest.importorskip("torch", reason="torch.nn's messages are the reference")
+    with pytest.raises(Exception) as theirs:  # noqa: B017  (whatever torch raises)
+        NEW_BAD_MODULES[name](torch.nn, lambda *shape: torch.zeros(*shape))
+    with pytest.raises(type(theirs.value)) as ours:
+        NEW_BAD_MODULES[name](nn, lambda *shape: mg.zeros(*shape))
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_instance_norm_without_affine_only_warns_about_the_channels() -> None:
+    with pytest.warns(UserWarning, match="input's size at dim=1 does not match num_features"):
+        out = nn.InstanceNorm2d(3)(mg.randn(2, 4, 3, 3))
+    assert out.shape == (2, 4, 3, 3)
 
 
 # ---- PyTorch as the oracle: whole models, several training steps --------------------------------

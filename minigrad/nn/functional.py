@@ -3,7 +3,9 @@
 Convolution and pooling are built on ``unfold`` (im2col, ops/unfold.py), in (N, C, H, W): a
 convolution is unfold + one matrix product (a batched one with groups); max pooling is -inf
 padding + unfold + a max over each window; average pooling is zero padding + unfold + a sum over
-each window divided by PyTorch's divisor; batch norm is its formula. Everything here is a
+each window divided by PyTorch's divisor; the 1-D versions are the 2-D ones on an image of
+height 1. Batch, layer, group and instance norm are their formulas; interpolation and grid
+sampling compute source coordinates and mix the four neighbours. Everything here is a
 composite of differentiable ops, so gradients (and second derivatives) come from the core; only
 binary cross-entropy has its own backward, for PyTorch's finite gradient at 0 and 1.
 
@@ -14,32 +16,39 @@ Functions marked ``@fast_path`` may run a backend's faster version of the same m
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from minigrad import dtypes, ops
 from minigrad.autograd import Function
 from minigrad.backends import fast_path
-from minigrad.factory import arange, ones, rand
+from minigrad.factory import arange, ones, rand, tensor
 from minigrad.grad_mode import no_grad
 from minigrad.ops import fold, gather, gather_in_range, pad, unfold
-from minigrad.ops.unfold import Pair, Window, output_size, pair
+from minigrad.ops.special import erf
+from minigrad.ops.unfold import Pair, Window, output_size, pair, window_count
 from minigrad.tensor import Tensor
 
 __all__ = [
-    "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cross_entropy",
-    "dropout", "flatten", "fold", "gather", "leaky_relu", "linear", "log_softmax", "logsigmoid",
-    "max_pool2d", "mse_loss", "nll_loss", "pad", "relu", "sigmoid", "softmax", "tanh", "unfold",
+    "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv1d", "conv2d",
+    "conv_transpose2d", "cross_entropy", "dropout", "dropout2d", "elu", "flatten", "fold",
+    "gather", "gelu", "grid_sample", "group_norm", "hardtanh", "huber_loss", "instance_norm",
+    "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax",
+    "logsigmoid", "max_pool1d", "max_pool2d", "mse_loss", "nll_loss", "pad", "relu", "relu6",
+    "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh", "unfold",
 ]
 
 IntOrPair = int | tuple[int, int]
+IntOrSingle = int | tuple[int]
 
 
 # ---- activations -----------------------------------------------------------------------------
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """max(x, 0)."""
-    return input.relu()
+    """max(x, 0); with ``inplace``, written over the input."""
+    return input.relu_() if inplace else input.relu()
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -60,6 +69,60 @@ def logsigmoid(input: Tensor) -> Tensor:
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0, else negative_slope * x."""
     return ops.where(input > 0, input, input * negative_slope)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x), Phi the standard normal's CDF: 0.5 x (1 + erf(x / sqrt(2))).
+
+    ``approximate='tanh'``: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+    """
+    _gelu_arguments(approximate)
+    if approximate == "tanh":
+        inner = math.sqrt(2 / math.pi) * (input + 0.044715 * input * input * input)
+        return 0.5 * input * (1 + inner.tanh())
+    return 0.5 * input * (1 + erf(input * math.sqrt(0.5)))
+
+
+def _gelu_arguments(approximate: str) -> None:
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x) (the "swish")."""
+    return input * input.sigmoid()
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, else alpha (exp(x) - 1)."""
+    # exp of min(x, 0): the branch not taken never overflows (nor gives a NaN gradient)
+    return ops.where(input > 0, input, alpha * (input.clamp(max=0).exp() - 1))
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """x clipped to [min_val, max_val]; the gradient is 0 at the bounds too, as torch's."""
+    _hardtanh_arguments(min_val, max_val)
+    return ops.where(input <= min_val, min_val, ops.where(input >= max_val, max_val, input))
+
+
+def _hardtanh_arguments(min_val: float, max_val: float) -> None:
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6): hardtanh between 0 and 6."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, a smooth ReLU; x itself where beta x > threshold.
+
+    log(1 + e^z) = -log(sigmoid(-z)), which logsigmoid computes without overflow.
+    """
+    scaled = input * beta
+    return ops.where(scaled > threshold, input, -logsigmoid(-scaled) / beta)
 
 
 def _softmax_dim(ndim: int) -> int:
@@ -94,6 +157,46 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     keep = rand(*input.shape, device=input.device) >= p
     return input * keep.to(input.dtype) * (1.0 / (1.0 - p))
 
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+              ) -> Tensor:
+    """Zero whole channels: each (sample, channel) plane is zeroed with probability ``p`` and
+    the rest scaled by 1 / (1 - p) (training); the identity otherwise. One draw per channel
+    from minigrad's seeded host generator.
+
+    Shape: input (N, C, H, W), or (N, C, L) (channel dropout over L, as torch's).
+    """
+    _dropout2d_arguments(input, p)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    n, c = input.shape[:2]
+    keep = (rand(n, c, device=input.device) >= p).reshape(n, c, *[1] * (input.ndim - 2))
+    return input * keep.to(input.dtype) * (1.0 / (1.0 - p))
+
+
+def _dropout2d_arguments(input: Tensor, p: float) -> None:
+    """dropout2d's checks and PyTorch's warnings for inputs that are not (N, C, H, W)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if input.ndim not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and "
+            "will result in an error in a future release. To retain the behavior and silence "
+            "this warning, please use dropout instead. Note that dropout2d exists to provide "
+            "channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, "
+            "and an optional batch dimension (i.e. 3D or 4D inputs).", stacklevel=3)
+    if input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
+            "the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=3)
 
 # ---- linear and convolution ------------------------------------------------------------------
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -256,6 +359,46 @@ def _conv_transpose2d_arguments(x: Tensor, weight: Tensor, stride: IntOrPair,
     return Window((kh, kw), d, (0, 0), s), p, op, full  # type: ignore[return-value]
 
 
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrSingle = 1,
+           padding: IntOrSingle | str = 0, dilation: IntOrSingle = 1, groups: int = 1
+           ) -> Tensor:
+    """1-D cross-correlation, written as conv2d on an image of height 1: the signal (N, C, L)
+    is the one row of an (N, C, 1, L) image and each kernel (C_in/groups, k) a 1 x k one.
+
+    Shape: input (N, C_in, L) or (C_in, L); weight (C_out, C_in/groups, k); bias (C_out);
+    output (N, C_out, L_out) with L_out = floor((L + 2*padding - dilation*(k-1) - 1) / stride) + 1.
+    """
+    _conv1d_arguments(input, weight, groups)
+    p = padding if isinstance(padding, str) else (0, _single(padding, "padding"))
+    out = conv2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, _single(stride, "stride")),
+                 p, (1, _single(dilation, "dilation")), groups)
+    return out.squeeze(-2)
+
+
+def _single(v: int | Sequence[int], name: str) -> int:
+    """An int or a one-element tuple of an int as an int (kernel_size=(3,) means 3)."""
+    t = (v,) if isinstance(v, int) else tuple(v)
+    if len(t) != 1 or not isinstance(t[0], int):
+        raise ValueError(f"{name} must be an int or a tuple of one int, got {v!r}")
+    return t[0]
+
+
+def _conv1d_arguments(input: Tensor, weight: Tensor, groups: int) -> None:
+    """conv1d's checks in 1-D terms (PyTorch's messages); conv2d checks the rest."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"Expected 2D (unbatched) or 3D (batched) input to conv1d, but got "
+                           f"input of size: {list(input.shape)}")
+    if weight.ndim != 3:
+        raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-"
+                           f"dimensional weight {list(weight.shape)}, but got {input.ndim}-"
+                           f"dimensional input of size {list(input.shape)} instead")
+    shape = list(input.shape) if input.ndim == 3 else [1, *input.shape]
+    if groups >= 1 and shape[1] != weight.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, "
+                           f"expected input{shape} to have {weight.shape[1] * groups} channels, "
+                           f"but got {shape[1]} channels instead")
+
+
 # ---- pooling ---------------------------------------------------------------------------------
 def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
                padding: IntOrPair = 0, dilation: IntOrPair = 1, ceil_mode: bool = False,
@@ -352,6 +495,63 @@ def _pool_arguments(x: Tensor, name: str, kernel_size: IntOrPair, stride: IntOrP
     return window, (oh, ow), extra  # type: ignore[return-value]
 
 
+def max_pool1d(input: Tensor, kernel_size: IntOrSingle, stride: IntOrSingle | None = None,
+               padding: IntOrSingle = 0, dilation: IntOrSingle = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Any:
+    """The max of each window along the length, written as max_pool2d on an image of height 1.
+
+    Shape: input (N, C, L) or (C, L); output (N, C, L_out) with
+    L_out = floor((L + 2*padding - dilation*(k-1) - 1) / stride) + 1 (ceil in ceil_mode);
+    with ``return_indices`` also the index of each max along L.
+    """
+    k, s, p, d = _pool1d_arguments(input, "max_pool1d", kernel_size, stride, padding, dilation,
+                                   ceil_mode)
+    out = max_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, p), (1, d), ceil_mode,
+                     return_indices)  # an index in a 1 x L plane is the index along L
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(input: Tensor, kernel_size: IntOrSingle, stride: IntOrSingle | None = None,
+               padding: IntOrSingle = 0, ceil_mode: bool = False, count_include_pad: bool = True
+               ) -> Tensor:
+    """The mean of each window along the length, written as avg_pool2d on an image of height 1.
+
+    Shape: input (N, C, L) or (C, L); output (N, C, L_out) with
+    L_out = floor((L + 2*padding - k) / stride) + 1 (ceil in ceil_mode).
+    """
+    k, s, p, _ = _pool1d_arguments(input, "avg_pool1d", kernel_size, stride, padding, 1,
+                                   ceil_mode)
+    out = avg_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, p), ceil_mode, count_include_pad)
+    return out.squeeze(-2)
+
+
+def _pool1d_arguments(input: Tensor, name: str, kernel_size: IntOrSingle,
+                      stride: IntOrSingle | None, padding: IntOrSingle, dilation: IntOrSingle,
+                      ceil_mode: bool) -> tuple[int, int, int, int]:
+    """1-D pooling's checks (PyTorch's messages); kernel size, stride, padding and dilation."""
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size "
+            f"for input, but got:{list(input.shape)}" if name == "max_pool1d" else
+            f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor for argument "
+            f"#1 'self' (while checking arguments for avg_pool1d)")
+    k = _single(kernel_size, "kernel_size")
+    s = k if stride is None or stride == () else _single(stride, "stride")
+    p, d = _single(padding, "padding"), _single(dilation, "dilation")
+    if p > k // 2:
+        raise RuntimeError(
+            f"max_pool1d() padding should be at most half of kernel size, but got padding={p} "
+            f"and kernel_size={k}" if name == "max_pool1d" else
+            f"pad should be at most half of effective kernel size, but got pad={p}, "
+            f"kernel_size={k} and dilation={d}")
+    length = window_count(input.shape[-1], k, s, p, d, ceil_mode)
+    if name == "max_pool1d" and length < 1:
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {length}")
+    return k, s, p, d
+
+
 @fast_path
 def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) -> Tensor:
     """Average pooling to a fixed output size: output row i averages the input rows
@@ -376,20 +576,248 @@ def adaptive_windows(size: int, out: int) -> list[tuple[int, int]]:
     return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
 
 
-def _adaptive_arguments(x: Tensor, output_size: int | Sequence[int | None]) -> Pair:
-    """adaptive_avg_pool2d's checks; the output size (None keeps the input's)."""
-    _not_for(x, "adaptive_avg_pool2d", ("bool", "uint8", "int32", "int64"))
+def _adaptive_arguments(x: Tensor, output_size: int | Sequence[int | None],
+                        name: str = "adaptive_avg_pool2d") -> Pair:
+    """Adaptive pooling's checks; the output size (None keeps the input's)."""
+    _not_for(x, name, ("bool", "uint8", "int32", "int64"))
     sizes = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
     if len(sizes) != 2:
-        raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
+        raise RuntimeError(f"{name}: output_size must be 2")
     return tuple(n if o is None else o  # type: ignore[return-value]
                  for o, n in zip(sizes, x.shape[2:]))
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: int | Sequence[int | None],
+                        return_indices: bool = False) -> Any:
+    """Max pooling to a fixed output size: output pixel (i, j) is the max of the input rows
+    [floor(i*H/oh), ceil((i+1)*H/oh)) and columns [floor(j*W/ow), ceil((j+1)*W/ow)) (the
+    windows of adaptive_avg_pool2d), the first of a tie in row-major order, as torch's.
+
+    Shape: input (N, C, H, W) or (C, H, W); output (N, C, oh, ow) (None keeps the input
+    size); with ``return_indices`` also the flat index (in H*W) of each max.
+    """
+    x, unbatched = _adaptive_max_batched(input)
+    n, c, h, w = x.shape
+    oh, ow = _adaptive_arguments(x, output_size, "adaptive_max_pool2d")
+    values, indices = [], []
+    for top, bottom in adaptive_windows(h, oh):
+        for left, right in adaptive_windows(w, ow):
+            window = x[:, :, top:bottom, left:right].flatten(2)     # (N, C, window pixels)
+            value, i = window.max(dim=2)
+            values.append(value)
+            indices.append((top + i // (right - left)) * w + left + i % (right - left))
+    out = ops.stack(values, dim=2).reshape(n, c, oh, ow)
+    if not return_indices:
+        return out.squeeze(0) if unbatched else out
+    index = ops.stack(indices, dim=2).reshape(n, c, oh, ow)
+    return (out.squeeze(0), index.squeeze(0)) if unbatched else (out, index)
+
+
+def _adaptive_max_batched(input: Tensor) -> tuple[Tensor, bool]:
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: "
+                           f"{list(input.shape)}")
+    return _batched(input, "adaptive_max_pool2d")
 
 
 def _not_for(x: Tensor, name: str, refused: tuple[str, ...]) -> None:
     """PyTorch's refusal of a dtype its kernel lacks."""
     if x.dtype.name in refused:
         raise NotImplementedError(f'"{name}" not implemented for \'{x.dtype.torch_name}\'')
+
+
+# ---- resampling: interpolation and sampling grids --------------------------------------------
+def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
+                scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resize images: every output pixel reads the input at a source coordinate.
+
+    Output row i (of H_out) reads the input at row y_i, and columns likewise, as torch
+    computes them, with scale = 1 / scale_factor when given, else H / H_out:
+    'nearest' copies row min(floor(i * scale), H - 1) (scale in float32, as torch's);
+    'bilinear' reads at y_i = i * (H - 1) / (H_out - 1) with ``align_corners`` (the corner
+    pixels' centres meet), else at y_i = max((i + 0.5) * scale - 0.5, 0) (pixel centres scale),
+    and mixes the four neighbours (y0, x0), (y0, x1), (y1, x0), (y1, x1), y0 = floor(y_i) and
+    y1 = y0 + 1 (the last row again at the edge), with weights (1 - dy)(1 - dx), (1 - dy) dx,
+    dy (1 - dx) and dy dx, where dy = y_i - y0 and dx = x_j - x0.
+    Shape: input (N, C, H, W), or (N, C, W) for 'nearest'; output (N, C, H_out, W_out) with
+    the given ``size`` or H_out = floor(H * scale_factor).
+    """
+    sizes, scales = _interpolate_arguments(input, size, scale_factor, mode, align_corners,
+                                           recompute_scale_factor, antialias)
+    if mode == "nearest":
+        rows_or_columns = [_nearest_source(n, o, s, input.device)
+                           for n, o, s in zip(input.shape[2:], sizes, scales)]
+        if input.ndim == 3:
+            return input[:, :, rows_or_columns[0]]
+        rows, columns = rows_or_columns
+        return input[:, :, rows.reshape(-1, 1), columns]
+    (h, w), (oh, ow) = input.shape[2:], sizes
+    y = _linear_source(h, oh, scales[0], bool(align_corners), input).reshape(-1, 1)
+    x = _linear_source(w, ow, scales[1], bool(align_corners), input)
+    y0, x0 = y.long().clamp(max=h - 1), x.long().clamp(max=w - 1)  # floor: y, x >= 0
+    y1, x1 = y0 + (y0 < h - 1).long(), x0 + (x0 < w - 1).long()
+    dy, dx = y - y0, x - x0                                  # (H_out, 1) and (W_out,)
+    return (input[:, :, y0, x0] * (1 - dy) * (1 - dx) + input[:, :, y0, x1] * (1 - dy) * dx
+            + input[:, :, y1, x0] * dy * (1 - dx) + input[:, :, y1, x1] * dy * dx)
+
+
+def _nearest_source(size: int, out: int, scale_factor: float | None, device: Any) -> Tensor:
+    """The input index each output index copies along one axis, as torch's: floor(i * scale)
+    with the scale in float32, at most size - 1; exactly i // 2 when the size doubles."""
+    i = arange(out, device=device)
+    if out == size:
+        return i
+    if out == 2 * size:
+        return i // 2
+    scale = (tensor(1.0 / scale_factor, dtype=dtypes.float32, device=device) if scale_factor
+             else tensor(float(size), dtype=dtypes.float32, device=device) / out)
+    return (i.float() * scale).long().clamp(max=size - 1)  # a cast of i * scale >= 0: floor
+
+
+def _linear_source(size: int, out: int, scale_factor: float | None, align_corners: bool,
+                   like: Tensor) -> Tensor:
+    """The source coordinate of each output index along one axis (bilinear), as torch's."""
+    i = arange(out, dtype=like.dtype, device=like.device)
+    if align_corners:
+        return i * ((size - 1) / (out - 1) if out > 1 else 0.0)
+    scale = 1.0 / scale_factor if scale_factor else size / out
+    return ((i + 0.5) * scale - 0.5).clamp(min=0)
+
+
+def _interpolate_arguments(input: Tensor, size: Any, scale_factor: Any, mode: str,
+                           align_corners: bool | None, recompute_scale_factor: bool | None,
+                           antialias: bool) -> tuple[tuple[int, ...], tuple[float | None, ...]]:
+    """interpolate's checks (PyTorch's messages); the output size and, per axis, the scale
+    factor that sets the source coordinates (None: the sizes' ratio)."""
+    if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    dim, spatial = input.ndim - 2, list(input.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        sizes = tuple(size) if isinstance(size, (list, tuple)) else (size,) * dim
+        if len(sizes) != dim:
+            raise ValueError(
+                f"Input and output must have the same number of spatial dimensions, but got "
+                f"input with spatial dimensions of {spatial} and output size of {size}. Please "
+                "provide input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, "
+                "o2, ...,oK) format.")
+        if not all(isinstance(o, int) and not isinstance(o, bool) for o in sizes):
+            raise TypeError(f"expected size to be one of int or Tuple[int] or Tuple[int, int] "
+                            f"or Tuple[int, int, int], but got size with types "
+                            f"{[type(o) for o in sizes]}")
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+        scales: tuple[float | None, ...] = (None,) * dim
+    elif scale_factor is not None:
+        factors = (tuple(scale_factor) if isinstance(scale_factor, (list, tuple))
+                   else (scale_factor,) * dim)
+        if len(factors) != dim:
+            raise ValueError(
+                f"Input and scale_factor must have the same number of spatial dimensions, but "
+                f"got input with spatial dimensions of {spatial} and scale_factor of shape "
+                f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format "
+                "and scale_factor in (s1, s2, ...,sK) format.")
+        sizes = tuple(math.floor(n * float(f)) for n, f in zip(spatial, factors))
+        scales = (None,) * dim if recompute_scale_factor else tuple(float(f) for f in factors)
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if antialias:
+        raise NotImplementedError("minigrad's interpolate has no antialias option")
+    if mode == "bilinear" and input.ndim == 3:
+        raise NotImplementedError("Got 3D input, but bilinear mode needs 4D input")
+    if mode not in ("nearest", "bilinear") or input.ndim not in (3, 4) or (
+            mode == "bilinear" and input.ndim != 4):
+        raise NotImplementedError(f"minigrad's interpolate has mode 'nearest' for 3D and 4D "
+                                  f"input and 'bilinear' for 4D input (got {input.ndim}D, "
+                                  f"mode {mode!r})")
+    if min(spatial) <= 0 or min(sizes) <= 0:
+        names = ("H", "W")[-dim:]
+        shown = [", ".join(f"{a}: {n}" for a, n in zip(names, s)) for s in (spatial, sizes)]
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
+                           f"({shown[0]}) {'output' if dim == 2 else 'and output'} "
+                           f"({shown[1]})")
+    return sizes, scales
+
+
+def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
+                padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
+    """Sample the input bilinearly at the points of a grid (a spatial transformer's sampler).
+
+    grid[n, i, j] = (x, y) is a point in normalized coordinates: -1 and 1 are the left and
+    right (top and bottom) edges of the image, meaning the centres of the corner pixels with
+    ``align_corners``, else their outer edges. In pixels the point is at
+    x' = (x + 1) / 2 * (W - 1), or ((x + 1) * W - 1) / 2 (likewise y'); the output mixes the
+    four pixels around it, (y0, x0), (y0, x0 + 1), (y0 + 1, x0), (y0 + 1, x0 + 1) with
+    x0 = floor(x'), weighted (1 - dy)(1 - dx), (1 - dy) dx, dy (1 - dx) and dy dx, where
+    dx = x' - x0; pixels outside the image count as 0. The gradient reaches input and grid.
+    Shape: input (N, C, H, W); grid (N, H_out, W_out, 2); output (N, C, H_out, W_out).
+    """
+    corners = _grid_sample_arguments(input, grid, mode, padding_mode, align_corners)
+    n, _, h, w = input.shape
+    x = _unnormalize(grid[..., 0], w, corners)       # (N, H_out, W_out), in pixels
+    y = _unnormalize(grid[..., 1], h, corners)
+    x0, y0 = _floor(x), _floor(y)                   # the neighbour above and to the left
+    dx, dy = (x - x0).unsqueeze(1), (y - y0).unsqueeze(1)  # (N, 1, H_out, W_out)
+    pixels = input.permute(0, 2, 3, 1)              # (N, H, W, C): one row per pixel
+    batch = arange(n, device=input.device).reshape(n, 1, 1)
+
+    def at(rows: Tensor, columns: Tensor) -> Tensor:
+        """The input at integer points, (N, C, H_out, W_out); 0 outside the image."""
+        inside = (rows >= 0) & (rows < h) & (columns >= 0) & (columns < w)
+        values = pixels[batch, rows.clamp(0, h - 1), columns.clamp(0, w - 1)]
+        return ops.where(inside.unsqueeze(-1), values, 0.0).permute(0, 3, 1, 2)
+
+    return (at(y0, x0) * (1 - dy) * (1 - dx) + at(y0, x0 + 1) * (1 - dy) * dx
+            + at(y0 + 1, x0) * dy * (1 - dx) + at(y0 + 1, x0 + 1) * dy * dx)
+
+
+def _unnormalize(coordinate: Tensor, size: int, align_corners: bool) -> Tensor:
+    """A grid coordinate in [-1, 1] as a pixel coordinate, as torch's."""
+    if align_corners:
+        return (coordinate + 1) / 2 * (size - 1)
+    return ((coordinate + 1) * size - 1) / 2
+
+
+def _floor(t: Tensor) -> Tensor:
+    """floor(t) as int64 indices (no gradient: a constant where it is smooth)."""
+    return (t.detach() // 1).long()
+
+
+def _grid_sample_arguments(input: Tensor, grid: Tensor, mode: str, padding_mode: str,
+                           align_corners: bool | None) -> bool:
+    """grid_sample's checks (PyTorch's messages and warning); align_corners."""
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
+                         f"'nearest' or 'bicubic', but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError("nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
+                         f"'border', or 'reflection', but got: '{padding_mode}'")
+    if mode != "bilinear" or padding_mode != "zeros":
+        raise NotImplementedError(f"minigrad's grid_sample has mode 'bilinear' with "
+                                  f"padding_mode 'zeros' (got {mode!r}, {padding_mode!r})")
+    if align_corners is None:
+        warnings.warn("Default grid_sample and affine_grid behavior has changed to "
+                      "align_corners=False since 1.3.0. Please specify align_corners=True if "
+                      "the old behavior is desired. See the documentation of grid_sample for "
+                      "details.", stacklevel=3)
+    sizes = f"input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}"
+    if input.ndim != 4 or grid.ndim != 4:
+        raise RuntimeError(f"grid_sampler(): expected 4D input and grid with same number of "
+                           f"dimensions, but got {sizes}")
+    if grid.shape[-1] != 2:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension, "
+                           f"but got grid with sizes {list(grid.shape)}")
+    if input.shape[0] != grid.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, "
+                           f"but got {sizes}")
+    if input.dtype is not grid.dtype:
+        raise RuntimeError(f"grid_sampler(): expected input and grid to have the same dtype, "
+                           f"but got input {input.dtype.name} and grid {grid.dtype.name}")
+    return bool(align_corners)
 
 
 # ---- normalization ---------------------------------------------------------------------------
@@ -445,6 +873,141 @@ def _batch_norm_arguments(input: Tensor, running_mean: Tensor | None,
         raise RuntimeError("batch_norm in evaluation needs running_mean and running_var")
 
 
+def layer_norm(input: Tensor, normalized_shape: int | Sequence[int],
+               weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-5
+               ) -> Tensor:
+    """Normalize each sample over its last dims: (x - mean) / sqrt(var + eps) * weight + bias,
+    with the mean and biased variance over the dims of ``normalized_shape``.
+
+    Shape: input (*, *normalized_shape); weight and bias normalized_shape; output as input.
+    """
+    dims = _layer_norm_arguments(input, normalized_shape, weight, bias)
+    out = _normalize(input, dims, eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def _normalize(x: Tensor, dims: int | tuple[int, ...], eps: float) -> Tensor:
+    """(x - mean) / sqrt(var + eps), with the mean and the biased variance over ``dims``."""
+    mean = x.mean(dim=dims, keepdim=True)
+    var = x.var(dim=dims, keepdim=True, correction=0)
+    return (x - mean) / (var + eps).sqrt()
+
+
+def _layer_norm_arguments(input: Tensor, normalized_shape: int | Sequence[int],
+                          weight: Tensor | None, bias: Tensor | None) -> tuple[int, ...]:
+    """layer_norm's checks (PyTorch's messages); the dims to normalize over."""
+    shape = [normalized_shape] if isinstance(normalized_shape, int) else list(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or list(input.shape[input.ndim - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={shape}, expected input with shape "
+                           f"[*, {str(shape)[1:-1]}], but got input of size{list(input.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and list(t.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
+                               f"got {name} of shape {list(t.shape)} and normalized_shape = "
+                               f"{shape}")
+    return tuple(range(-k, 0))
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalize groups of channels: the C channels of each sample split into ``num_groups``
+    groups, each normalized with the mean and biased variance over its channels and
+    positions; then weight and bias per channel.
+
+    Shape: input (N, C, *); weight and bias (C); output as input.
+    """
+    _group_norm_arguments(input, num_groups, weight, bias)
+    n, c = input.shape[:2]
+    groups = input.reshape(n, num_groups, math.prod(input.shape[1:]) // num_groups)
+    out = _normalize(groups, 2, eps).reshape(input.shape)
+    shape = (1, c) + (1,) * (input.ndim - 2)       # per channel, broadcast over the rest
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def _group_norm_arguments(input: Tensor, num_groups: int, weight: Tensor | None,
+                          bias: Tensor | None) -> None:
+    """group_norm's checks (PyTorch's messages)."""
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{input.ndim}")
+    n, c, spatial = input.shape[0], input.shape[1], list(input.shape[2:])
+    if num_groups < 1 or c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(input.shape)} and "
+                           f"num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.ndim != 1 or t.shape[0] != c):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
+                               f"channels in input, but got {name} of shape {list(t.shape)} "
+                               f"and input of shape {list(input.shape)}")
+    if n * c // num_groups * math.prod(spatial) == 1:  # (torch's own count, as it is)
+        raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                         f"size {[n * c // num_groups, num_groups, *spatial]}")
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each channel of each sample over its positions: (x - mean) / sqrt(var + eps)
+    with the mean and biased variance of each (sample, channel) plane; then weight and bias.
+
+    With ``use_input_stats`` and running statistics, these are updated in place with the
+    batch's average of the planes' means and unbiased variances (running = (1 - momentum) *
+    running + momentum * average); without ``use_input_stats`` they normalize instead.
+    Shape: input (N, C, *); running statistics, weight and bias (C); output as input.
+    """
+    _instance_norm_arguments(input, running_mean, running_var, weight, bias, use_input_stats)
+    dims = tuple(range(2, input.ndim))             # the positions of one plane
+    shape = (1, -1) + (1,) * (input.ndim - 2)      # per channel, broadcast over the rest
+    if use_input_stats:
+        out = _normalize(input, dims, eps)
+        if running_mean is not None and running_var is not None:
+            with no_grad():
+                mean = input.mean(dim=dims).mean(dim=0)
+                var = input.var(dim=dims, correction=1).mean(dim=0)
+                running_mean.mul_(1 - momentum).add_(mean * momentum)
+                running_var.mul_(1 - momentum).add_(var * momentum)
+    else:
+        out = (input - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def _instance_norm_arguments(input: Tensor, running_mean: Tensor | None,
+                             running_var: Tensor | None, weight: Tensor | None,
+                             bias: Tensor | None, use_input_stats: bool) -> None:
+    """instance_norm's checks (PyTorch's messages): (N, C, *), one value per channel in each
+    statistic and parameter, more than one position to normalize over."""
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm expects an input of at least 3 dims (N, C, ...), got "
+                         f"shape {tuple(input.shape)}")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()} (input of "
+                               f"shape {tuple(input.shape)})")
+    if use_input_stats and math.prod(input.shape[2:]) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"{input.shape!r}")
+    if not use_input_stats and (running_mean is None or running_var is None):
+        raise RuntimeError("Expected running_mean and running_var to be defined when "
+                           "use_input_stats is false")
+
+
 # ---- losses ----------------------------------------------------------------------------------
 def _check_reduction(reduction: str) -> None:
     if reduction not in ("mean", "sum", "none"):
@@ -464,6 +1027,97 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """
     _check_reduction(reduction)
     return _reduce((input - target) ** 2, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+            weight: Tensor | None = None) -> Tensor:
+    """Mean absolute error |x - y| (times ``weight``; its mean divides by the summed weights).
+
+    Shape: input and target (*), the same; weight too; output scalar, or (*) with
+    reduction='none'.
+    """
+    _pointwise_loss_arguments(input, target, reduction, weight)
+    loss = (input - target).abs()
+    if weight is None:
+        return _reduce(loss, reduction)
+    loss = loss * weight
+    return loss.sum() / weight.sum() if reduction == "mean" else _reduce(loss, reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0
+                   ) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta, for d = x - y: quadratic near 0,
+    then linear (the two pieces meet with the same slope); beta = 0 is the L1 loss.
+
+    Shape: input and target (*), the same; output scalar, or (*) with reduction='none'.
+    """
+    _pointwise_loss_arguments(input, target, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    d = input - target
+    if beta == 0:
+        return _reduce(d.abs(), reduction)
+    return _reduce(ops.where(d.abs() < beta, 0.5 * d * d / beta, d.abs() - 0.5 * beta),
+                   reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), for d = x - y (smooth_l1_loss
+    times delta); times ``weight`` if given.
+
+    Shape: input and target (*), the same; weight too; output scalar, or (*) with
+    reduction='none'.
+    """
+    _pointwise_loss_arguments(input, target, reduction, weight)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    d = input - target
+    loss = ops.where(d.abs() < delta, 0.5 * d * d, delta * (d.abs() - 0.5 * delta))
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def _pointwise_loss_arguments(input: Tensor, target: Tensor, reduction: str,
+                              weight: Tensor | None = None) -> None:
+    """The reduction, the weight's shape, and PyTorch's warning when target broadcasts."""
+    _check_reduction(reduction)
+    if weight is not None and weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    if target.shape != input.shape:
+        warnings.warn(f"Using a target size ({target.shape!r}) that is different to the input "
+                      f"size ({input.shape!r}). This will likely lead to incorrect results due "
+                      "to broadcasting. Please ensure they have the same size.", stacklevel=3)
+
+
+def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: bool = False
+           ) -> Tensor:
+    """Kullback-Leibler divergence of the target distribution p from q, with log q as input:
+    p (log p - log q) per element (0 where p = 0), from log p when ``log_target``.
+
+    reduction='batchmean' sums and divides by the batch size, the KL divergence per sample
+    ('mean' divides by every element, as torch's, which warns about it).
+    Shape: input (*), target (*), the same; output scalar, or (*) with reduction='none'.
+    """
+    _kl_div_arguments(reduction)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        nonzero = ops.where(target == 0, 1.0, target)   # 0 log 0 = 0
+        loss = target * nonzero.log() - target * input
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.ndim else loss.sum()
+    return _reduce(loss, reduction)
+
+
+def _kl_div_arguments(reduction: str) -> None:
+    if reduction == "batchmean":
+        return
+    _check_reduction(reduction)
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.", stacklevel=3)
 
 
 def _class_targets(input: Tensor, target: Tensor, ignore_index: int) -> tuple[Tensor, Tensor]:

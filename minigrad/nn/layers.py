@@ -8,6 +8,7 @@ and stores its settings, ``reset_parameters()`` with PyTorch's default initializ
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,9 +21,11 @@ from minigrad.ops.unfold import pair
 from minigrad.tensor import Tensor
 
 __all__ = [
-    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d",
-    "Dropout", "Flatten", "LeakyReLU", "Linear", "LogSoftmax", "MaxPool2d", "ReLU", "Sigmoid",
-    "Softmax", "Tanh", "Unflatten",
+    "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm1d",
+    "BatchNorm2d", "Conv1d", "Conv2d", "ConvTranspose2d", "Dropout", "Dropout2d", "ELU",
+    "Flatten", "GELU", "GroupNorm", "Hardtanh", "InstanceNorm2d", "LayerNorm", "LeakyReLU",
+    "Linear", "LogSoftmax", "MaxPool1d", "MaxPool2d", "ReLU", "ReLU6", "SiLU", "Sigmoid",
+    "Softmax", "Softplus", "Tanh", "Unflatten", "Upsample", "ZeroPad2d",
 ]
 
 
@@ -84,9 +87,10 @@ class Linear(Module):
 
 
 class _ConvNd(Module):
-    """What Conv2d and ConvTranspose2d share: validation, parameters, init and repr."""
+    """What Conv1d, Conv2d and ConvTranspose2d share: validation, parameters, init and repr."""
 
     transposed = False
+    dims = 2  # spatial dims: kernel_size, stride, ... are tuples of this many ints
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any,
                  padding: Any, dilation: Any, groups: int, bias: bool, padding_mode: str,
@@ -98,25 +102,25 @@ class _ConvNd(Module):
             raise ValueError("in_channels must be divisible by groups")
         if out_channels % groups:
             raise ValueError("out_channels must be divisible by groups")
-        self.kernel_size = pair(kernel_size, "kernel_size")
-        self.stride = pair(stride, "stride")
-        self.dilation = pair(dilation, "dilation")
+        self.kernel_size = self._tuple(kernel_size, "kernel_size")
+        self.stride = self._tuple(stride, "stride")
+        self.dilation = self._tuple(dilation, "dilation")
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"Invalid padding string {padding!r}, should be one of "
                                  "{'same', 'valid'}")
-            if padding == "same" and self.stride != (1, 1):
+            if padding == "same" and any(s != 1 for s in self.stride):
                 raise ValueError("padding='same' is not supported for strided convolutions")
             self.padding: Any = padding
         else:
-            self.padding = pair(padding, "padding")
+            self.padding = self._tuple(padding, "padding")
         modes = ("zeros", "reflect", "replicate", "circular")
         if padding_mode not in modes:
             raise ValueError(f"padding_mode must be one of {set(modes)}, but got "
                              f"padding_mode='{padding_mode}'")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.padding_mode = padding_mode
-        self.output_padding = pair(output_padding, "output_padding")
+        self.output_padding = self._tuple(output_padding, "output_padding")
         shape = ((in_channels, out_channels // groups) if self.transposed
                  else (out_channels, in_channels // groups)) + self.kernel_size
         self.weight = Parameter(empty(*shape, **_factory(device, dtype)))
@@ -125,6 +129,10 @@ class _ConvNd(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+
+    def _tuple(self, v: Any, name: str) -> tuple[int, ...]:
+        """An int or a tuple of ints as a tuple of ``dims`` ints (kernel_size=3: (3, 3))."""
+        return pair(v, name) if self.dims == 2 else (F._single(v, name),)
 
     def reset_parameters(self) -> None:
         """Kaiming-uniform weight (a = sqrt(5)), bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
@@ -135,11 +143,11 @@ class _ConvNd(Module):
     def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
-        if self.padding != (0, 0):
+        if self.padding != (0,) * self.dims:
             s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
+        if self.dilation != (1,) * self.dims:
             s += f", dilation={self.dilation}"
-        if self.output_padding != (0, 0):
+        if self.output_padding != (0,) * self.dims:
             s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
@@ -148,6 +156,38 @@ class _ConvNd(Module):
         if self.padding_mode != "zeros":
             s += f", padding_mode={self.padding_mode}"
         return s
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution (cross-correlation) over a signal with C_in channels: Conv2d's math on
+    an image of height 1 (F.conv1d).
+
+    Shape: input (N, C_in, L) or (C_in, L); output (N, C_out, L_out) with
+    L_out = floor((L + 2*padding - dilation*(kernel_size-1) - 1) / stride) + 1.
+    Weight (C_out, C_in/groups, kernel_size); ``padding`` and ``padding_mode`` as Conv2d's.
+    """
+
+    dims = 1
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device=device, dtype=dtype)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Convolve; non-zero padding modes pad first, then convolve without padding."""
+        if self.padding_mode != "zeros":
+            if self.padding == "same":  # the odd one on the right, as torch
+                total = self.dilation[0] * (self.kernel_size[0] - 1)
+                left, right = total // 2, total - total // 2
+            else:
+                left = right = 0 if self.padding == "valid" else self.padding[0]
+            input = F.pad(input, (left, right), mode=self.padding_mode)
+            return F.conv1d(input, self.weight, self.bias, self.stride, 0, self.dilation,
+                            self.groups)
+        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
 
 
 class Conv2d(_ConvNd):
@@ -217,13 +257,8 @@ class ConvTranspose2d(_ConvNd):
 
 
 # ---- pooling ---------------------------------------------------------------------------------
-class MaxPool2d(Module):
-    """The max over each window (padding is -inf, so it never wins).
-
-    Shape: input (N, C, H, W) or (C, H, W); output (N, C, H_out, W_out) with
-    H_out = floor((H + 2*padding - dilation*(kernel_size-1) - 1) / stride) + 1 (ceil in
-    ceil_mode). ``stride`` defaults to ``kernel_size``; padding at most half the kernel.
-    """
+class _MaxPoolNd(Module):
+    """What MaxPool1d and MaxPool2d share: their settings, stored as given, and the repr."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  dilation: Any = 1, return_indices: bool = False, ceil_mode: bool = False
@@ -234,14 +269,61 @@ class MaxPool2d(Module):
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool1d(_MaxPoolNd):
+    """The max over each window along the length: MaxPool2d on an image of height 1.
+
+    Shape: input (N, C, L) or (C, L); output (N, C, L_out) with
+    L_out = floor((L + 2*padding - dilation*(kernel_size-1) - 1) / stride) + 1 (ceil in
+    ceil_mode). ``stride`` defaults to ``kernel_size``; padding at most half the kernel.
+    """
+
+    def forward(self, input: Tensor) -> Any:
+        """Max-pool (and the indices of the maxima when ``return_indices``)."""
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+
+class MaxPool2d(_MaxPoolNd):
+    """The max over each window (padding is -inf, so it never wins).
+
+    Shape: input (N, C, H, W) or (C, H, W); output (N, C, H_out, W_out) with
+    H_out = floor((H + 2*padding - dilation*(kernel_size-1) - 1) / stride) + 1 (ceil in
+    ceil_mode). ``stride`` defaults to ``kernel_size``; padding at most half the kernel.
+    """
+
     def forward(self, input: Tensor) -> Any:
         """Max-pool (and the indices of the maxima when ``return_indices``)."""
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
+
+class AvgPool1d(Module):
+    """The mean over each window along the length: AvgPool2d on an image of height 1.
+
+    Shape: input (N, C, L) or (C, L); output (N, C, L_out) with
+    L_out = floor((L + 2*padding - kernel_size) / stride) + 1 (ceil in ceil_mode).
+    """
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+        super().__init__()
+        self.kernel_size = (F._single(kernel_size, "kernel_size"),)
+        self.stride = (F._single(kernel_size if stride is None else stride, "stride"),)
+        self.padding = (F._single(padding, "padding"),)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Average-pool."""
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
+
     def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AvgPool2d(Module):
@@ -287,9 +369,83 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
+class AdaptiveMaxPool2d(Module):
+    """Max pooling to a fixed output size, whatever the input size (AdaptiveAvgPool2d's
+    windows).
+
+    Shape: input (N, C, H, W) or (C, H, W); output (N, C, *output_size) (None keeps a size);
+    with ``return_indices`` also the flat index (in H*W) of each max.
+    """
+
+    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, input: Tensor) -> Any:
+        """Adaptive max pool (and the indices of the maxima when ``return_indices``)."""
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+# ---- padding and resampling ------------------------------------------------------------------
+class ZeroPad2d(Module):
+    """Pad an image with zeros: ``padding`` = (left, right, top, bottom), or one int for all
+    four (negative values crop).
+
+    Shape: input (N, C, H, W) or (C, H, W); output (N, C, H + top + bottom,
+    W + left + right).
+    """
+
+    def __init__(self, padding: int | Sequence[int]) -> None:
+        super().__init__()
+        self.padding = (padding,) * 4 if isinstance(padding, int) else tuple(padding)
+        self.value = 0.0
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Pad with zeros."""
+        return F.pad(input, self.padding, "constant", self.value)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class Upsample(Module):
+    """Resize images to ``size`` or by ``scale_factor`` (F.interpolate): 'nearest' copies the
+    nearest pixel, 'bilinear' mixes the four around each source point.
+
+    Shape: input (N, C, H, W) (or (N, C, W) for 'nearest'); output (N, C, H_out, W_out) with
+    H_out = size[0] or floor(H * scale_factor).
+    """
+
+    def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None
+                 ) -> None:
+        super().__init__()
+        self.name = type(self).__name__
+        self.size = size
+        if isinstance(scale_factor, tuple):
+            self.scale_factor: Any = tuple(float(factor) for factor in scale_factor)
+        else:
+            self.scale_factor = float(scale_factor) if scale_factor else None
+        self.mode, self.align_corners = mode, align_corners
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Interpolate."""
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                             recompute_scale_factor=self.recompute_scale_factor)
+
+    def extra_repr(self) -> str:
+        info = (f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None
+                else f"size={self.size!r}")
+        return info + f", mode={self.mode!r}"
+
+
 # ---- normalization ---------------------------------------------------------------------------
-class _BatchNorm(Module):
-    """What BatchNorm1d and BatchNorm2d share; they differ only in the dims they accept."""
+class _NormBase(Module):
+    """What batch and instance norm share: settings, parameters, running statistics, repr."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
@@ -336,6 +492,15 @@ class _BatchNorm(Module):
     def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError
 
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    """What BatchNorm1d and BatchNorm2d share; they differ only in the dims they accept."""
+
     def forward(self, input: Tensor) -> Tensor:
         """Normalize with batch statistics (training) or running ones (eval)."""
         self._check_input_dim(input)
@@ -349,11 +514,6 @@ class _BatchNorm(Module):
         return F.batch_norm(input, self.running_mean if track else None,
                             self.running_var if track else None, self.weight, self.bias,
                             use_batch, factor, self.eps)
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -376,6 +536,128 @@ class BatchNorm2d(_BatchNorm):
     def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim != 4:
             raise ValueError(f"expected 4D input (got {input.ndim}D input)")
+
+
+class InstanceNorm2d(_NormBase):
+    """Instance normalization: each channel of each image normalized over its H x W pixels
+    (F.instance_norm); no weight and bias, nor running statistics, unless asked for.
+
+    Shape: input (N, C, H, W) or (C, H, W); output the same.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = False, track_running_stats: bool = False, device: Any = None,
+                 dtype: Any = None, *, bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype, bias=bias)
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.ndim not in (3, 4):
+            raise ValueError(f"expected 3D or 4D input (got {input.ndim}D input)")
+        dim = input.ndim - 3  # the channel dim
+        if input.shape[dim] != self.num_features:
+            if self.affine:
+                raise ValueError(f"expected input's size at dim={dim} to match num_features "
+                                 f"({self.num_features}), but got: {input.shape[dim]}.")
+            warnings.warn(f"input's size at dim={dim} does not match num_features. You can "
+                          "silence this warning by not passing in num_features, which is not "
+                          "used because affine=False", stacklevel=3)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Normalize each image's channels (running statistics in eval, if tracked)."""
+        self._check_input_dim(input)
+        x = input.unsqueeze(0) if input.ndim == 3 else input
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                              self.training or not self.track_running_stats,
+                              0.0 if self.momentum is None else self.momentum, self.eps)
+        return out.squeeze(0) if input.ndim == 3 else out
+
+
+class LayerNorm(Module):
+    """Layer normalization: each sample normalized over its last dims (``normalized_shape``),
+    then an elementwise weight and bias of that shape.
+
+    Shape: input (*, *normalized_shape); output the same.
+    """
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        f = _factory(device, dtype)
+        if elementwise_affine:
+            self.weight = Parameter(empty(*self.normalized_shape, **f))
+            if bias:
+                self.bias = Parameter(empty(*self.normalized_shape, **f))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Weight 1 and bias 0."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Normalize over the last dims."""
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Group normalization: the channels of each sample split into ``num_groups`` groups, each
+    normalized over its channels and positions; then a weight and bias per channel.
+
+    Shape: input (N, C, *) with C = num_channels; output the same.
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
+        super().__init__()
+        if num_channels % num_groups != 0:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.num_groups, self.num_channels = num_groups, num_channels
+        self.eps, self.affine = eps, affine
+        f = _factory(device, dtype)
+        if affine:
+            self.weight = Parameter(empty(num_channels, **f))
+            if bias:
+                self.bias = Parameter(empty(num_channels, **f))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Weight 1 and bias 0."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Normalize each group of channels."""
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
+                f"affine={self.affine}, bias={self.bias is not None}")
 
 
 # ---- shape, activations, dropout -------------------------------------------------------------
@@ -430,8 +712,8 @@ class ReLU(_Activation):
     """max(x, 0). Shape: input (*), output (*), the same."""
 
     def forward(self, input: Tensor) -> Tensor:
-        """ReLU."""
-        return F.relu(input)
+        """ReLU (written over the input with ``inplace=True``)."""
+        return F.relu(input, self.inplace)
 
 
 class Sigmoid(Module):
@@ -466,6 +748,101 @@ class LeakyReLU(_Activation):
                                                           else "")
 
 
+class GELU(Module):
+    """x * Phi(x), Phi the standard normal's CDF (``approximate='tanh'``: its tanh form).
+
+    Shape: input (*), output (*), the same.
+    """
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, input: Tensor) -> Tensor:
+        """GELU."""
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(_Activation):
+    """x * sigmoid(x). Shape: input (*), output (*), the same."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """SiLU."""
+        return F.silu(input)
+
+
+class ELU(_Activation):
+    """x for x > 0, else alpha (exp(x) - 1). Shape: input (*), output (*), the same."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__(inplace)
+        self.alpha = alpha
+
+    def forward(self, input: Tensor) -> Tensor:
+        """ELU."""
+        return F.elu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Hardtanh(_Activation):
+    """x clipped to [min_val, max_val]. Shape: input (*), output (*), the same."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
+                 min_value: float | None = None, max_value: float | None = None) -> None:
+        super().__init__(inplace)
+        for old, new, value in (("min_value", "min_val", min_value),
+                                ("max_value", "max_val", max_value)):
+            if value is not None:
+                warnings.warn(f"keyword argument `{old}` is deprecated and renamed to `{new}`",
+                              FutureWarning, stacklevel=2)
+        self.min_val = min_val if min_value is None else min_value
+        self.max_val = max_val if max_value is None else max_value
+        if self.max_val <= self.min_val:
+            raise AssertionError(f"max_val ({self.max_val}) must be greater than min_val "
+                                 f"({self.min_val})")
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Hardtanh."""
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return (f"min_val={self.min_val}, max_val={self.max_val}"
+                + (", inplace=True" if self.inplace else ""))
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6): Hardtanh between 0 and 6. Shape: input (*), output (*), the same."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Softplus(Module):
+    """log(1 + exp(beta x)) / beta, x itself where beta x > threshold.
+
+    Shape: input (*), output (*), the same.
+    """
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Softplus."""
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
 class Softmax(Module):
     """exp(x_i) / sum_j exp(x_j) along ``dim``. Shape: input (*), output (*), the same."""
 
@@ -489,9 +866,8 @@ class LogSoftmax(Softmax):
         return F.log_softmax(input, self.dim)
 
 
-class Dropout(Module):
-    """Zero each element with probability p and scale the rest by 1/(1-p) in training;
-    the identity in eval. Shape: input (*), output (*), the same."""
+class _DropoutNd(Module):
+    """What Dropout and Dropout2d share: the probability (checked) and the repr."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
@@ -499,9 +875,23 @@ class Dropout(Module):
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
         self.p, self.inplace = p, inplace
 
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """Zero each element with probability p and scale the rest by 1/(1-p) in training;
+    the identity in eval. Shape: input (*), output (*), the same."""
+
     def forward(self, input: Tensor) -> Tensor:
         """Dropout (training) or identity (eval)."""
         return F.dropout(input, self.p, self.training)
 
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
+
+class Dropout2d(_DropoutNd):
+    """Zero whole channels with probability p and scale the rest by 1/(1-p) in training; the
+    identity in eval. Shape: input (N, C, H, W), output the same."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """Channel dropout (training) or identity (eval)."""
+        return F.dropout2d(input, self.p, self.training)

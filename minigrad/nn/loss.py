@@ -10,7 +10,8 @@ from minigrad.nn import functional as F
 from minigrad.nn.module import Module
 from minigrad.tensor import Tensor
 
-__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "NLLLoss"]
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "KLDivLoss", "L1Loss",
+           "MSELoss", "NLLLoss", "SmoothL1Loss"]
 
 
 class _Loss(Module):
@@ -32,6 +33,62 @@ class MSELoss(_Loss):
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """(input - target)^2, reduced."""
         return F.mse_loss(input, target, self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error. Shape: input (*), target (*), the same."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """|input - target|, reduced."""
+        return F.l1_loss(input, target, self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """Quadratic for |x - y| < beta, then linear (an L1 loss that is smooth at 0).
+
+    Shape: input (*), target (*), the same.
+    """
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """0.5 d^2 / beta or |d| - 0.5 beta, reduced."""
+        return F.smooth_l1_loss(input, target, self.reduction, self.beta)
+
+
+class HuberLoss(_Loss):
+    """Quadratic for |x - y| < delta, then linear with slope delta (SmoothL1Loss * delta).
+
+    Shape: input (*), target (*), the same.
+    """
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        if not isinstance(delta, (float, int)):
+            raise TypeError(f"delta must be a float or int, got: {type(delta)}")
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """0.5 d^2 or delta (|d| - 0.5 delta), reduced."""
+        return F.huber_loss(input, target, self.reduction, self.delta)
+
+
+class KLDivLoss(_Loss):
+    """Kullback-Leibler divergence of the target distribution from the input's (given as
+    log-probabilities); ``reduction='batchmean'`` is the divergence per sample.
+
+    Shape: input (*), target (*), the same.
+    """
+
+    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
+        super().__init__("sum" if reduction == "batchmean" else reduction)  # checks the rest
+        self.reduction, self.log_target = reduction, log_target
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """target (log target - input), reduced."""
+        return F.kl_div(input, target, self.reduction, self.log_target)
 
 
 class NLLLoss(_WeightedLoss):
