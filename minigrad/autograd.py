@@ -27,6 +27,9 @@ __all__ = ["Function", "RemovableHandle", "backward", "enable_grad", "grad", "is
 # tensor.py imports this module and registers its Tensor class here (the one name this module
 # gets from above it), so that Function.apply can wrap results without a circular import.
 _Tensor: Any = None
+# While an in-place op computes its result, the nodes made go here too (ops/inplace.py looks
+# at which of them read the values about to be overwritten); None the rest of the time.
+watch: list | None = None
 
 
 def make_tensor(array: Any, device: Any) -> Tensor:
@@ -47,6 +50,11 @@ class Function:
     inputs: tuple[Tensor, ...] | None
     needs_input_grad: tuple[bool, ...]
     device_out: Any = None  # where the output lives, when not on the inputs' device
+    # Which tensors backward reads the values of: input positions and/or "output" (None: all
+    # of them), or a dict from each input to what its gradient reads (Mul: {0: (1,), 1: (0,)}).
+    # Modifying one of them in place before backward is an error (version counters).
+    saves: tuple[int | str, ...] | dict[int, tuple[int | str, ...]] | None = None
+    view_of_input = False  # forward sets it when its output shares the first input's memory
 
     def forward(self, *arrays: Any, **params: Any) -> Any:
         """Compute the output array from the input arrays."""
@@ -57,7 +65,7 @@ class Function:
         raise NotImplementedError
 
     @property
-    def output(self) -> Tensor:
+    def output(self) -> Tensor | None:
         """The tensor forward produced (held weakly: no reference cycle through the graph)."""
         return self._output()
 
@@ -79,17 +87,56 @@ class Function:
         fn = (backend.faster(cls) or cls)()  # the one seam for fast Functions
         fn.backend = backend
         fn.xp = backend.xp
+        recording = grad_mode._enabled
+        if recording:
+            for t in inputs:  # a view whose base changed in place since: renew its history
+                if t._view is not None and t._view.version != t._version_counter[0]:
+                    t._renew_view()
         result = fn.forward(*[t._data for t in inputs], **params)
         out = _Tensor._make(result, fn.device_out or dev)
-        if grad_mode._enabled:
-            needs = tuple(t._requires_grad for t in inputs)
+        if fn.view_of_input:
+            out._become_view(inputs[0], cls, params)
+        if recording:
+            needs = [t._requires_grad for t in inputs]
             if True in needs:
                 fn.needs_input_grad = needs
                 fn.inputs = inputs
+                # edges lead to the node each input came from (or the leaf itself), as it is
+                # now: an in-place op later moves the tensor on, not this node's past
+                fn.next = [(t.grad_fn or t) if need else None for t, need in zip(inputs, needs)]
+                fn.versions = [t._version_counter[0] for t in inputs]
                 fn._output = weakref.ref(out)
+                fn.output_version = 0
                 out._requires_grad = True
                 out.grad_fn = fn
+                if watch is not None:
+                    watch.append(fn)
         return out
+
+    def check_saved(self) -> None:
+        """Fail as torch does when a tensor backward needs was modified in place since."""
+        saves = self.saves
+        if saves == ():
+            return
+        if isinstance(saves, dict):  # only what the gradients asked for read
+            saves = {s for i, need in enumerate(self.needs_input_grad) if need
+                     for s in saves.get(i, ())}
+        saved = [(t, self.versions[i], self.next[i]) for i, t in enumerate(self.inputs)
+                 if saves is None or i in saves]
+        if saves is None or "output" in saves:
+            out = self.output
+            if out is not None:
+                saved.append((out, self.output_version, self))
+        for t, version, producer in saved:
+            if t._version_counter[0] != version:
+                made = f", which is output 0 of {producer.name()}," if isinstance(
+                    producer, Function) else ""
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: [{t.type()} {list(t.shape)}]{made} is at "
+                    f"version {t._version_counter[0]}; expected version {version} instead. "
+                    f"Hint: {self.name()} saved it; change a copy (x = x + y, or x.clone()) "
+                    "instead of x in place.")
 
     def _release(self) -> None:
         """Free what backward needed; a second backward through here then fails clearly."""
@@ -117,27 +164,33 @@ def sum_to(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
     return grad
 
 
-def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Tensors reachable from ``roots`` that need a gradient, each after all its consumers.
+def _entry(t: Tensor) -> Any:
+    """Where a tensor's gradient goes in the graph: the node that made it, or the leaf itself."""
+    return t.grad_fn if t.grad_fn is not None else t
 
-    An iterative depth-first walk (deep graphs do not hit the recursion limit) over inputs in
-    their order (the result is the same in every run).
+
+def _topological_order(roots: Sequence[Any], keep: list) -> list[Any]:
+    """Nodes and leaves reachable from ``roots``, each after all its consumers; the nodes'
+    outputs go into ``keep`` (alive until the walk ends: a node's backward may read its output
+    after the consumer that held it has been released).
+
+    An iterative depth-first walk (deep graphs do not hit the recursion limit) over each
+    node's edges in their order (the result is the same in every run).
     """
-    post: list[Tensor] = []
+    post: list[Any] = []
     seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
+    stack: list[tuple[Any, bool]] = [(r, False) for r in reversed(roots)]
     while stack:
-        t, done = stack.pop()
+        entry, done = stack.pop()
         if done:
-            post.append(t)
+            post.append(entry)
             continue
-        if id(t) in seen:
+        if id(entry) in seen:
             continue
-        seen.add(id(t))
-        stack.append((t, True))
-        fn = t.grad_fn
-        if fn is not None:
-            if fn.inputs is None:
+        seen.add(id(entry))
+        stack.append((entry, True))
+        if isinstance(entry, Function):
+            if entry.inputs is None:
                 raise RuntimeError(
                     "Trying to backward through the graph a second time (or directly access "
                     "saved tensors after they have already been freed). Saved intermediate "
@@ -145,58 +198,70 @@ def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
                     "autograd.grad(). Specify retain_graph=True if you need to backward "
                     "through the graph a second time."
                 )
-            for p in reversed(fn.inputs):
-                if p._requires_grad and id(p) not in seen:
-                    stack.append((p, False))
+            keep.append(entry.output)
+            for edge in reversed(entry.next):
+                if edge is not None and id(edge) not in seen:
+                    stack.append((edge, False))
     post.reverse()
     return post
 
 
 def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph: bool,
                  create_graph: bool, capture: Sequence[Tensor] | None = None) -> dict[int, Any]:
-    """The backward walk: push gradients from ``roots`` to every tensor that needs one.
+    """The backward walk: push gradients from ``roots`` through the nodes to the leaves.
 
     Without ``capture`` leaf gradients accumulate into ``.grad``; with it (``autograd.grad``)
-    the gradients of the captured tensors are returned by ``id`` instead.
+    the gradients of the captured tensors are returned, keyed by ``id`` of their entry.
     """
-    order = _topological_order(roots)
+    entries = [_entry(r) for r in roots]
+    outputs: list[Tensor] = []
+    order = _topological_order(entries, outputs)
     pending: dict[int, Tensor] = {}
-    for r, g in zip(roots, grads):
-        pending[id(r)] = pending[id(r)] + g if id(r) in pending else g
-    wanted = None if capture is None else {id(t) for t in capture}
+    for e, g in zip(entries, grads):
+        pending[id(e)] = pending[id(e)] + g if id(e) in pending else g
+    wanted = None if capture is None else {id(_entry(t)) for t in capture}
     captured: dict[int, Tensor] = {}
     with set_grad_enabled(create_graph):
-        for t in order:
-            g = pending.pop(id(t), None)
+        for entry in order:
+            g = pending.pop(id(entry), None)
             if g is None:
                 continue
-            if t._hooks:
-                for hook in t._hooks.values():
-                    new = hook(g)
-                    if new is not None:
-                        g = new
+            node = entry if isinstance(entry, Function) else None
+            t = entry if node is None else node.output  # whose gradient g is (if still here)
+            current = t is not None and t.grad_fn is node  # not moved on by an in-place op
+            if current and t._hooks:
+                g = _run_hooks(t, g)
             if wanted is not None:
-                if id(t) in wanted:
-                    captured[id(t)] = g
-            elif t.grad_fn is None or t._retains_grad:
+                if id(entry) in wanted:
+                    captured[id(entry)] = g
+            elif current and (node is None or t._retains_grad):
                 # a fresh tensor: one gradient object may flow to several leaves (a + b)
                 t.grad = g.clone() if t.grad is None else t.grad + g
-            fn = t.grad_fn
-            if fn is None:
+            if node is None:
                 continue
-            in_grads = fn.backward(g)
+            node.check_saved()
+            in_grads = node.backward(g)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
-            for p, gp, need in zip(fn.inputs, in_grads, fn.needs_input_grad):
-                if not need or gp is None:
+            for p, gp, edge in zip(node.inputs, in_grads, node.next):
+                if edge is None or gp is None:
                     continue
                 if gp._data.shape != p._data.shape:
                     gp = sum_to(gp, p.shape)
-                key = id(p)
+                key = id(edge)
                 pending[key] = pending[key] + gp if key in pending else gp
             if not retain_graph:
-                fn._release()
+                node._release()
     return captured
+
+
+def _run_hooks(t: Tensor, g: Tensor) -> Tensor:
+    """A tensor's hooks, in order; each may replace the gradient (of the same shape)."""
+    for hook in t._hooks.values():
+        new = hook(g)
+        if new is not None:
+            g = new
+    return g
 
 
 def _root_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor | None]) -> list:
@@ -256,7 +321,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         retain_graph = create_graph
     captured = run_backward(outputs, _root_grads(outputs, list(grad_outputs)), retain_graph,
                             create_graph, capture=inputs)
-    result = tuple(captured.get(id(t)) for t in inputs)
+    result = tuple(captured.get(id(_entry(t))) for t in inputs)
     if not allow_unused and any(g is None for g in result):
         raise RuntimeError(
             "One of the differentiated Tensors appears to not have been used in the graph. "

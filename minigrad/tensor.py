@@ -13,7 +13,7 @@ import numpy as np
 from minigrad import autograd, dtypes, ops
 from minigrad.autograd import RemovableHandle
 from minigrad.backends import Backend, as_device, device
-from minigrad.grad_mode import is_grad_enabled, no_grad
+from minigrad.grad_mode import no_grad
 
 DeviceLike = str | device | None
 DTypeLike = Any
@@ -52,11 +52,21 @@ def host_array(data: Any, dtype: dtypes.dtype | None) -> np.ndarray:
     return a.astype(dtype.name, copy=False)
 
 
+class View:
+    """What a view remembers: its base (the tensor whose memory it shares), the view ops that
+    made it from the base (to replay), and the base's version its history was made at."""
+
+    __slots__ = ("base", "steps", "version")
+
+    def __init__(self, base: Tensor, steps: tuple, version: int) -> None:
+        self.base, self.steps, self.version = base, steps, version
+
+
 class Tensor:
     """A multi-dimensional array on a device that can record the ops applied to it."""
 
     __slots__ = ("_data", "_device", "_requires_grad", "grad", "grad_fn", "_hooks",
-                 "_retains_grad", "__weakref__")
+                 "_retains_grad", "_version_counter", "_view", "__weakref__")
     __hash__ = object.__hash__  # == is elementwise, so hash by identity (as torch)
     __array_ufunc__ = None  # NumPy defers: np.float64(2) * t calls t.__rmul__, keeping float32
 
@@ -83,6 +93,9 @@ class Tensor:
         self.grad_fn: autograd.Function | None = None
         self._hooks: dict[int, Callable] | None = None  # made by register_hook
         self._retains_grad = False
+        # in-place ops bump the version; views share their base's counter (a one-item list)
+        self._version_counter = [0]
+        self._view: View | None = None  # for a view: its base and how it was made
 
     @classmethod
     def _make(cls, array: Any, dev: device) -> Tensor:
@@ -293,6 +306,20 @@ class Tensor:
         """Cast to bool."""
         return self.to(dtypes.bool_)
 
+    def type(self, dtype: DTypeLike = None, non_blocking: bool = False) -> Any:
+        """Without ``dtype``, the type's name as torch prints it ('minigrad.FloatTensor'); with
+        it, the tensor cast to ``dtype`` (a dtype or such a name)."""
+        if dtype is None:
+            where = "" if self._device.type == "cpu" else f"{self._device.type}."
+            return f"minigrad.{where}{self.dtype.torch_name}Tensor"
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            name = dtype.rsplit(".", 1)[-1][:-len("Tensor")]
+            found = [d for d in dtypes.ALL if d.torch_name == name]
+            if not found:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = found[0]
+        return self.to(dtype)
+
     def type_as(self, other: Tensor) -> Tensor:
         """Cast to ``other``'s dtype."""
         return self.to(other.dtype)
@@ -308,8 +335,34 @@ class Tensor:
         autograd.backward(self, gradient, retain_graph, create_graph)
 
     def detach(self) -> Tensor:
-        """The same values outside the graph (sharing memory)."""
-        return Tensor._make(self._data, self._device)
+        """The same values outside the graph (sharing memory and the version counter)."""
+        t = Tensor._make(self._data, self._device)
+        t._version_counter = self._version_counter
+        return t
+
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's memory was changed in place (shared with its views)."""
+        return self._version_counter[0]
+
+    @property
+    def _base(self) -> Tensor | None:
+        """The tensor whose memory this one views (None if it is not a view)."""
+        return None if self._view is None else self._view.base
+
+    def _become_view(self, source: Tensor, fn: type, params: dict) -> None:
+        """Share the version counter with ``source``, of which ``fn(**params)`` made this a
+        view; remember how, to replay it on the base after an in-place change."""
+        self._version_counter = source._version_counter
+        if source._view is None:
+            self._view = View(source, ((fn, params),), source._version_counter[0])
+        else:
+            self._view = View(source._view.base, source._view.steps + ((fn, params),),
+                              source._version_counter[0])
+
+    def _renew_view(self) -> None:
+        """This view's history, from its base as the base is now (after an in-place change)."""
+        ops.inplace.renew_view(self)
 
     def detach_(self) -> Tensor:
         """Cut this tensor from its graph, in place; it becomes a leaf."""
@@ -385,55 +438,165 @@ class Tensor:
     def __pos__(self) -> Tensor:
         return self
 
-    add, sub, mul, div, pow = __add__, __sub__, __mul__, __truediv__, __pow__
+    def add(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self + alpha * other."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self - alpha * other."""
+        return self - (other if alpha == 1 else other * alpha)
+
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """self / other; ``rounding_mode`` 'trunc' or 'floor' rounds the quotient (as torch)."""
+        return ops.elementwise.divide(self, other, rounding_mode)
+
+    mul, pow = __mul__, __pow__
+    subtract, multiply, divide, true_divide = sub, mul, div, __truediv__
     matmul = __matmul__
     neg, abs = __neg__, __abs__
 
-    # ---- in place (outside the graph: parameter updates under no_grad) ----------------------
-    def _inplace(self, op: Callable[[Tensor, Any], Tensor], other: Any) -> Tensor:
-        grads = self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
-        if is_grad_enabled() and grads:
-            raise RuntimeError(
-                "a leaf Variable that requires grad is being used in an in-place operation."
-                if self.is_leaf else "in-place operations on tensors recorded in a graph are "
-                "not supported; write x = x + y instead")
-        with no_grad():
-            result = op(self, other)
-        if result.shape != self.shape:
-            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
-                               f"broadcast shape {list(result.shape)}")
-        if dtypes.category(result.dtype) > dtypes.category(self.dtype):
-            raise RuntimeError(f"result type {result.dtype.name} can't be cast to the desired "
-                               f"output type {self.dtype.name}")
-        self._data[...] = result.to(self.dtype)._data
-        return self
+    # ---- in place: x.add_(y) and x[key] = v write into x's memory (ops/inplace.py) ----------
+    def _inplace(self, compute: Callable[[Tensor], Tensor], *others: Any) -> Tensor:
+        return ops.inplace.apply_inplace(self, compute, others)
 
     def __iadd__(self, other: Any) -> Tensor:
-        return self._inplace(Tensor.__add__, other)
+        return self._inplace(lambda t: t + other, other)
 
     def __isub__(self, other: Any) -> Tensor:
-        return self._inplace(Tensor.__sub__, other)
+        return self._inplace(lambda t: t - other, other)
 
     def __imul__(self, other: Any) -> Tensor:
-        return self._inplace(Tensor.__mul__, other)
+        return self._inplace(lambda t: t * other, other)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._inplace(Tensor.__truediv__, other)
+        return self._inplace(lambda t: t / other, other)
 
-    add_, sub_, mul_, div_ = __iadd__, __isub__, __imul__, __itruediv__
+    def __ipow__(self, other: Any) -> Tensor:
+        return self._inplace(lambda t: t ** other, other)
 
-    def copy_(self, src: Tensor) -> Tensor:
+    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self += alpha * other, in place."""
+        return self._inplace(lambda t: t.add(other, alpha=alpha), other)
+
+    def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self -= alpha * other, in place."""
+        return self._inplace(lambda t: t.sub(other, alpha=alpha), other)
+
+    def mul_(self, other: Any) -> Tensor:
+        """self *= other, in place."""
+        return self._inplace(lambda t: t * other, other)
+
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """self /= other, in place."""
+        return self._inplace(lambda t: t.div(other, rounding_mode=rounding_mode), other)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        """self **= exponent, in place."""
+        return self._inplace(lambda t: t ** exponent, exponent)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        """Limit values to [min, max], in place."""
+        return self._inplace(lambda t: t.clamp(min, max), min, max)
+
+    clip_ = clamp_
+
+    def neg_(self) -> Tensor:
+        """-self, in place."""
+        return self._inplace(lambda t: -t)
+
+    def abs_(self) -> Tensor:
+        """|self|, in place."""
+        return self._inplace(lambda t: t.abs())
+
+    def exp_(self) -> Tensor:
+        """e ** self, in place."""
+        return self._inplace(lambda t: t.exp())
+
+    def log_(self) -> Tensor:
+        """log(self), in place."""
+        return self._inplace(lambda t: t.log())
+
+    def sqrt_(self) -> Tensor:
+        """sqrt(self), in place."""
+        return self._inplace(lambda t: t.sqrt())
+
+    def tanh_(self) -> Tensor:
+        """tanh(self), in place."""
+        return self._inplace(lambda t: t.tanh())
+
+    def sigmoid_(self) -> Tensor:
+        """sigmoid(self), in place."""
+        return self._inplace(lambda t: t.sigmoid())
+
+    def relu_(self) -> Tensor:
+        """max(self, 0), in place."""
+        return self._inplace(lambda t: t.relu())
+
+    def copy_(self, src: Tensor, non_blocking: bool = False) -> Tensor:
         """Copy ``src``'s values (broadcast, cast and moved as needed) into this tensor."""
-        return self._inplace(lambda a, b: ops.expand(b.to(a.device, a.dtype), a.shape), src)
+        return self._inplace(lambda t: ops.expand(src.to(t.device, t.dtype), t.shape), src)
 
-    def fill_(self, value: float) -> Tensor:
-        """Set every element to ``value``, in place."""
-        return self._inplace(
-            lambda a, v: ops.expand(ops.promotion.as_tensor_like(v, a), a.shape), value)
+    def fill_(self, value: Any) -> Tensor:
+        """Set every element to ``value`` (a number or a 0-d tensor), in place."""
+        return self._inplace(lambda t: ops.expand(
+            value.to(t.device, t.dtype) if isinstance(value, Tensor)
+            else ops.promotion.as_tensor_like(value, t), t.shape), value)
 
     def zero_(self) -> Tensor:
         """Set every element to 0, in place."""
         return self.fill_(0)
+
+    def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
+        """Set the elements where ``mask`` is True to ``value``, in place."""
+        return self._inplace(lambda t: t.masked_fill(mask, value), value)
+
+    def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
+        """A copy with the elements where ``mask`` (broadcast) is True set to ``value``."""
+        if mask.dtype is not dtypes.bool_:
+            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with "
+                               f"dtype {mask.dtype.name}")
+        if isinstance(value, Tensor) and value.ndim:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but "
+                               f"got tensor with {value.ndim} dimension(s).")
+        out = ops.where(mask, value.to(self.dtype) if isinstance(value, Tensor)
+                        else ops.promotion.as_tensor_like(value, self), self)
+        if out.shape != self.shape:
+            raise RuntimeError(f"The size of the mask {list(mask.shape)} must be broadcastable "
+                               f"to the tensor's {list(self.shape)}")
+        return out
+
+    def masked_select(self, mask: Tensor) -> Tensor:
+        """The elements where ``mask`` (broadcast) is True, as a 1-D tensor."""
+        return ops.masked_select(self, mask)
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        """Indices of the non-zero elements: (n, ndim), or a tuple of n-vectors."""
+        return ops.nonzero(self, as_tuple)
+
+    def index_put(self, indices: tuple, values: Any, accumulate: bool = False) -> Tensor:
+        """A copy with ``values`` written (or, with ``accumulate``, added) at ``indices``."""
+        if accumulate:
+            key = ops.movement.parse_key(self, tuple(indices))
+            positions = ops.movement.index_positions(self, key)
+            v = values if isinstance(values, Tensor) else ops.promotion.as_tensor_like(values,
+                                                                                       self)
+            added = ops.IndexAdd.apply(ops.expand(v.to(self.dtype), positions.shape).reshape(-1),
+                                       shape=(self.numel(),), key=(positions.reshape(-1)._data,))
+            return self + added.reshape(self.shape)
+        out = self.clone()
+        out[tuple(indices)] = values
+        return out
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        ops.inplace.setitem(self, key, value)
+
+    def index_put_(self, indices: tuple, values: Any, accumulate: bool = False) -> Tensor:
+        """self[indices] = values (or += with ``accumulate``), in place."""
+        if accumulate:
+            return self._inplace(lambda t: t.index_put(indices, values, accumulate=True),
+                                 values)
+        ops.inplace.setitem(self, tuple(indices), values)
+        return self
 
     def __floordiv__(self, other: Any) -> Tensor:
         return ops.elementwise.integer_op("floor_divide", self, other)
@@ -522,11 +685,9 @@ class Tensor:
         """max(x, 0)."""
         return ops.Relu.apply(self)
 
-    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
-        """Limit values to [min, max] (either bound may be None)."""
-        if min is None and max is None:
-            raise RuntimeError("At least one of 'min' or 'max' must not be None")
-        return ops.Clamp.apply(self, lo=min, hi=max)
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
+        """Limit values to [min, max]; either bound may be None, a number or a tensor."""
+        return ops.elementwise.clamp(self, min, max)
 
     clip = clamp
 

@@ -223,6 +223,39 @@ class Backend:
             out = xp.permute_dims(out, tuple(perm))
         return out
 
+    def index_put(self, x: Any, key: tuple, values: Any) -> Any:
+        """A copy of x with ``values`` (broadcast to ``x[key]``'s shape) written at ``key``,
+        a basic key or one integer array on a 1-D x; of repeated indices the last one wins.
+
+        The Array API writes only through basic indices, so integer positions are scattered
+        with a one-hot matrix (as index_add does): fine for teaching and tests; NumPy writes
+        with its own indexing.
+        """
+        xp = self.xp
+        out = xp.asarray(x, copy=True)
+        key = expand_key(key, x.ndim)
+        if not any(_is_array(k) for k in key):
+            target = self.getitem(x, key).shape
+            basic = tuple(k for k in key if k is not None)
+            out[basic] = xp.reshape(xp.broadcast_to(values, target), out[basic].shape)
+            return out
+        (positions,) = key
+        n, k = x.shape[0], positions.shape[0]
+        values = xp.broadcast_to(values, (k,))
+        writes = xp.reshape(xp.where(positions < 0, positions + n, positions), (k, 1)) == (
+            xp.arange(n, dtype=positions.dtype))  # (k, n): which write lands where
+        order = xp.reshape(xp.arange(k, dtype=positions.dtype), (k, 1))
+        last = xp.max(xp.where(writes, order, -1), axis=0)  # the last write to each element
+        return xp.where(last >= 0, xp.take(values, xp.where(last >= 0, last, 0)), out)
+
+    def shares_memory(self, a: Any, b: Any) -> bool:
+        """Whether two arrays may overlap in memory (a reshape that is a view, not a copy).
+        Generic: through DLPack on the host; backends whose memory is elsewhere override it."""
+        try:
+            return bool(np.may_share_memory(np.from_dlpack(a), np.from_dlpack(b)))
+        except (TypeError, RuntimeError, BufferError):
+            return False
+
     def index_add(self, shape: tuple[int, ...], key: tuple, values: Any) -> Any:
         """Zeros of ``shape`` with ``values`` added at ``key``; repeated indices accumulate.
 

@@ -34,6 +34,16 @@ class CupyBackend(Backend):
         """Copy to the host."""
         return self.xp.asnumpy(a)
 
+    def shares_memory(self, a: Any, b: Any) -> bool:
+        """cupy.may_share_memory."""
+        return bool(self.xp.may_share_memory(a, b))
+
+    def index_put(self, x: Any, key: tuple, values: Any) -> Any:
+        """CuPy's own indexed assignment, on a copy."""
+        out = x.copy()
+        out[key] = values
+        return out
+
     def synchronize(self) -> None:
         """Wait for the GPU's queued work."""
         self.xp.cuda.get_current_stream().synchronize()

@@ -76,6 +76,16 @@ class NumpyBackend(Backend):
         """NumPy's own indexing."""
         return x[key]
 
+    def index_put(self, x: np.ndarray, key: tuple, values: np.ndarray) -> np.ndarray:
+        """NumPy's own indexed assignment, on a copy."""
+        out = x.copy()
+        out[key] = values
+        return out
+
+    def shares_memory(self, a: np.ndarray, b: np.ndarray) -> bool:
+        """np.may_share_memory: whether the two arrays' memory ranges overlap."""
+        return bool(np.may_share_memory(a, b))
+
     def index_add(self, shape: tuple[int, ...], key: tuple, values: np.ndarray) -> np.ndarray:
         """A true scatter-add (np.add.at)."""
         out = np.zeros(shape, dtype=values.dtype)

@@ -221,6 +221,8 @@ class SigmoidBackward(Function):
     """g y (1 - y), sigmoid's gradient from its output y, in one temporary (torch's
     sigmoid_backward). g has y's shape and dtype (the backward walk sees to it)."""
 
+    saves = {0: (1,), 1: (0, 1)}
+
     def forward(self, g: Any, y: Any) -> Any:
         out = 1 - y
         out *= y

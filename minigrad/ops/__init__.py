@@ -1,5 +1,6 @@
 """Differentiable ops: Functions (forward and backward side by side) and their entry points."""
 
+from minigrad.ops import inplace
 from minigrad.ops.deform import deform_conv2d
 from minigrad.ops.elementwise import (
     Abs,
@@ -36,6 +37,7 @@ from minigrad.ops.movement import (
     Expand,
     Index,
     IndexAdd,
+    IndexPut,
     Permute,
     Reshape,
     cat,
@@ -44,6 +46,8 @@ from minigrad.ops.movement import (
     gather,
     gather_in_range,
     getitem,
+    masked_select,
+    nonzero,
     pad,
     permute,
     reshape,
@@ -72,11 +76,11 @@ from minigrad.ops.unfold import Fold, Unfold, fold, unfold
 
 __all__ = [
     "Abs", "Add", "Cast", "Cat", "Clamp", "ConstantPad", "Cos", "Div", "Exp", "Expand", "Fold",
-    "Index", "IndexAdd", "Log", "LogSigmoid", "MatMul", "Max", "Maximum", "Min", "Minimum", "Mul",
-    "Neg", "Permute", "Pow", "Relu", "Reshape", "Sigmoid", "Sin", "Sqrt", "Sub", "Sum", "Tanh",
-    "ToDevice", "Unfold", "Where", "argmax", "argmin", "binary", "broadcast_shapes", "cat",
-    "compare", "deform_conv2d", "expand", "flatten", "fold", "gather", "gather_in_range",
-    "getitem", "log_softmax", "logical", "matmul", "max", "mean", "min", "pad", "permute",
-    "promote", "reshape", "softmax", "squeeze", "stack", "std", "sum", "transpose", "unfold",
-    "unsqueeze", "var", "where",
+    "Index", "IndexAdd", "IndexPut", "Log", "LogSigmoid", "MatMul", "Max", "Maximum", "Min",
+    "Minimum", "Mul", "Neg", "Permute", "Pow", "Relu", "Reshape", "Sigmoid", "Sin", "Sqrt", "Sub",
+    "Sum", "Tanh", "ToDevice", "Unfold", "Where", "argmax", "argmin", "binary", "broadcast_shapes",
+    "cat", "compare", "deform_conv2d", "expand", "flatten", "fold", "gather", "gather_in_range",
+    "getitem", "inplace", "log_softmax", "logical", "masked_select", "matmul", "max", "mean",
+    "min", "nonzero", "pad", "permute", "promote", "reshape", "softmax", "squeeze", "stack", "std",
+    "sum", "transpose", "unfold", "unsqueeze", "var", "where",
 ]

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 class Add(Function):
     """a + b, elementwise."""
 
+    saves = ()
+
     def forward(self, a: Any, b: Any) -> Any:
         return a + b
 
@@ -32,6 +34,8 @@ class Add(Function):
 class Sub(Function):
     """a - b, elementwise."""
 
+    saves = ()
+
     def forward(self, a: Any, b: Any) -> Any:
         return a - b
 
@@ -42,6 +46,8 @@ class Sub(Function):
 
 class Mul(Function):
     """a * b, elementwise."""
+
+    saves = {0: (1,), 1: (0,)}
 
     def forward(self, a: Any, b: Any) -> Any:
         return a * b
@@ -56,6 +62,8 @@ class Mul(Function):
 class Div(Function):
     """a / b, elementwise."""
 
+    saves = {0: (1,), 1: (1, "output")}
+
     def forward(self, a: Any, b: Any) -> Any:
         return a / b
 
@@ -68,6 +76,8 @@ class Div(Function):
 
 class Pow(Function):
     """a ** b, elementwise."""
+
+    saves = {0: (0, 1), 1: (0, "output")}
 
     def forward(self, a: Any, b: Any) -> Any:
         return a ** b
@@ -86,6 +96,8 @@ class Pow(Function):
 class Maximum(Function):
     """The larger of a and b, elementwise."""
 
+    saves = (0, 1)
+
     def forward(self, a: Any, b: Any) -> Any:
         return self.xp.maximum(a, b)
 
@@ -98,6 +110,8 @@ class Maximum(Function):
 
 class Minimum(Function):
     """The smaller of a and b, elementwise."""
+
+    saves = (0, 1)
 
     def forward(self, a: Any, b: Any) -> Any:
         return self.xp.minimum(a, b)
@@ -112,6 +126,8 @@ class Minimum(Function):
 class Where(Function):
     """a where cond holds, else b."""
 
+    saves = (0,)
+
     def forward(self, cond: Any, a: Any, b: Any) -> Any:
         return self.xp.where(cond, a, b)
 
@@ -125,6 +141,8 @@ class Where(Function):
 class Neg(Function):
     """-x."""
 
+    saves = ()
+
     def forward(self, x: Any) -> Any:
         return -x
 
@@ -135,6 +153,8 @@ class Neg(Function):
 
 class Abs(Function):
     """|x|."""
+
+    saves = (0,)
 
     def forward(self, x: Any) -> Any:
         return self.xp.abs(x)
@@ -147,6 +167,8 @@ class Abs(Function):
 class Exp(Function):
     """e^x."""
 
+    saves = ("output",)
+
     def forward(self, x: Any) -> Any:
         return self.xp.exp(x)
 
@@ -157,6 +179,8 @@ class Exp(Function):
 
 class Log(Function):
     """The natural logarithm."""
+
+    saves = (0,)
 
     def forward(self, x: Any) -> Any:
         return self.xp.log(x)
@@ -169,6 +193,8 @@ class Log(Function):
 class Sqrt(Function):
     """The square root."""
 
+    saves = ("output",)
+
     def forward(self, x: Any) -> Any:
         return self.xp.sqrt(x)
 
@@ -179,6 +205,8 @@ class Sqrt(Function):
 
 class Sin(Function):
     """sin(x)."""
+
+    saves = (0,)
 
     def forward(self, x: Any) -> Any:
         return self.xp.sin(x)
@@ -191,6 +219,8 @@ class Sin(Function):
 class Cos(Function):
     """cos(x)."""
 
+    saves = (0,)
+
     def forward(self, x: Any) -> Any:
         return self.xp.cos(x)
 
@@ -201,6 +231,8 @@ class Cos(Function):
 
 class Tanh(Function):
     """tanh(x)."""
+
+    saves = ("output",)
 
     def forward(self, x: Any) -> Any:
         return self.xp.tanh(x)
@@ -213,6 +245,8 @@ class Tanh(Function):
 
 class Sigmoid(Function):
     """1 / (1 + e^-x)."""
+
+    saves = ("output",)
 
     def forward(self, x: Any) -> Any:
         # below x = -88 (float32) e^-x overflows to inf, and 1 / inf is the right 0
@@ -228,6 +262,8 @@ class Sigmoid(Function):
 class LogSigmoid(Function):
     """log(sigmoid(x)), stable for large |x|."""
 
+    saves = (0,)
+
     def forward(self, x: Any) -> Any:
         xp = self.xp  # log(1 / (1 + e^-x)) = min(x, 0) - log(1 + e^-|x|): no overflow
         return xp.minimum(x, xp.zeros_like(x)) - xp.log1p(xp.exp(-xp.abs(x)))
@@ -240,6 +276,8 @@ class LogSigmoid(Function):
 class Relu(Function):
     """max(x, 0)."""
 
+    saves = ("output",)
+
     def forward(self, x: Any) -> Any:
         return self.xp.maximum(x, self.xp.zeros_like(x))
 
@@ -250,6 +288,8 @@ class Relu(Function):
 
 class Clamp(Function):
     """x limited to [lo, hi]."""
+
+    saves = (0,)
 
     def forward(self, x: Any, *, lo: float | None, hi: float | None) -> Any:
         self.lo, self.hi = lo, hi
@@ -265,8 +305,23 @@ class Clamp(Function):
         return g
 
 
+class Rounding(Function):
+    """floor, ceil, trunc or round (half to even) of x."""
+
+    saves = ()
+
+    def forward(self, x: Any, *, mode: str) -> Any:
+        return getattr(self.xp, mode)(x)
+
+    # a step function: its derivative is 0 wherever it has one (as torch)
+    def backward(self, g: Tensor) -> Tensor:
+        return g * 0
+
+
 class Cast(Function):
     """x converted to another dtype."""
+
+    saves = ()
 
     def forward(self, x: Any, *, dtype: dtypes.dtype) -> Any:
         return self.xp.astype(x, self.backend.dtype(dtype))
@@ -278,6 +333,8 @@ class Cast(Function):
 
 class ToDevice(Function):
     """x copied to another device."""
+
+    saves = ()
 
     def forward(self, x: Any, *, target: Any) -> Any:
         self.device_out = target
@@ -295,8 +352,11 @@ def binary(fn: type[Function], a: Tensor, b: Any, reverse: bool = False) -> Tens
     return fn.apply(b, a) if reverse else fn.apply(a, b)
 
 
-def where(condition: Tensor, input: Any, other: Any) -> Tensor:
-    """Elements of ``input`` where ``condition`` holds, else of ``other`` (scalars allowed)."""
+def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
+    """Elements of ``input`` where ``condition`` holds, else of ``other`` (scalars allowed);
+    with the condition alone, the indices where it holds (``condition.nonzero(as_tuple=True)``)."""
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
     if not is_tensor(input):
         if not is_tensor(other):
             raise TypeError("where() needs at least one of input and other to be a tensor")
@@ -339,3 +399,38 @@ def logical(op: str, a: Tensor, b: Tensor | None = None) -> Tensor:
     a, b = promote(a, b)
     f = {"and": xp.logical_and, "or": xp.logical_or, "xor": xp.logical_xor}[op]
     return make_tensor(f(a._data, b._data), a.device)
+
+
+def clamp(x: Tensor, lo: Any = None, hi: Any = None) -> Tensor:
+    """x limited to [lo, hi]; a bound may be None, a number or a tensor (broadcast)."""
+    if lo is None and hi is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if not is_tensor(lo) and not is_tensor(hi):
+        return Clamp.apply(x, lo=lo, hi=hi)
+    if lo is not None:  # x where x >= lo, else lo (the gradient goes where the value came from)
+        x = where(x < lo, lo, x)
+    if hi is not None:
+        x = where(x > hi, hi, x)
+    return x
+
+
+def rounded(x: Tensor, mode: str) -> Tensor:
+    """floor, ceil, trunc or round of x; integers are already whole."""
+    return x if not x.dtype.is_floating_point else Rounding.apply(x, mode=mode)
+
+
+def divide(a: Tensor, b: Any, rounding_mode: str | None = None) -> Tensor:
+    """a / b, its quotient rounded toward zero ('trunc') or down ('floor') if asked."""
+    if rounding_mode is None:
+        return binary(Div, a, b)
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                           f"but found '{rounding_mode}'")
+    a, b = promote(a, b)
+    if a.dtype.is_floating_point:
+        return Rounding.apply(binary(Div, a, b), mode=rounding_mode)
+    q = integer_op("floor_divide", a, b)
+    if rounding_mode == "floor":
+        return q
+    inexact = integer_op("remainder", a, b) != 0
+    return q + (inexact & ((a < 0) != (b < 0))).to(q.dtype)  # floor moved one toward zero

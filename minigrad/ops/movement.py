@@ -15,6 +15,7 @@ import numpy as np
 from minigrad import dtypes
 from minigrad.autograd import Function, is_tensor, make_tensor
 from minigrad.backends import expand_key
+from minigrad.ops.promotion import broadcast_shapes
 from minigrad.ops.reduce import normalize_dim
 
 if TYPE_CHECKING:
@@ -24,8 +25,12 @@ if TYPE_CHECKING:
 class Reshape(Function):
     """The same values in a new shape."""
 
+    saves = ()
+
     def forward(self, x: Any, *, shape: tuple[int, ...]) -> Any:
-        return self.xp.reshape(x, shape)
+        out = self.xp.reshape(x, shape)
+        self.view_of_input = self.backend.shares_memory(out, x)  # else a copy was needed
+        return out
 
     # a reshape moves no values: reshape the gradient back
     def backward(self, g: Tensor) -> Tensor:
@@ -34,6 +39,9 @@ class Reshape(Function):
 
 class Permute(Function):
     """The dims reordered."""
+
+    saves = ()
+    view_of_input = True
 
     def forward(self, x: Any, *, dims: tuple[int, ...]) -> Any:
         self.dims = dims
@@ -50,6 +58,9 @@ class Permute(Function):
 class Expand(Function):
     """Broadcast to a larger shape (no copy)."""
 
+    saves = ()
+    view_of_input = True
+
     def forward(self, x: Any, *, shape: tuple[int, ...]) -> Any:
         return self.xp.broadcast_to(x, shape)
 
@@ -62,8 +73,11 @@ class Expand(Function):
 class Index(Function):
     """x[key]: basic and advanced indexing."""
 
+    saves = ()
+
     def forward(self, x: Any, *, key: tuple) -> Any:
         self.key = key
+        self.view_of_input = not any(_is_array(k) for k in key)  # basic indexing: a view
         return self.backend.getitem(x, key)
 
     # indexing gathers: the gradient is scattered back, repeated indices adding up
@@ -74,6 +88,8 @@ class Index(Function):
 class IndexAdd(Function):
     """Zeros with values added at key (the adjoint of Index)."""
 
+    saves = ()
+
     def forward(self, g: Any, *, shape: tuple[int, ...], key: tuple) -> Any:
         self.key = key
         return self.backend.index_add(shape, key, g)
@@ -83,8 +99,31 @@ class IndexAdd(Function):
         return Index.apply(gg, key=self.key)
 
 
+class IndexPut(Function):
+    """x with ``values`` written at key (``x[key] = values``, out of place); the values
+    broadcast to ``x[key]``'s shape."""
+
+    saves = ()
+
+    def forward(self, x: Any, values: Any, *, key: tuple) -> Any:
+        self.key = key
+        return self.backend.index_put(x, key, values)
+
+    # the written elements take their gradient from the values, the others keep x's
+    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        gx = gv = None
+        if self.needs_input_grad[0]:
+            gx = IndexPut.apply(g, make_tensor(self.xp.zeros((), dtype=g._data.dtype), g.device),
+                                key=self.key)
+        if self.needs_input_grad[1]:
+            gv = Index.apply(g, key=self.key)  # x[key]'s shape: the engine sums the broadcast
+        return gx, gv
+
+
 class Cat(Function):
     """Tensors joined along a dim."""
+
+    saves = ()
 
     def forward(self, *xs: Any, dim: int) -> Any:
         self.dim = dim
@@ -103,6 +142,8 @@ class Cat(Function):
 
 class ConstantPad(Function):
     """x padded with a constant value."""
+
+    saves = ()
 
     def forward(self, x: Any, *, widths: tuple[tuple[int, int], ...], value: float) -> Any:
         shape = tuple(n + before + after for n, (before, after) in zip(x.shape, widths))
@@ -213,53 +254,77 @@ def _index_array(x: Tensor, k: Any) -> Any:
             raise RuntimeError(
                 f"indices should be either on cpu or on the same device as the indexed tensor "
                 f"({x.device}), got indices on {k.device}")
-        if k.dtype is dtypes.bool_:
-            raise IndexError("boolean mask indexing is not supported; use torch-style where()")
         if k.dtype.is_floating_point:
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         return k._data if k.dtype is dtypes.int64 else x.backend.xp.astype(
             k._data, x.backend.dtype(dtypes.int64))
     a = np.asarray(k)
     if a.dtype.kind not in "iu":
-        raise IndexError(f"only integers, slices, None, ... and integer arrays are valid "
-                         f"indices, got {type(k).__name__} of {a.dtype}")
+        raise IndexError(f"only integers, slices, None, ... and integer or boolean arrays are "
+                         f"valid indices, got {type(k).__name__} of {a.dtype}")
     return x.backend.from_numpy(a.astype(np.int64))
 
 
-def getitem(x: Tensor, key: Any) -> Tensor:
-    """``x[key]``: ints, slices (any step), None, ..., and integer tensors/arrays/lists."""
+def _mask(x: Tensor, k: Any) -> Any:
+    """A boolean mask given as a tensor, NumPy array or list, as an array on x's device (None
+    when ``k`` is not a mask)."""
+    if is_tensor(k):
+        return k._data if k.dtype is dtypes.bool_ else None
+    if isinstance(k, (np.ndarray, list)) and np.asarray(k).dtype == bool:
+        return x.backend.from_numpy(np.asarray(k))
+    return None
+
+
+def parse_key(x: Tensor, key: Any) -> tuple:
+    """An index as a tuple of ints and slices (in range), None, ... and int64 index arrays on
+    x's device; a boolean mask stands for the index arrays of its True elements (as torch)."""
     if not isinstance(key, tuple):
         key = (key,)
-    parts = []
-    for k in key:
-        if k is None or k is Ellipsis or isinstance(k, slice):
-            parts.append(k)
-        elif isinstance(k, (int, np.integer)) and not isinstance(k, bool):
-            parts.append(int(k))
-        else:
-            parts.append(_index_array(x, k))
-    dims = [k for k in parts if k is not None and k is not Ellipsis]
-    if len(dims) > x.ndim:
+    masks = [_mask(x, k) if not isinstance(k, (slice, int, type(None), type(Ellipsis))) else None
+             for k in key]
+    taken = sum(0 if k is None or k is Ellipsis else (m.ndim if m is not None else 1)
+                for k, m in zip(key, masks))
+    if taken > x.ndim:
         raise IndexError(f"too many indices for tensor of dimension {x.ndim}")
-    i = 0
-    for j, k in enumerate(parts):
-        if k is Ellipsis:
-            i = x.ndim - (len(dims) - i)
-        elif isinstance(k, int):  # a clear error for out-of-range ints
+    parts: list[Any] = []
+    i = 0  # the dim of x the next index applies to
+    for k, mask in zip(key, masks):
+        if k is None:
+            parts.append(None)
+        elif k is Ellipsis:
+            parts.append(Ellipsis)
+            i = x.ndim - (taken - i)
+        elif isinstance(k, bool):
+            raise IndexError("indexing with a Python bool is not supported; use a bool tensor")
+        elif isinstance(k, (int, np.integer)):
             n = x.shape[i]
-            if not -n <= k < n:
-                raise IndexError(
-                    f"index {k} is out of bounds for dimension {i} with size {n}")
+            if not -n <= k < n:  # a clear error for out-of-range ints
+                raise IndexError(f"index {k} is out of bounds for dimension {i} with size {n}")
+            parts.append(int(k))
             i += 1
         elif isinstance(k, slice):  # in-range bounds: the Array API leaves others undefined
             if k.step == 0:
                 raise ValueError("slice step cannot be zero")
             start, stop, step = k.indices(x.shape[i])
-            parts[j] = slice(start, None if stop < 0 else stop, step)
+            parts.append(slice(start, None if stop < 0 else stop, step))
             i += 1
-        elif k is not None:
+        elif mask is not None:
+            if mask.ndim == 0 or tuple(mask.shape) != tuple(x.shape[i:i + mask.ndim]):
+                raise IndexError(
+                    f"The shape of the mask {list(mask.shape)} at index {i} does not match the "
+                    f"shape of the indexed tensor {list(x.shape)} at index {i}")
+            parts.extend(x.backend.xp.nonzero(mask))
+            i += mask.ndim
+        else:
+            parts.append(_index_array(x, k))
             i += 1
-    key = tuple(parts)
+    return tuple(parts)
+
+
+def getitem(x: Tensor, key: Any) -> Tensor:
+    """``x[key]``: ints, slices (any step), None, ..., integer tensors, arrays and lists, and
+    boolean masks."""
+    key = parse_key(x, key)
     has_array = any(_is_array(k) for k in key)
     if has_array and any(isinstance(k, int) for k in key):
         # PyTorch selects with ints first (they never join the advanced indices, unlike in
@@ -269,6 +334,38 @@ def getitem(x: Tensor, key: Any) -> Tensor:
                                      for k in key if k is not None))
         key = tuple(k for k in key if not isinstance(k, int))
     return Index.apply(x, key=key)
+
+
+def index_positions(x: Tensor, key: tuple) -> Tensor:
+    """The flat positions in x of the elements ``x[key]`` reads, in x[key]'s shape (int64)."""
+    xp, i64 = x.backend.xp, x.backend.dtype(dtypes.int64)
+    flat = make_tensor(xp.reshape(xp.arange(x.numel(), dtype=i64), tuple(x.shape)), x.device)
+    return getitem(flat, key)
+
+
+def masked_select(x: Tensor, mask: Tensor) -> Tensor:
+    """The elements of x where ``mask`` (broadcast with x) is True, as a 1-D tensor."""
+    if mask.dtype is not dtypes.bool_:
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask, got "
+                           f"{mask.dtype.torch_name}")
+    shape = broadcast_shapes(tuple(x.shape), tuple(mask.shape))
+    return getitem(expand(x, shape), expand(mask, shape))
+
+
+def nonzero(x: Tensor, as_tuple: bool = False) -> Any:
+    """The indices of the non-zero (True) elements: an (n, ndim) int64 tensor, or one 1-D
+    tensor per dim with ``as_tuple``."""
+    xp, i64 = x.backend.xp, x.backend.dtype(dtypes.int64)
+    truth = x._data if x.dtype is dtypes.bool_ else x._data != 0
+    if x.ndim == 0:  # a 0-d tensor: one empty index if it is non-zero, as torch
+        count = int(bool(truth))
+        index = (xp.zeros((count,), dtype=i64),) if as_tuple else ()
+        return tuple(make_tensor(i, x.device) for i in index) if as_tuple else make_tensor(
+            xp.zeros((count, 0), dtype=i64), x.device)
+    index = xp.nonzero(truth)
+    if as_tuple:
+        return tuple(make_tensor(i, x.device) for i in index)
+    return make_tensor(xp.stack(index, axis=1), x.device)
 
 
 def _is_array(k: Any) -> bool:

@@ -52,6 +52,8 @@ def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]
 class Sum(Function):
     """The sum over some dims."""
 
+    saves = ()
+
     def forward(self, x: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:
         self.axes, self.keepdim = axes, keepdim
         return self.xp.sum(x, axis=axes, keepdims=keepdim)
@@ -79,6 +81,8 @@ class Mean(Sum):
 
 class Max(Function):
     """The largest value over some dims."""
+
+    saves = ()
 
     reduce = "max"
 
@@ -128,6 +132,8 @@ def mean(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
 class MaxAlong(Function):
     """The largest value along one dim, kept as size 1; ``index`` (the argmax, an int64 input
     without a gradient) says which element it is."""
+
+    saves = (1,)
 
     reduce = "max"
 
