@@ -1,6 +1,7 @@
 """minigrad: a small, readable autograd engine with PyTorch's API, on NumPy, CuPy and more."""
 
-from minigrad import autograd, backends, data, dtypes, fast, nn, optim
+from minigrad import autograd, backends, cuda, data, dtypes, fast, linalg, nn, optim, utils
+from minigrad.autograd import is_tensor
 from minigrad.backends import (
     Backend,
     device,
@@ -11,6 +12,11 @@ from minigrad.backends import (
 )
 from minigrad.dtypes import bool_ as bool  # torch.bool
 from minigrad.dtypes import dtype, float16, float32, float64, int32, int64, uint8
+from minigrad.dtypes import float16 as half
+from minigrad.dtypes import float32 as float  # torch.float, torch.long, ... as in torch
+from minigrad.dtypes import float64 as double
+from minigrad.dtypes import int32 as int
+from minigrad.dtypes import int64 as long
 from minigrad.factory import (
     arange,
     as_tensor,
@@ -28,11 +34,81 @@ from minigrad.factory import (
     randint,
     randn,
     randn_like,
+    randperm,
     tensor,
     zeros,
     zeros_like,
 )
-from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad.functions import (
+    abs,
+    add,
+    all,
+    allclose,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    argsort,
+    broadcast_to,
+    ceil,
+    clamp,
+    clip,
+    clone,
+    cos,
+    cumsum,
+    detach,
+    div,
+    divide,
+    exp,
+    flatten,
+    floor,
+    isclose,
+    log,
+    masked_fill,
+    masked_select,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mul,
+    multiply,
+    neg,
+    negative,
+    nonzero,
+    norm,
+    numel,
+    permute,
+    pow,
+    relu,
+    reshape,
+    round,
+    sigmoid,
+    sin,
+    sort,
+    sqrt,
+    squeeze,
+    std,
+    sub,
+    subtract,
+    sum,
+    t,
+    tanh,
+    topk,
+    transpose,
+    true_divide,
+    trunc,
+    unsqueeze,
+    var,
+)
+from minigrad.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from minigrad.ops import (
     broadcast_shapes,
     cat,
@@ -52,32 +128,25 @@ from minigrad.tensor import Size, Tensor
 
 __version__ = "0.1.0"
 
-# torch-style functions: each is the Tensor method of the same name, called as mg.exp(x).
-abs = Tensor.abs
-argmax, argmin = Tensor.argmax, Tensor.argmin
-clamp = clip = Tensor.clamp
-cos, sin, exp, log, sqrt = Tensor.cos, Tensor.sin, Tensor.exp, Tensor.log, Tensor.sqrt
-flatten, reshape, permute = Tensor.flatten, Tensor.reshape, Tensor.permute
-broadcast_to = Tensor.broadcast_to
-max, min = Tensor.max, Tensor.min
-maximum, minimum = Tensor.maximum, Tensor.minimum
-mean, sum, std, var = Tensor.mean, Tensor.sum, Tensor.std, Tensor.var
-neg = Tensor.neg
-relu, sigmoid, tanh = Tensor.relu, Tensor.sigmoid, Tensor.tanh
-squeeze, unsqueeze, transpose, t = Tensor.squeeze, Tensor.unsqueeze, Tensor.transpose, Tensor.t
-detach = Tensor.detach
+# torch.contiguous_format and friends: accepted by clone/to/... and ignored (no memory formats)
+contiguous_format = preserve_format = channels_last = "contiguous_format"
 
 __all__ = [
-    "Backend", "Size", "Tensor", "abs", "arange", "argmax", "argmin", "as_tensor", "autograd",
-    "backends", "bool", "broadcast_shapes", "broadcast_to", "cat", "clamp", "clip", "cos", "data",
-    "detach", "device", "dtype", "dtypes", "empty", "empty_like", "enable_grad", "exp", "eye",
-    "fast", "flatten", "float16", "float32", "float64", "fold", "from_numpy", "full", "full_like",
-    "gather", "get_backend", "get_default_device", "get_rng_state", "initial_seed", "int32",
-    "int64", "is_grad_enabled", "linspace", "load", "log", "log_softmax", "manual_seed", "matmul",
-    "max", "maximum", "mean", "min", "minimum", "neg", "nn", "no_grad", "ones", "ones_like",
-    "optim", "pad", "permute", "rand", "rand_like", "randint", "randn", "randn_like",
-    "register_backend", "relu", "reshape", "save", "set_default_device", "set_grad_enabled",
-    "set_rng_state", "sigmoid", "sin", "softmax", "sqrt", "squeeze", "stack", "std", "sum", "t",
-    "tanh", "tensor", "transpose", "uint8", "unfold", "unsqueeze", "var", "where", "zeros",
+    "Backend", "Size", "Tensor", "abs", "add", "all", "allclose", "amax", "amin", "any", "arange",
+    "argmax", "argmin", "argsort", "as_tensor", "autograd", "backends", "bool", "broadcast_shapes",
+    "broadcast_to", "cat", "ceil", "channels_last", "clamp", "clip", "clone", "contiguous_format",
+    "cos", "cuda", "cumsum", "data", "detach", "device", "div", "divide", "double", "dtype",
+    "dtypes", "empty", "empty_like", "enable_grad", "exp", "eye", "fast", "flatten", "float",
+    "float16", "float32", "float64", "floor", "fold", "from_numpy", "full", "full_like", "gather",
+    "get_backend", "get_default_device", "get_rng_state", "half", "inference_mode", "initial_seed",
+    "int", "int32", "int64", "is_grad_enabled", "is_tensor", "isclose", "linalg", "linspace",
+    "load", "log", "log_softmax", "long", "manual_seed", "masked_fill", "masked_select", "matmul",
+    "max", "maximum", "mean", "min", "minimum", "mul", "multiply", "neg", "negative", "nn",
+    "no_grad", "nonzero", "norm", "numel", "ones", "ones_like", "optim", "pad", "permute", "pow",
+    "preserve_format", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",
+    "register_backend", "relu", "reshape", "round", "save", "set_default_device",
+    "set_grad_enabled", "set_rng_state", "sigmoid", "sin", "softmax", "sort", "sqrt", "squeeze",
+    "stack", "std", "sub", "subtract", "sum", "t", "tanh", "tensor", "topk", "transpose",
+    "true_divide", "trunc", "uint8", "unfold", "unsqueeze", "utils", "var", "where", "zeros",
     "zeros_like",
 ]

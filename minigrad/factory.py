@@ -111,7 +111,7 @@ def _from_host(a: np.ndarray, dtype: DTypeLike, device: DeviceLike, requires_gra
                default: dtypes.dtype) -> Tensor:
     dev = as_device(device)
     d = dtypes.to_dtype(dtype) if dtype is not None else default
-    t = Tensor._make(dev.backend.from_numpy(np.ascontiguousarray(a.astype(d.name))), dev)
+    t = Tensor._make(dev.backend.from_numpy(np.asarray(a, dtype=d.name, order="C")), dev)
     return t.requires_grad_() if requires_grad else t
 
 
@@ -165,6 +165,15 @@ def randint(low: int, high: int | None = None, size: Any = (), *, dtype: DTypeLi
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                            f">= to={high}")
     return _from_host(generator().integers(low, high, size=tuple(size)), dtype, device, False,
+                      dtypes.default_int)
+
+
+def randperm(n: int, *, dtype: DTypeLike = None, device: DeviceLike = None,
+             requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0 .. n-1 (int64 by default)."""
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got{n}")
+    return _from_host(generator().permutation(n), dtype, device, requires_grad,
                       dtypes.default_int)
 
 

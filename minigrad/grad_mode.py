@@ -54,6 +54,11 @@ class set_grad_enabled(contextlib.ContextDecorator):  # noqa: N801  (as torch's)
 class _GradMode(contextlib.ContextDecorator):
     mode = True
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1 and callable(args[0]) and not kwargs:  # @no_grad, no parentheses
+            return cls()(args[0])
+        return super().__new__(cls)
+
     def __enter__(self) -> None:
         self.prev = _enabled
         _set(self.mode)
@@ -72,3 +77,11 @@ class enable_grad(_GradMode):  # noqa: N801
     """Context manager and decorator: record a graph again inside ``no_grad``."""
 
     mode = True
+
+
+class inference_mode(_GradMode):  # noqa: N801
+    """``no_grad`` under torch's other name, for inference (``inference_mode(False)`` records
+    again). minigrad does not mark the tensors made inside, as torch does."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = not mode

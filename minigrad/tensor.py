@@ -5,6 +5,7 @@ Every operator and method is a one-liner onto an op in ``minigrad.ops``; the ops
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -50,6 +51,16 @@ def host_array(data: Any, dtype: dtypes.dtype | None) -> np.ndarray:
                 f"can't convert {a.dtype} data to a tensor; minigrad has "
                 f"{', '.join(d.name for d in dtypes.ALL)}")
     return a.astype(dtype.name, copy=False)
+
+
+def _dim_alias(method: Callable) -> Callable:
+    """Accept numpy's ``axis=`` for ``dim=``, as torch does."""
+    @functools.wraps(method)
+    def with_axis(self: Tensor, *args: Any, axis: Any = None, **kwargs: Any) -> Any:
+        if axis is not None:
+            kwargs["dim"] = axis
+        return method(self, *args, **kwargs)
+    return with_axis
 
 
 class View:
@@ -227,6 +238,11 @@ class Tensor:
         """The values as nested Python lists (a number for a 0-d tensor)."""
         return self.backend.to_numpy(self._data).tolist()
 
+    def __format__(self, spec: str) -> str:
+        if self.ndim == 0:  # f"{loss:.3f}": the number, as torch
+            return format(self.item(), spec)
+        return format(str(self), spec)
+
     def __float__(self) -> float:
         return float(self.item())
 
@@ -245,7 +261,8 @@ class Tensor:
                                "ambiguous")
         return bool(self.item())
 
-    def to(self, *args: Any, dtype: DTypeLike = None, device: DeviceLike = None) -> Tensor:
+    def to(self, *args: Any, dtype: DTypeLike = None, device: DeviceLike = None,
+           non_blocking: bool = False, copy: bool = False, memory_format: Any = None) -> Tensor:
         """Move and/or cast: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other)``.
 
         Differentiable: the gradient flows back to the original device and dtype.
@@ -257,7 +274,7 @@ class Tensor:
                 device = a
             else:
                 dtype = a
-        out = self
+        out = self.clone() if copy else self
         if device is not None:
             target = as_device(device)
             if target != self._device:
@@ -274,35 +291,36 @@ class Tensor:
                 out = ops.Cast.apply(out, dtype=d)
         return out
 
-    def cpu(self) -> Tensor:
+    def cpu(self, memory_format: Any = None) -> Tensor:
         """This tensor on the CPU."""
         return self.to("cpu")
 
-    def cuda(self, device: int | str | None = None) -> Tensor:
+    def cuda(self, device: int | str | None = None, non_blocking: bool = False,
+             memory_format: Any = None) -> Tensor:
         """This tensor on a CUDA GPU (``cuda:0`` by default)."""
         return self.to(f"cuda:{device}" if isinstance(device, int) else device or "cuda")
 
-    def float(self) -> Tensor:
+    def float(self, memory_format: Any = None) -> Tensor:
         """Cast to float32."""
         return self.to(dtypes.float32)
 
-    def double(self) -> Tensor:
+    def double(self, memory_format: Any = None) -> Tensor:
         """Cast to float64."""
         return self.to(dtypes.float64)
 
-    def half(self) -> Tensor:
+    def half(self, memory_format: Any = None) -> Tensor:
         """Cast to float16 (where the backend has it)."""
         return self.to(dtypes.float16)
 
-    def long(self) -> Tensor:
+    def long(self, memory_format: Any = None) -> Tensor:
         """Cast to int64."""
         return self.to(dtypes.int64)
 
-    def int(self) -> Tensor:
+    def int(self, memory_format: Any = None) -> Tensor:
         """Cast to int32."""
         return self.to(dtypes.int32)
 
-    def bool(self) -> Tensor:
+    def bool(self, memory_format: Any = None) -> Tensor:
         """Cast to bool."""
         return self.to(dtypes.bool_)
 
@@ -319,6 +337,44 @@ class Tensor:
                 raise ValueError(f"invalid type: '{dtype}'")
             dtype = found[0]
         return self.to(dtype)
+
+    def new_tensor(self, data: Any, dtype: DTypeLike = None, device: DeviceLike = None,
+                   requires_grad: bool = False) -> Tensor:
+        """A tensor of ``data`` with this one's dtype and device (unless given)."""
+        return Tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                      requires_grad=requires_grad)
+
+    def new_full(self, size: Sequence[int], fill_value: Any, *, dtype: DTypeLike = None,
+                 device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
+        """A tensor of ``size`` filled with ``fill_value``, this one's dtype and device."""
+        dev = as_device(device or self.device)
+        d = dtypes.to_dtype(dtype) if dtype is not None else self.dtype
+        t = Tensor._make(dev.backend.xp.full(tuple(_sizes((size,))), fill_value,
+                                             dtype=dev.backend.dtype(d)), dev)
+        return t.requires_grad_() if requires_grad else t
+
+    def new_zeros(self, *size: Any, dtype: DTypeLike = None, device: DeviceLike = None,
+                  requires_grad: bool = False) -> Tensor:
+        """Zeros of ``size`` with this tensor's dtype and device."""
+        return self.new_full(_sizes(size), 0, dtype=dtype, device=device,
+                             requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: DTypeLike = None, device: DeviceLike = None,
+                 requires_grad: bool = False) -> Tensor:
+        """Ones of ``size`` with this tensor's dtype and device."""
+        return self.new_full(_sizes(size), 1, dtype=dtype, device=device,
+                             requires_grad=requires_grad)
+
+    new_empty = new_zeros
+
+    def contiguous(self, memory_format: Any = None) -> Tensor:
+        """This tensor if its memory is laid out row-major, else a row-major copy."""
+        return self if self.is_contiguous() else self.flatten().reshape(self.shape)
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        """Whether the memory is laid out row-major (as the backend can tell; else True)."""
+        flags = getattr(self._data, "flags", None)
+        return True if flags is None else bool(flags["C_CONTIGUOUS"])
 
     def type_as(self, other: Tensor) -> Tensor:
         """Cast to ``other``'s dtype."""
@@ -637,17 +693,6 @@ class Tensor:
     def __invert__(self) -> Tensor:
         return ops.logical("not", self)
 
-    def _truth(self) -> Any:
-        return self._data if self.dtype is dtypes.bool_ else self._data != 0
-
-    def any(self) -> Tensor:
-        """Whether any element is true (non-zero), as a 0-d bool tensor."""
-        return Tensor._make(self.backend.xp.any(self._truth()), self._device)
-
-    def all(self) -> Tensor:
-        """Whether every element is true (non-zero), as a 0-d bool tensor."""
-        return Tensor._make(self.backend.xp.all(self._truth()), self._device)
-
     def sign(self) -> Tensor:
         """-1, 0 or 1 by sign (no gradient: its derivative is 0 almost everywhere)."""
         return Tensor._make(self.backend.xp.sign(self._data), self._device)
@@ -702,48 +747,142 @@ class Tensor:
     def _floating(self) -> Tensor:
         return self if self.dtype.is_floating_point else self.to(dtypes.default_float)
 
-    # ---- reductions ---------------------------------------------------------------------------
+    # ---- reductions (``axis`` is accepted for ``dim``, as torch) -------------------------------
+    @_dim_alias
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: DTypeLike = None) -> Tensor:
         """Sum over ``dim`` (int, tuple, or None for all)."""
         return ops.sum(self, dim, keepdim, None if dtype is None else dtypes.to_dtype(dtype))
 
-    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    @_dim_alias
+    def mean(self, dim: Any = None, keepdim: bool = False, dtype: DTypeLike = None) -> Tensor:
         """Mean over ``dim`` (int, tuple, or None for all)."""
-        return ops.mean(self, dim, keepdim)
+        return ops.mean(self if dtype is None else self.to(dtype), dim, keepdim)
 
-    def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
-        """Largest element, or ``(values, indices)`` along ``dim``."""
+    @_dim_alias
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """Largest element, ``(values, indices)`` along ``dim``, or with a tensor the
+        elementwise larger of the two (``max(a, b)``)."""
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
         return ops.max(self, dim, keepdim)
 
-    def min(self, dim: int | None = None, keepdim: bool = False) -> Any:
-        """Smallest element, or ``(values, indices)`` along ``dim``."""
+    @_dim_alias
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """Smallest element, ``(values, indices)`` along ``dim``, or with a tensor the
+        elementwise smaller of the two (``min(a, b)``)."""
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
         return ops.min(self, dim, keepdim)
 
+    @_dim_alias
+    def amax(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+        """The largest values over ``dim`` (all dims by default); ties share the gradient."""
+        return ops.Max.apply(self, axes=ops.reduce.normalize_dims(dim, self.ndim),
+                             keepdim=keepdim)
+
+    @_dim_alias
+    def amin(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+        """The smallest values over ``dim`` (all dims by default); ties share the gradient."""
+        return ops.Min.apply(self, axes=ops.reduce.normalize_dims(dim, self.ndim),
+                             keepdim=keepdim)
+
+    @_dim_alias
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Index of the largest element (flattened when ``dim`` is None)."""
         return ops.argmax(self, dim, keepdim)
 
+    @_dim_alias
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Index of the smallest element (flattened when ``dim`` is None)."""
         return ops.argmin(self, dim, keepdim)
 
+    @_dim_alias
     def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: float | None = None) -> Tensor:
-        """Variance with Bessel's correction by default (``correction=1``)."""
+        """Variance with Bessel's correction by default (``correction=1``); ``var(False)``
+        and ``var(dim, False)`` name ``unbiased`` by position, as torch."""
+        if isinstance(dim, bool):
+            dim, unbiased = None, dim
         return ops.var(self, dim, unbiased, keepdim, correction=correction)
 
+    @_dim_alias
     def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: float | None = None) -> Tensor:
-        """Standard deviation (square root of ``var``)."""
+        """Standard deviation (square root of ``var``, with the same arguments)."""
+        if isinstance(dim, bool):
+            dim, unbiased = None, dim
         return ops.std(self, dim, unbiased, keepdim, correction=correction)
 
-    def softmax(self, dim: int) -> Tensor:
-        """exp(x) / sum(exp(x)) along ``dim``."""
-        return ops.softmax(self, dim)
+    @_dim_alias
+    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Whether any element is true (non-zero), over ``dim`` or everything (bool)."""
+        return ops.reduce.truth(self, "any", dim, keepdim)
 
-    def log_softmax(self, dim: int) -> Tensor:
+    @_dim_alias
+    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Whether every element is true (non-zero), over ``dim`` or everything (bool)."""
+        return ops.reduce.truth(self, "all", dim, keepdim)
+
+    @_dim_alias
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+             dtype: DTypeLike = None) -> Tensor:
+        """The p-norm over ``dim`` (all by default): 2 ('fro'), 1, inf, -inf, 0 or any p."""
+        return ops.reduce.norm(self if dtype is None else self.to(dtype), p, dim, keepdim)
+
+    @_dim_alias
+    def cumsum(self, dim: int, dtype: DTypeLike = None) -> Tensor:
+        """Running sums along ``dim``."""
+        return ops.reduce.cumsum(self, dim, None if dtype is None else dtypes.to_dtype(dtype))
+
+    @_dim_alias
+    def softmax(self, dim: int, dtype: DTypeLike = None) -> Tensor:
+        """exp(x) / sum(exp(x)) along ``dim`` (computed in ``dtype`` if given)."""
+        return ops.softmax(self if dtype is None else self.to(dtype), dim)
+
+    @_dim_alias
+    def log_softmax(self, dim: int, dtype: DTypeLike = None) -> Tensor:
         """log(softmax(x)) along ``dim``, stable for large inputs."""
-        return ops.log_softmax(self, dim)
+        return ops.log_softmax(self if dtype is None else self.to(dtype), dim)
+
+    @_dim_alias
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        """``(values, indices)`` sorted along ``dim``."""
+        return ops.sort.sort(self, dim, descending, stable)
+
+    @_dim_alias
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        """The indices that sort along ``dim``."""
+        return ops.sort.argsort(self, dim, descending, stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        """``(values, indices)`` of the k largest (``largest=False``: smallest) along ``dim``."""
+        return ops.sort.topk(self, k, dim, largest, sorted)
+
+    def isclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8,
+                equal_nan: bool = False) -> Tensor:
+        """|self - other| <= atol + rtol |other|, elementwise (bool)."""
+        return ops.reduce.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8,
+                 equal_nan: bool = False) -> bool:
+        """Whether every element is close to ``other``'s (see ``isclose``)."""
+        return bool(self.isclose(other, rtol, atol, equal_nan).all().item())
+
+    def floor(self) -> Tensor:
+        """Round down (gradient 0)."""
+        return ops.elementwise.rounded(self, "floor")
+
+    def ceil(self) -> Tensor:
+        """Round up (gradient 0)."""
+        return ops.elementwise.rounded(self, "ceil")
+
+    def trunc(self) -> Tensor:
+        """Round toward zero (gradient 0)."""
+        return ops.elementwise.rounded(self, "trunc")
+
+    def round(self) -> Tensor:
+        """Round to the nearest integer, halves to even (gradient 0)."""
+        return ops.elementwise.rounded(self, "round")
 
     # ---- shape and movement -----------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
@@ -822,7 +961,7 @@ class Tensor:
             new.grad = self.grad.__deepcopy__(memo)
         return new
 
-    def clone(self) -> Tensor:
+    def clone(self, *, memory_format: Any = None) -> Tensor:
         """A copy of the values that stays in the graph."""
         return ops.Cast.apply(self, dtype=self.dtype)
 

@@ -248,6 +248,10 @@ class Backend:
         last = xp.max(xp.where(writes, order, -1), axis=0)  # the last write to each element
         return xp.where(last >= 0, xp.take(values, xp.where(last >= 0, last, 0)), out)
 
+    def argsort(self, a: Any, axis: int, descending: bool) -> Any:
+        """The indices that sort ``a`` along ``axis``, ties in their original order (int64)."""
+        return self.xp.argsort(a, axis=axis, descending=descending, stable=True)
+
     def shares_memory(self, a: Any, b: Any) -> bool:
         """Whether two arrays may overlap in memory (a reshape that is a view, not a copy).
         Generic: through DLPack on the host; backends whose memory is elsewhere override it."""

@@ -38,6 +38,13 @@ class CupyBackend(Backend):
         """cupy.may_share_memory."""
         return bool(self.xp.may_share_memory(a, b))
 
+    def argsort(self, a: Any, axis: int, descending: bool) -> Any:
+        """cupy.argsort (stable); descending as the reverse of the reversed array's order."""
+        xp = self.xp
+        if not descending:
+            return xp.argsort(a, axis=axis)
+        return a.shape[axis] - 1 - xp.flip(xp.argsort(xp.flip(a, axis), axis=axis), axis)
+
     def index_put(self, x: Any, key: tuple, values: Any) -> Any:
         """CuPy's own indexed assignment, on a copy."""
         out = x.copy()

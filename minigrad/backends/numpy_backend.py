@@ -82,6 +82,15 @@ class NumpyBackend(Backend):
         out[key] = values
         return out
 
+    def argsort(self, a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+        """np.argsort, stable; descending as the reverse of the reversed array's order (NumPy's
+        argsort has no ``descending``), so ties keep their original order."""
+        if not descending:
+            return np.argsort(a, axis=axis, kind="stable")
+        n = a.shape[axis]
+        order = np.argsort(np.flip(a, axis), axis=axis, kind="stable")
+        return n - 1 - np.flip(order, axis)
+
     def shares_memory(self, a: np.ndarray, b: np.ndarray) -> bool:
         """np.may_share_memory: whether the two arrays' memory ranges overlap."""
         return bool(np.may_share_memory(a, b))

@@ -129,14 +129,16 @@ def _softmax_dim(ndim: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1  # torch's legacy choice when dim is not given
 
 
-def softmax(input: Tensor, dim: int | None = None) -> Tensor:
-    """exp(x_i) / sum_j exp(x_j) along ``dim``."""
-    return ops.softmax(input, _softmax_dim(input.ndim) if dim is None else dim)
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype: Any = None) -> Tensor:
+    """exp(x_i) / sum_j exp(x_j) along ``dim`` (computed in ``dtype`` if given)."""
+    return input.softmax(_softmax_dim(input.ndim) if dim is None else dim, dtype=dtype)
 
 
-def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype: Any = None) -> Tensor:
     """log(softmax(x)) along ``dim``, stable for large inputs."""
-    return ops.log_softmax(input, _softmax_dim(input.ndim) if dim is None else dim)
+    return input.log_softmax(_softmax_dim(input.ndim) if dim is None else dim, dtype=dtype)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:

@@ -245,3 +245,91 @@ def softmax(x: Tensor, dim: int) -> Tensor:
     """exp(x_i) / sum_j exp(x_j) along ``dim``, computed after subtracting the max."""
     e = (x - _max_constant(x, dim)).exp()
     return e / e.sum(dim=dim, keepdim=True)
+
+
+class Cumsum(Function):
+    """Running sums along one dim: out[i] = x[0] + ... + x[i]."""
+
+    saves = ()
+
+    def forward(self, x: Any, *, dim: int) -> Any:
+        self.dim = dim
+        return self.xp.cumulative_sum(x, axis=dim)
+
+    # x[j] is in every out[i] with i >= j: its gradient is the sum of g[j:], a reversed cumsum
+    def backward(self, g: Tensor) -> Tensor:
+        reverse = (slice(None),) * self.dim + (slice(None, None, -1),)
+        return Cumsum.apply(g[reverse], dim=self.dim)[reverse]
+
+
+def cumsum(x: Tensor, dim: int, dtype: dtypes.dtype | None = None) -> Tensor:
+    """Running sums along ``dim``; integers and bools sum as int64 (as torch)."""
+    if dtype is not None:
+        x = x.to(dtype)
+    elif not x.dtype.is_floating_point and x.dtype is not dtypes.int64:
+        x = x.to(dtypes.int64)
+    if x.ndim == 0:
+        return Cumsum.apply(x.reshape(1), dim=0).reshape(())
+    return Cumsum.apply(x, dim=normalize_dim(dim, x.ndim))
+
+
+def truth(x: Tensor, how: str, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    """any or all over ``dim`` (all dims by default): a bool tensor, no gradient."""
+    xp = x.backend.xp
+    data = x._data if x.dtype is dtypes.bool_ else x._data != 0
+    axes = normalize_dims(dim, x.ndim)
+    return make_tensor(getattr(xp, how)(data, axis=axes, keepdims=keepdim), x.device)
+
+
+def norm(x: Tensor, p: float | str | None = "fro", dim: Dim = None, keepdim: bool = False
+         ) -> Tensor:
+    """The p-norm over ``dim`` (all dims by default): (sum |x|^p)^(1/p); 'fro' and None are
+    2, inf the largest |x|, -inf the smallest, 0 the count of non-zeros."""
+    p = 2 if p in ("fro", None) else p
+    if isinstance(p, str):
+        raise RuntimeError(f"minigrad's norm supports numeric p (and 'fro'), got p={p!r}")
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor "
+                           f"as input. Got {x.dtype.torch_name}")
+    axes = normalize_dims(dim, x.ndim)
+    size = x.abs()
+    if p == math.inf:
+        return Max.apply(size, axes=axes, keepdim=keepdim)
+    if p == -math.inf:
+        return Min.apply(size, axes=axes, keepdim=keepdim)
+    if p == 0:
+        return (size != 0).to(x.dtype).sum(dim=axes, keepdim=keepdim)
+    if p == 1:
+        return size.sum(dim=axes, keepdim=keepdim)
+    if p == 2:
+        return Norm2.apply(x, axes=axes, keepdim=keepdim)
+    return (size ** p).sum(dim=axes, keepdim=keepdim) ** (1.0 / p)
+
+
+class Norm2(Function):
+    """The Euclidean norm sqrt(sum x^2) over some dims."""
+
+    saves = (0, "output")
+
+    def forward(self, x: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:
+        self.axes, self.keepdim = axes, keepdim
+        return self.xp.sqrt(self.xp.sum(x * x, axis=axes, keepdims=keepdim))
+
+    # d |x| = x / |x| . dx, and 0 at x = 0 (as torch: a subgradient instead of 0/0)
+    def backward(self, g: Tensor) -> Tensor:
+        x, n = self.inputs[0], self.output
+        if not self.keepdim:
+            shape = kept_shape(x.shape, self.axes)
+            g, n = g.reshape(shape), n.reshape(shape)
+        return where(n == 0, 0.0, g * x / where(n == 0, 1.0, n))
+
+
+def isclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
+            equal_nan: bool = False) -> Tensor:
+    """|a - b| <= atol + rtol |b| elementwise (infinities equal only to themselves)."""
+    xp = a.backend.xp
+    x, y = a._data, (b._data if hasattr(b, "_data") else xp.asarray(b, dtype=a._data.dtype))
+    close = (x == y) | (xp.abs(x - y) <= atol + rtol * xp.abs(y))
+    if equal_nan:
+        close = close | (xp.isnan(x) & xp.isnan(y))
+    return make_tensor(close, a.device)
