@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from minigrad.autograd import is_tensor
+from minigrad.factory import tensor
 from minigrad.ops.promotion import as_tensor_like
 from minigrad.tensor import Tensor
 
@@ -33,31 +34,49 @@ squeeze, unsqueeze, transpose, t = Tensor.squeeze, Tensor.unsqueeze, Tensor.tran
 detach, clone, numel = Tensor.detach, Tensor.clone, Tensor.numel
 
 
+def _operands(input: Any, other: Any) -> tuple[Any, Any]:
+    """The operands, the first a tensor when both are numbers (a 0-d result, as torch)."""
+    if not is_tensor(input) and not is_tensor(other):
+        input = tensor(input)
+    return input, other
+
+
 def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """input + alpha * other (either may be a number)."""
+    input, other = _operands(input, other)
     return input + (other if alpha == 1 else other * alpha)
 
 
 def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """input - alpha * other (either may be a number)."""
+    input, other = _operands(input, other)
     return input - (other if alpha == 1 else other * alpha)
 
 
 def mul(input: Any, other: Any) -> Tensor:
     """input * other (either may be a number)."""
+    input, other = _operands(input, other)
     return input * other
 
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     """input / other (either may be a number), rounded with ``rounding_mode``."""
+    input, other = _operands(input, other)
     if rounding_mode is None:
         return input / other
     return (input if is_tensor(input) else as_tensor_like(input, other)).div(
         other, rounding_mode=rounding_mode)
 
 
+def remainder(input: Any, other: Any) -> Tensor:
+    """input % other with other's sign (either may be a number)."""
+    input, other = _operands(input, other)
+    return input % other
+
+
 def pow(input: Any, exponent: Any) -> Tensor:
     """input ** exponent (either may be a number)."""
+    input, exponent = _operands(input, exponent)
     return input ** exponent
 
 
@@ -65,10 +84,10 @@ subtract, multiply, divide, true_divide = sub, mul, div, div
 
 __all__ = [
     "abs", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "argsort",
-    "broadcast_to", "ceil", "clamp", "clip", "clone", "cos", "cumsum", "detach", "div",
-    "divide", "exp", "flatten", "floor", "isclose", "log", "masked_fill", "masked_select",
-    "max", "maximum", "mean", "min", "minimum", "mul", "multiply", "neg", "negative",
-    "nonzero", "norm", "numel", "permute", "pow", "relu", "reshape", "round", "sigmoid", "sin",
-    "sort", "sqrt", "squeeze", "std", "sub", "subtract", "sum", "t", "tanh", "topk",
-    "transpose", "true_divide", "trunc", "unsqueeze", "var",
+    "broadcast_to", "ceil", "clamp", "clip", "clone", "cos", "cumsum", "detach", "div", "divide",
+    "exp", "flatten", "floor", "isclose", "log", "masked_fill", "masked_select", "max", "maximum",
+    "mean", "min", "minimum", "mul", "multiply", "neg", "negative", "nonzero", "norm", "numel",
+    "permute", "pow", "relu", "remainder", "reshape", "round", "sigmoid", "sin", "sort", "sqrt",
+    "squeeze", "std", "sub", "subtract", "sum", "t", "tanh", "topk", "transpose", "true_divide",
+    "trunc", "unsqueeze", "var",
 ]

@@ -267,6 +267,9 @@ class Tensor:
 
         Differentiable: the gradient flows back to the original device and dtype.
         """
+        flags = [a for a in args if isinstance(a, bool)]  # to(dtype, non_blocking, copy)
+        args = tuple(a for a in args if not isinstance(a, bool))
+        copy = copy or (len(flags) > 1 and flags[1])
         for a in args:
             if isinstance(a, Tensor):
                 device, dtype = a.device, a.dtype
@@ -614,12 +617,8 @@ class Tensor:
         if isinstance(value, Tensor) and value.ndim:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but "
                                f"got tensor with {value.ndim} dimension(s).")
-        out = ops.where(mask, value.to(self.dtype) if isinstance(value, Tensor)
-                        else ops.promotion.as_tensor_like(value, self), self)
-        if out.shape != self.shape:
-            raise RuntimeError(f"The size of the mask {list(mask.shape)} must be broadcastable "
-                               f"to the tensor's {list(self.shape)}")
-        return out
+        return ops.where(mask, value.to(self.dtype) if isinstance(value, Tensor)
+                         else ops.promotion.as_tensor_like(value, self), self)
 
     def masked_select(self, mask: Tensor) -> Tensor:
         """The elements where ``mask`` (broadcast) is True, as a 1-D tensor."""
@@ -657,8 +656,18 @@ class Tensor:
     def __floordiv__(self, other: Any) -> Tensor:
         return ops.elementwise.integer_op("floor_divide", self, other)
 
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return ops.elementwise.integer_op("floor_divide", *ops.promote(self, other)[::-1])
+
     def __mod__(self, other: Any) -> Tensor:
-        return ops.elementwise.integer_op("remainder", self, other)
+        return ops.elementwise.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return ops.elementwise.remainder(self, other, reverse=True)
+
+    def remainder(self, other: Any) -> Tensor:
+        """self - other * floor(self / other): the remainder with other's sign (Python's %)."""
+        return ops.elementwise.remainder(self, other)
 
     # ---- comparisons and logic (no graph) ---------------------------------------------------
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
@@ -694,8 +703,8 @@ class Tensor:
         return ops.logical("not", self)
 
     def sign(self) -> Tensor:
-        """-1, 0 or 1 by sign (no gradient: its derivative is 0 almost everywhere)."""
-        return Tensor._make(self.backend.xp.sign(self._data), self._device)
+        """-1, 0 or 1 by sign (its derivative is 0 almost everywhere)."""
+        return ops.reduce.rounded_sign(self)
 
     # ---- elementwise ----------------------------------------------------------------------
     def exp(self) -> Tensor:
@@ -880,9 +889,15 @@ class Tensor:
         """Round toward zero (gradient 0)."""
         return ops.elementwise.rounded(self, "trunc")
 
-    def round(self) -> Tensor:
-        """Round to the nearest integer, halves to even (gradient 0)."""
-        return ops.elementwise.rounded(self, "round")
+    def round(self, *, decimals: int = 0) -> Tensor:
+        """Round to ``decimals`` places (the nearest integer by default), halves to even
+        (gradient 0)."""
+        if decimals == 0:
+            return ops.elementwise.rounded(self, "round")
+        scale = 10.0 ** abs(decimals)  # as torch: x * 10^d rounded, then divided back
+        if decimals > 0:
+            return ops.elementwise.rounded(self * scale, "round") / scale
+        return ops.elementwise.rounded(self / scale, "round") * scale
 
     # ---- shape and movement -----------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:

@@ -53,16 +53,22 @@ def fold(cols: np.ndarray, output_size: tuple, kernel_size: tuple, dilation: tup
 
 
 def pad(x: np.ndarray, widths: list[int], mode: str, value: float = 0.0) -> np.ndarray:
-    """torch.nn.functional.pad through np.pad (negative constant widths crop first)."""
+    """torch.nn.functional.pad through np.pad: negative widths crop, before padding in
+    constant and circular mode, after it in reflect and replicate mode (which read the input
+    past the cropped part, as torch's)."""
     pairs = [(0, 0)] * (x.ndim - len(widths) // 2) + [
         (widths[2 * i], widths[2 * i + 1]) for i in reversed(range(len(widths) // 2))]
-    crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for n, (b, a) in zip(x.shape, pairs))
-    x = x[crop]
     grow = [(max(b, 0), max(a, 0)) for b, a in pairs]
     np_mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
                "circular": "wrap"}[mode]
     kwargs = {"constant_values": value} if mode == "constant" else {}
-    return np.pad(x, grow, mode=np_mode, **kwargs)
+
+    def crop(a: np.ndarray) -> np.ndarray:
+        return a[tuple(slice(max(-b, 0), n - max(-e, 0)) for n, (b, e) in zip(a.shape, pairs))]
+
+    if mode in ("constant", "circular"):
+        return np.pad(crop(x), grow, mode=np_mode, **kwargs)
+    return crop(np.pad(x, grow, mode=np_mode, **kwargs))
 
 
 def softmax(x: np.ndarray, dim: int) -> np.ndarray:

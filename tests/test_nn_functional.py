@@ -115,9 +115,14 @@ def cases() -> list[Case]:
              lambda x, output_size: adaptive_max_ref(x, output_size)[1], grad=False),
         Case("interpolate_nearest", resize_input("nearest"), interpolate_fn, nearest_ref),
         Case("interpolate_bilinear", resize_input("bilinear"), interpolate_fn, bilinear_ref),
+        Case("interpolate_nearest_exact", resize_input("nearest-exact"), interpolate_fn,
+             nearest_ref),
+        Case("interpolate_area", resize_input("area"), interpolate_fn, area_ref),
+        Case("interpolate_linear", resize_input("linear"), interpolate_fn,
+             lambda x, **p: bilinear_ref(x[:, :, None], **{**p, **one_row(p)})[:, :, 0]),
         Case("grid_sample", grid_input,
-             lambda lib, x, grid, align_corners: lib.grid_sample(x, grid,
-                                                                 align_corners=align_corners),
+             lambda lib, x, grid, align_corners, padding_mode: lib.grid_sample(
+                 x, grid, padding_mode=padding_mode, align_corners=align_corners),
              grid_sample_ref),
     ]
 
@@ -706,7 +711,7 @@ def adaptive_max_ref(x: np.ndarray, output_size: tuple) -> tuple[np.ndarray, np.
 # ---- resampling ------------------------------------------------------------------------------
 def resize_input(mode: str) -> Callable:
     def draw(data: Any) -> tuple:
-        dims = 2 if mode == "bilinear" else data.draw(st.integers(1, 2))
+        dims = {"bilinear": 2, "linear": 1}.get(mode) or data.draw(st.integers(1, 2))
         spatial = tuple(data.draw(st.integers(1, 4)) for _ in range(dims))
         x = data.draw(arrays((data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
                              + spatial))
@@ -721,10 +726,26 @@ def resize_input(mode: str) -> Callable:
             assume(all(n * f >= 1 for n, f in zip(spatial, factors)))
             params["scale_factor"] = factors
             params["recompute"] = data.draw(st.sampled_from([None, True]))
-        if mode == "bilinear":
+        if mode in ("bilinear", "linear"):
             params["align_corners"] = data.draw(st.booleans())
         return (x,), params
     return draw
+
+
+def one_row(params: dict) -> dict:
+    """A 1-D resize's parameters for the same resize of a one-row image."""
+    size, factor = params["size"], params["scale_factor"]
+    return {"size": None if size is None else (1, size if isinstance(size, int) else size[0]),
+            "scale_factor": None if factor is None else (1.0, factor[0])}
+
+
+def area_ref(x: Any, *, size: Any, scale_factor: Any, recompute: Any, mode: str,
+             align_corners: Any) -> np.ndarray:
+    """Each output pixel the mean of its window: adaptive average pooling to the new size."""
+    out, _ = resize_geometry(x, size, scale_factor, recompute)
+    if x.ndim == 3:
+        return ref.adaptive_avg_pool2d(x[:, :, None], 1, out[0])[:, :, 0]
+    return ref.adaptive_avg_pool2d(x, *out)
 
 
 def interpolate_fn(lib: Any, x: Any, *, size: Any, scale_factor: Any, recompute: Any,
@@ -747,14 +768,15 @@ def resize_geometry(x: np.ndarray, size: Any, scale_factor: Any, recompute: Any
 
 def nearest_ref(x: Any, *, size: Any, scale_factor: Any, recompute: Any, mode: str,
                 align_corners: Any) -> np.ndarray:
-    """Output index i copies input index min(floor(i * scale), n - 1), the scale in float32:
-    1 / scale_factor, or n / out."""
+    """Output index i copies input index min(floor(i * scale), n - 1) ('nearest-exact':
+    floor((i + 0.5) * scale)), the scale in float32: 1 / scale_factor, or n / out."""
     out, factors = resize_geometry(x, size, scale_factor, recompute)
     index = []
+    shift = np.float32(0.5 if mode == "nearest-exact" else 0.0)
     for n, o, f in zip(x.shape[2:], out, factors):
         scale = np.float32(1 / f) if f else np.float32(n) / np.float32(o)
-        index.append(np.minimum(np.floor(np.arange(o, dtype=np.float32) * scale), n - 1)
-                     .astype(np.int64))
+        index.append(np.minimum(np.floor((np.arange(o, dtype=np.float32) + shift) * scale),
+                                n - 1).astype(np.int64))
     return x[:, :, index[0]] if x.ndim == 3 else x[:, :, index[0][:, None], index[1]]
 
 
@@ -789,20 +811,37 @@ def grid_input(data: Any) -> tuple:
     oh, ow = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
     r = rng_of(data)
     return ((data.draw(arrays((n, c, h, w))), r.uniform(-1.3, 1.3, (n, oh, ow, 2))),
-            {"align_corners": data.draw(st.booleans())})
+            {"align_corners": data.draw(st.booleans()),
+             "padding_mode": data.draw(st.sampled_from(["zeros", "border", "reflection"]))})
 
 
-def grid_sample_ref(x: Any, grid: Any, *, align_corners: bool) -> np.ndarray:
+def grid_sample_ref(x: Any, grid: Any, *, align_corners: bool, padding_mode: str = "zeros"
+                    ) -> np.ndarray:
     """Each grid point (x, y) in [-1, 1] in pixels, then the four pixels around it by their
-    distances, 0 outside the image."""
+    distances, 0 outside the image; with 'border' the point first moves to the nearest edge,
+    with 'reflection' it is mirrored at the edges (the corner pixels' centres, or their outer
+    edges) until inside."""
     n, c, h, w = x.shape
     out = np.zeros((n, c) + grid.shape[1:3])
+
+    def reflect(p: float, size: int) -> float:
+        low, high = (0.0, size - 1.0) if align_corners else (-0.5, size - 0.5)
+        if high <= low:
+            return 0.0
+        while not low <= p <= high:
+            p = 2 * low - p if p < low else 2 * high - p
+        return p
+
     for b, i, j in np.ndindex(n, *grid.shape[1:3]):
         gx, gy = grid[b, i, j]
         if align_corners:
             px, py = (gx + 1) / 2 * (w - 1), (gy + 1) / 2 * (h - 1)
         else:
             px, py = ((gx + 1) * w - 1) / 2, ((gy + 1) * h - 1) / 2
+        if padding_mode == "reflection":
+            px, py = reflect(px, w), reflect(py, h)
+        if padding_mode != "zeros":
+            px, py = min(max(px, 0), w - 1), min(max(py, 0), h - 1)
         x0, y0 = int(np.floor(px)), int(np.floor(py))
         for yy, xx in ((y0, x0), (y0, x0 + 1), (y0 + 1, x0), (y0 + 1, x0 + 1)):
             if 0 <= yy < h and 0 <= xx < w:
@@ -1028,8 +1067,9 @@ def test_what_minigrad_leaves_out_says_so() -> None:
     x = mg.zeros(1, 1, 4, 4)
     for call in (lambda: F.interpolate(x, size=3, mode="bicubic"),
                  lambda: F.interpolate(x, size=3, mode="bilinear", antialias=True),
-                 lambda: F.grid_sample(x, mg.zeros(1, 2, 2, 2), mode="nearest"),
-                 lambda: F.grid_sample(x, mg.zeros(1, 2, 2, 2), padding_mode="border")):
+                 lambda: F.interpolate(x[None], size=3, mode="nearest"),
+                 lambda: F.grid_sample(x, mg.zeros(1, 2, 2, 2), mode="bicubic",
+                                       align_corners=False)):
         with pytest.raises(NotImplementedError, match="minigrad's"):
             call()
 

@@ -44,6 +44,9 @@ def cases() -> list[Case]:
         Case("mul", two(), lambda lib, a, b: a * b, np.multiply),
         Case("div", two(avoid_b=(0,), lo_b=-2, hi_b=2), lambda lib, a, b: a / b, np.divide),
         Case("pow", two(0.3, 2, -2, 2), lambda lib, a, b: a ** b, np.power),
+        Case("remainder", two(-3, 3, 0.4, 2), lambda lib, a, b: a % b, np.remainder),
+        Case("div_floor", two(-3, 3, 0.4, 2),
+             lambda lib, a, b: lib.div(a, b, rounding_mode="floor"), np.floor_divide),
         Case("maximum", apart, lambda lib, a, b: lib.maximum(a, b), np.maximum),
         Case("minimum", apart, lambda lib, a, b: lib.minimum(a, b), np.minimum),
         Case("where", apart, lambda lib, a, b: lib.where(a > b, a, b * 2),
@@ -347,10 +350,9 @@ def pad_input(data: Any) -> tuple:
     shape = data.draw(shapes(2, 4, min_side=2, max_side=4), label="shape")
     padded = data.draw(st.integers(1, min(3, len(shape) - 1)))
     widths = []
-    for n in reversed(shape[len(shape) - padded:]):
-        hi = n - 1 if mode == "reflect" else (n if mode == "circular" else 3)
-        lo = -1 if mode == "constant" else 0
-        widths += [data.draw(st.integers(lo, hi)), data.draw(st.integers(lo, hi))]
+    for n in reversed(shape[len(shape) - padded:]):  # negative widths crop, in every mode
+        hi = n - 1 if mode == "reflect" else (n - 2 if mode == "circular" else 3)
+        widths += [data.draw(st.integers(-1, hi)), data.draw(st.integers(-1, hi))]
     value = data.draw(st.sampled_from([0.0, 1.5])) if mode == "constant" else None
     return (data.draw(arrays(shape)),), {"widths": widths, "mode": mode, "value": value,
                                          "ndim": len(shape)}

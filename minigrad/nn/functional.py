@@ -95,8 +95,10 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, else alpha (exp(x) - 1)."""
-    # exp of min(x, 0): the branch not taken never overflows (nor gives a NaN gradient)
-    return ops.where(input > 0, input, alpha * (input.clamp(max=0).exp() - 1))
+    # exp of x where x <= 0, else of 0: the branch not taken never overflows (nor sends a
+    # NaN gradient back); NaN goes with x, as torch's
+    negative = ops.where(input <= 0, input, 0.0)
+    return ops.where(input <= 0, alpha * (negative.exp() - 1), input)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
@@ -648,16 +650,29 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     """
     sizes, scales = _interpolate_arguments(input, size, scale_factor, mode, align_corners,
                                            recompute_scale_factor, antialias)
-    if mode == "nearest":
-        rows_or_columns = [_nearest_source(n, o, s, input.device)
+    if mode in ("nearest", "nearest-exact"):
+        rows_or_columns = [_nearest_source(n, o, s, input.device, mode == "nearest-exact")
                            for n, o, s in zip(input.shape[2:], sizes, scales)]
         if input.ndim == 3:
             return input[:, :, rows_or_columns[0]]
         rows, columns = rows_or_columns
         return input[:, :, rows.reshape(-1, 1), columns]
+    if mode == "area":  # each output pixel the mean of its window: adaptive average pooling
+        if input.ndim == 3:
+            return adaptive_avg_pool2d(input.unsqueeze(2), (1, sizes[0])).squeeze(2)
+        return adaptive_avg_pool2d(input, sizes)
+    if mode == "linear":  # bilinear on a one-row image
+        return _bilinear(input.unsqueeze(2), (1, *sizes), (None, *scales),
+                         bool(align_corners)).squeeze(2)
+    return _bilinear(input, sizes, scales, bool(align_corners))
+
+
+def _bilinear(input: Tensor, sizes: tuple[int, ...], scales: tuple[float | None, ...],
+              align_corners: bool) -> Tensor:
+    """interpolate's bilinear mode on (N, C, H, W): the four neighbours of each source point."""
     (h, w), (oh, ow) = input.shape[2:], sizes
-    y = _linear_source(h, oh, scales[0], bool(align_corners), input).reshape(-1, 1)
-    x = _linear_source(w, ow, scales[1], bool(align_corners), input)
+    y = _linear_source(h, oh, scales[0], align_corners, input).reshape(-1, 1)
+    x = _linear_source(w, ow, scales[1], align_corners, input)
     y0, x0 = y.long().clamp(max=h - 1), x.long().clamp(max=w - 1)  # floor: y, x >= 0
     y1, x1 = y0 + (y0 < h - 1).long(), x0 + (x0 < w - 1).long()
     dy, dx = y - y0, x - x0                                  # (H_out, 1) and (W_out,)
@@ -665,9 +680,11 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
             + input[:, :, y1, x0] * dy * (1 - dx) + input[:, :, y1, x1] * dy * dx)
 
 
-def _nearest_source(size: int, out: int, scale_factor: float | None, device: Any) -> Tensor:
+def _nearest_source(size: int, out: int, scale_factor: float | None, device: Any,
+                    exact: bool = False) -> Tensor:
     """The input index each output index copies along one axis, as torch's: floor(i * scale)
-    with the scale in float32, at most size - 1; exactly i // 2 when the size doubles."""
+    ('nearest-exact': floor((i + 0.5) * scale)) with the scale in float32, at most size - 1;
+    exactly i // 2 when the size doubles."""
     i = arange(out, device=device)
     if out == size:
         return i
@@ -675,7 +692,8 @@ def _nearest_source(size: int, out: int, scale_factor: float | None, device: Any
         return i // 2
     scale = (tensor(1.0 / scale_factor, dtype=dtypes.float32, device=device) if scale_factor
              else tensor(float(size), dtype=dtypes.float32, device=device) / out)
-    return (i.float() * scale).long().clamp(max=size - 1)  # a cast of i * scale >= 0: floor
+    position = (i.float() + 0.5) * scale if exact else i.float() * scale
+    return position.long().clamp(max=size - 1)  # a cast of a position >= 0: its floor
 
 
 def _linear_source(size: int, out: int, scale_factor: float | None, align_corners: bool,
@@ -684,7 +702,9 @@ def _linear_source(size: int, out: int, scale_factor: float | None, align_corner
     i = arange(out, dtype=like.dtype, device=like.device)
     if align_corners:
         return i * ((size - 1) / (out - 1) if out > 1 else 0.0)
-    scale = 1.0 / scale_factor if scale_factor else size / out
+    # the sizes' ratio in the input's precision, as torch's (1 / scale_factor in double)
+    scale = 1.0 / scale_factor if scale_factor else tensor(
+        float(size), dtype=like.dtype, device=like.device) / out
     return ((i + 0.5) * scale - 0.5).clamp(min=0)
 
 
@@ -731,11 +751,13 @@ def _interpolate_arguments(input: Tensor, size: Any, scale_factor: Any, mode: st
         raise NotImplementedError("minigrad's interpolate has no antialias option")
     if mode == "bilinear" and input.ndim == 3:
         raise NotImplementedError("Got 3D input, but bilinear mode needs 4D input")
-    if mode not in ("nearest", "bilinear") or input.ndim not in (3, 4) or (
-            mode == "bilinear" and input.ndim != 4):
-        raise NotImplementedError(f"minigrad's interpolate has mode 'nearest' for 3D and 4D "
-                                  f"input and 'bilinear' for 4D input (got {input.ndim}D, "
-                                  f"mode {mode!r})")
+    if mode == "linear" and input.ndim == 4:
+        raise NotImplementedError("Got 4D input, but linear mode needs 3D input")
+    if mode not in ("nearest", "nearest-exact", "area", "linear", "bilinear") or (
+            input.ndim not in (3, 4)):
+        raise NotImplementedError(f"minigrad's interpolate has modes 'nearest', 'nearest-exact' "
+                                  f"and 'area' for 3D and 4D input, 'linear' for 3D and "
+                                  f"'bilinear' for 4D (got {input.ndim}D, mode {mode!r})")
     if min(spatial) <= 0 or min(sizes) <= 0:
         names = ("H", "W")[-dim:]
         shown = [", ".join(f"{a}: {n}" for a, n in zip(names, s)) for s in (spatial, sizes)]
@@ -755,15 +777,19 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     x' = (x + 1) / 2 * (W - 1), or ((x + 1) * W - 1) / 2 (likewise y'); the output mixes the
     four pixels around it, (y0, x0), (y0, x0 + 1), (y0 + 1, x0), (y0 + 1, x0 + 1) with
     x0 = floor(x'), weighted (1 - dy)(1 - dx), (1 - dy) dx, dy (1 - dx) and dy dx, where
-    dx = x' - x0; pixels outside the image count as 0. The gradient reaches input and grid.
+    dx = x' - x0; pixels outside the image count as 0 ('zeros'), or points outside are first
+    moved to the nearest edge ('border') or mirrored into the image ('reflection'). With
+    mode 'nearest', the nearest pixel. The gradient reaches input and grid.
     Shape: input (N, C, H, W); grid (N, H_out, W_out, 2); output (N, C, H_out, W_out).
     """
     corners = _grid_sample_arguments(input, grid, mode, padding_mode, align_corners)
     n, _, h, w = input.shape
     x = _unnormalize(grid[..., 0], w, corners)       # (N, H_out, W_out), in pixels
     y = _unnormalize(grid[..., 1], h, corners)
-    x0, y0 = _floor(x), _floor(y)                   # the neighbour above and to the left
-    dx, dy = (x - x0).unsqueeze(1), (y - y0).unsqueeze(1)  # (N, 1, H_out, W_out)
+    if padding_mode == "reflection":
+        x, y = _reflect(x, w, corners), _reflect(y, h, corners)
+    if padding_mode != "zeros":
+        x, y = x.clamp(0, w - 1), y.clamp(0, h - 1)
     pixels = input.permute(0, 2, 3, 1)              # (N, H, W, C): one row per pixel
     batch = arange(n, device=input.device).reshape(n, 1, 1)
 
@@ -773,8 +799,13 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         values = pixels[batch, rows.clamp(0, h - 1), columns.clamp(0, w - 1)]
         return ops.where(inside.unsqueeze(-1), values, 0.0).permute(0, 3, 1, 2)
 
-    return (at(y0, x0) * (1 - dy) * (1 - dx) + at(y0, x0 + 1) * (1 - dy) * dx
-            + at(y0 + 1, x0) * dy * (1 - dx) + at(y0 + 1, x0 + 1) * dy * dx)
+    if mode == "nearest":  # the nearest pixel (halves to even, as torch's nearbyint)
+        return at(y.detach().round().long(), x.detach().round().long())
+    x0, y0 = _floor(x), _floor(y)                   # the neighbour above and to the left
+    dx, dy = (x - x0).unsqueeze(1), (y - y0).unsqueeze(1)  # (N, 1, H_out, W_out)
+    ex, ey = (x0 + 1 - x).unsqueeze(1), (y0 + 1 - y).unsqueeze(1)  # 1 - dx, 1 - dy, as torch
+    return (at(y0, x0) * ey * ex + at(y0, x0 + 1) * ey * dx
+            + at(y0 + 1, x0) * dy * ex + at(y0 + 1, x0 + 1) * dy * dx)
 
 
 def _unnormalize(coordinate: Tensor, size: int, align_corners: bool) -> Tensor:
@@ -782,6 +813,20 @@ def _unnormalize(coordinate: Tensor, size: int, align_corners: bool) -> Tensor:
     if align_corners:
         return (coordinate + 1) / 2 * (size - 1)
     return ((coordinate + 1) * size - 1) / 2
+
+
+def _reflect(coordinate: Tensor, size: int, align_corners: bool) -> Tensor:
+    """A pixel coordinate mirrored at the image's edges until it falls inside, as torch's
+    reflect_coordinates (about the corner pixels' centres, or their outer edges)."""
+    low, high = (0.0, size - 1.0) if align_corners else (-0.5, size - 0.5)
+    span = high - low
+    if span <= 0:
+        return coordinate * 0
+    distance = (coordinate - low).abs()
+    flips = (distance.detach() / span).floor()
+    extra = distance - flips * span                 # fmod(distance, span)
+    even = (flips % 2) == 0
+    return ops.where(even, extra + low, span - extra + low)
 
 
 def _floor(t: Tensor) -> Tensor:
@@ -798,9 +843,9 @@ def _grid_sample_arguments(input: Tensor, grid: Tensor, mode: str, padding_mode:
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError("nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
-    if mode != "bilinear" or padding_mode != "zeros":
-        raise NotImplementedError(f"minigrad's grid_sample has mode 'bilinear' with "
-                                  f"padding_mode 'zeros' (got {mode!r}, {padding_mode!r})")
+    if mode == "bicubic":
+        raise NotImplementedError("minigrad's grid_sample has modes 'bilinear' and 'nearest', "
+                                  "not 'bicubic'")
     if align_corners is None:
         warnings.warn("Default grid_sample and affine_grid behavior has changed to "
                       "align_corners=False since 1.3.0. Please specify align_corners=True if "
@@ -834,6 +879,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     Shape: input (N, C) or (N, C, *); the statistics are per channel C.
     """
     _batch_norm_arguments(input, running_mean, running_var, weight, bias, training)
+    if input.numel() == 0:  # an empty batch: nothing to normalize, the statistics stay
+        return input.clone()
     axes = (0, *range(2, input.ndim))            # every dim but the channels
     shape = (1, -1) + (1,) * (input.ndim - 2)    # per channel, broadcast over the rest
     if training:
@@ -859,16 +906,16 @@ def _batch_norm_arguments(input: Tensor, running_mean: Tensor | None,
                           bias: Tensor | None, training: bool) -> None:
     """batch_norm's checks: at least (N, C), one value per channel in each statistic and
     parameter, more than one value per channel to train on, running statistics to evaluate."""
-    if input.ndim < 2:
+    if input.ndim < 2 and input.numel():
         raise ValueError(f"batch_norm expects an input of at least 2 dims (N, C, ...), got "
                          f"shape {tuple(input.shape)}")
-    c = input.shape[1]
+    c = input.shape[1] if input.ndim >= 2 else 0
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
         if t is not None and t.numel() != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()} (input of "
                                f"shape {tuple(input.shape)})")
-    if training and input.numel() // max(c, 1) <= 1:
+    if training and input.numel() and input.numel() // max(c, 1) <= 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input "
                          f"size {input.shape!r}")
     if not training and (running_mean is None or running_var is None):
@@ -1152,9 +1199,12 @@ def _nll(logp: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int
 
 
 def _weighted_reduce(loss: Tensor, w: Tensor, reduction: str, unbatched: bool) -> Tensor:
-    """The mean divides by the summed weights of the kept targets, as torch's."""
+    """The mean divides by the summed weights of the kept targets, as torch's (when every
+    target is ignored that is 0/0: NaN, with a gradient of 0, as torch's)."""
     if reduction == "mean":
-        return loss.sum() / w.sum()
+        total = w.sum()
+        none = total.detach() == 0
+        return loss.sum() / ops.where(none, 1.0, total) + ops.where(none, math.nan, 0 * total)
     if reduction == "sum":
         return loss.sum()
     return loss.squeeze(0) if unbatched else loss

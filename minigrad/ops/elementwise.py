@@ -82,14 +82,14 @@ class Pow(Function):
     def forward(self, a: Any, b: Any) -> Any:
         return a ** b
 
-    # d(a^b) = b a^(b-1) da + a^b log(a) db   (the db term is 0 where a == 0, as torch)
+    # d(a^b) = b a^(b-1) da + a^b log(a) db   (the db term is 0 where a == 0 and b >= 0)
     def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = self.inputs
         ga = gb = None
         if self.needs_input_grad[0]:
             ga = where(b == 0, 0.0, g * b * a ** (b - 1))
         if self.needs_input_grad[1]:
-            gb = where(a == 0, 0.0, g * self.output * a.log())
+            gb = where((a == 0) & (b >= 0), 0.0, g * self.output * a.log())
         return ga, gb
 
 
@@ -101,11 +101,12 @@ class Maximum(Function):
     def forward(self, a: Any, b: Any) -> Any:
         return self.xp.maximum(a, b)
 
-    # the larger input gets the gradient; a tie splits it in half (as torch)
+    # the larger input gets the gradient, a tie splits it in half; where they do not compare
+    # (NaN) both get it, as torch
     def backward(self, g: Tensor) -> tuple[Tensor, Tensor]:
         a, b = self.inputs
-        share = (a > b).to(g.dtype) + (a == b).to(g.dtype) * 0.5
-        return g * share, g * (1 - share)
+        g = where(a == b, g / 2, g)
+        return where(a < b, 0.0, g), where(a > b, 0.0, g)
 
 
 class Minimum(Function):
@@ -116,11 +117,12 @@ class Minimum(Function):
     def forward(self, a: Any, b: Any) -> Any:
         return self.xp.minimum(a, b)
 
-    # the smaller input gets the gradient; a tie splits it in half (as torch)
+    # the smaller input gets the gradient, a tie splits it in half; where they do not compare
+    # (NaN) both get it, as torch
     def backward(self, g: Tensor) -> tuple[Tensor, Tensor]:
         a, b = self.inputs
-        share = (a < b).to(g.dtype) + (a == b).to(g.dtype) * 0.5
-        return g * share, g * (1 - share)
+        g = where(a == b, g / 2, g)
+        return where(a > b, 0.0, g), where(a < b, 0.0, g)
 
 
 class Where(Function):
@@ -281,9 +283,9 @@ class Relu(Function):
     def forward(self, x: Any) -> Any:
         return self.xp.maximum(x, self.xp.zeros_like(x))
 
-    # d relu(x) = [x > 0] dx
+    # d relu(x) = [x > 0] dx  (as torch: 0 where the output is <= 0, so NaN passes it on)
     def backward(self, g: Tensor) -> Tensor:
-        return g * (self.output > 0)
+        return where(self.output <= 0, 0.0, g)
 
 
 class Clamp(Function):
@@ -306,12 +308,15 @@ class Clamp(Function):
 
 
 class Rounding(Function):
-    """floor, ceil, trunc or round (half to even) of x."""
+    """floor, ceil, trunc, round (half to even) or sign of x (NaN's sign is 0, as torch)."""
 
     saves = ()
 
     def forward(self, x: Any, *, mode: str) -> Any:
-        return getattr(self.xp, mode)(x)
+        xp = self.xp
+        if mode == "sign":
+            return xp.astype(x > 0, x.dtype) - xp.astype(x < 0, x.dtype)
+        return getattr(xp, mode)(x)
 
     # a step function: its derivative is 0 wherever it has one (as torch)
     def backward(self, g: Tensor) -> Tensor:
@@ -324,7 +329,10 @@ class Cast(Function):
     saves = ()
 
     def forward(self, x: Any, *, dtype: dtypes.dtype) -> Any:
-        return self.xp.astype(x, self.backend.dtype(dtype))
+        xp = self.xp
+        if dtype is dtypes.float16 and x.dtype == xp.float64:  # through float32, as torch
+            x = xp.astype(x, xp.float32)
+        return xp.astype(x, self.backend.dtype(dtype))
 
     # a cast is the identity on values: cast the gradient back
     def backward(self, g: Tensor) -> Tensor:
@@ -378,6 +386,30 @@ def compare(op: str, a: Tensor, b: Any) -> Tensor:
     return _without_graph(_COMPARISONS[op], *promote(a, b))
 
 
+class Remainder(Function):
+    """a % b with b's sign (Python's and torch.remainder)."""
+
+    saves = {1: (0, 1)}
+
+    def forward(self, a: Any, b: Any) -> Any:
+        return self.xp.remainder(a, b)
+
+    # a % b = a - b floor(a / b): d/da = 1, d/db = -floor(a / b)
+    def backward(self, g: Tensor) -> tuple[Tensor, Tensor | None]:
+        a, b = self.inputs
+        return g, (-g * divide(a, b, "floor") if self.needs_input_grad[1] else None)
+
+
+def remainder(a: Tensor, b: Any, reverse: bool = False) -> Tensor:
+    """a % b (b % a with ``reverse``); differentiable for floating point."""
+    a, b = promote(a, b)
+    if reverse:
+        a, b = b, a
+    if not a.dtype.is_floating_point:
+        return integer_op("remainder", a, b)
+    return Remainder.apply(a, b)
+
+
 def integer_op(name: str, a: Tensor, b: Any) -> Tensor:
     """``//`` (floor_divide) and ``%`` (remainder) for index arithmetic: no derivative."""
     a, b = promote(a, b)
@@ -399,6 +431,21 @@ def logical(op: str, a: Tensor, b: Tensor | None = None) -> Tensor:
     a, b = promote(a, b)
     f = {"and": xp.logical_and, "or": xp.logical_or, "xor": xp.logical_xor}[op]
     return make_tensor(f(a._data, b._data), a.device)
+
+
+class RoundedDivide(Function):
+    """a / b rounded down ('floor', Python's floor division) or toward zero ('trunc')."""
+
+    saves = ()
+
+    def forward(self, a: Any, b: Any, *, mode: str) -> Any:
+        xp = self.xp
+        return xp.floor_divide(a, b) if mode == "floor" else xp.trunc(a / b)
+
+    # a step function: 0 wherever it has a derivative (as torch, even at 0 / 0)
+    def backward(self, g: Tensor) -> tuple[Tensor, Tensor]:
+        zero = make_tensor(self.xp.zeros_like(g._data), g.device)
+        return zero, zero
 
 
 def clamp(x: Tensor, lo: Any = None, hi: Any = None) -> Tensor:
@@ -428,7 +475,7 @@ def divide(a: Tensor, b: Any, rounding_mode: str | None = None) -> Tensor:
                            f"but found '{rounding_mode}'")
     a, b = promote(a, b)
     if a.dtype.is_floating_point:
-        return Rounding.apply(binary(Div, a, b), mode=rounding_mode)
+        return RoundedDivide.apply(a, b, mode=rounding_mode)
     q = integer_op("floor_divide", a, b)
     if rounding_mode == "floor":
         return q

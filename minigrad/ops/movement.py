@@ -215,6 +215,10 @@ def expand(x: Tensor, shape: Sequence[int]) -> Tensor:
 
 def squeeze(x: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     """Remove dims of size 1 (all of them, or those in ``dim`` that have size 1)."""
+    if x.ndim == 0:  # a scalar's dim 0 (or -1) is itself, as torch
+        for d in ((dim,) if isinstance(dim, int) else (dim or ())):
+            normalize_dim(d, 0)
+        return x
     if dim is None:
         axes = {i for i, n in enumerate(x.shape) if n == 1}
     else:
@@ -241,6 +245,9 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dims."""
+    if x.ndim == 0:  # dims 0 and -1 of a scalar are the scalar itself, as torch
+        normalize_dim(dim0, 0), normalize_dim(dim1, 0)
+        return x
     dims = list(range(x.ndim))
     a, b = normalize_dim(dim0, x.ndim), normalize_dim(dim1, x.ndim)
     dims[a], dims[b] = dims[b], dims[a]
@@ -349,7 +356,7 @@ def masked_select(x: Tensor, mask: Tensor) -> Tensor:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got "
                            f"{mask.dtype.torch_name}")
     shape = broadcast_shapes(tuple(x.shape), tuple(mask.shape))
-    return getitem(expand(x, shape), expand(mask, shape))
+    return getitem(reshape(expand(x, shape), (-1,)), reshape(expand(mask, shape), (-1,)))
 
 
 def nonzero(x: Tensor, as_tuple: bool = False) -> Any:
@@ -380,6 +387,10 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     Shape: ``index``'s, which may be smaller than ``x`` in the dims other than ``dim``.
     """
     d = normalize_dim(dim, x.ndim)
+    if x.ndim == 0 and index.ndim <= 1:  # a scalar gathers as a vector of one, as torch
+        return gather(x.reshape(1), 0, index.reshape(-1)).reshape(index.shape)
+    if index.numel() == 0:  # nothing to gather (torch checks no shapes then)
+        return reshape(x.flatten()[0:0], tuple(index.shape))
     if index.ndim != x.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     if any(i != d and index.shape[i] > x.shape[i] for i in range(x.ndim)):
@@ -466,7 +477,7 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float | No
     """Pad the last ``len(pad) // 2`` dims, as torch.nn.functional.pad.
 
     ``pad`` lists (before, after) pairs starting from the last dim. ``mode``: constant (with
-    ``value``; negative widths crop), reflect, replicate or circular.
+    ``value``), reflect, replicate or circular; negative widths crop.
     """
     pad = [int(p) for p in pad]
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
@@ -475,14 +486,17 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float | No
             f"({x.ndim}), got {len(pad)}")
     widths = [(0, 0)] * (x.ndim - len(pad) // 2) + [
         (pad[2 * i], pad[2 * i + 1]) for i in reversed(range(len(pad) // 2))]
+    if mode in ("constant", "circular") and any(b < 0 or a < 0 for b, a in widths):
+        # negative widths crop first (reflect and replicate read past them, as torch)
+        if any(n + b + a < 0 for n, (b, a) in zip(x.shape, widths)):
+            raise RuntimeError(f"negative padding {pad} crops more than the input of shape "
+                               f"{tuple(x.shape)} holds")
+        x = x[tuple(slice(max(-b, 0), n - max(-a, 0)) for n, (b, a) in zip(x.shape, widths))]
+        widths = [(max(b, 0), max(a, 0)) for b, a in widths]
     if mode == "constant":
-        crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for n, (b, a) in zip(x.shape, widths))
-        if any(b < 0 or a < 0 for b, a in widths):
-            x = x[crop]
-        grow = tuple((max(b, 0), max(a, 0)) for b, a in widths)
-        if not any(b or a for b, a in grow):
+        if not any(b or a for b, a in widths):
             return x
-        return ConstantPad.apply(x, widths=grow, value=0.0 if value is None else value)
+        return ConstantPad.apply(x, widths=tuple(widths), value=0.0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"padding mode {mode!r} is not one of constant, reflect, "
                                   "replicate, circular")
@@ -493,10 +507,10 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float | No
             continue
         n = x.shape[d]
         limit = {"reflect": n - 1, "circular": n}.get(mode, float("inf"))
-        if before > limit or after > limit or before < 0 or after < 0 or n == 0:
+        if before > limit or after > limit or n == 0 or n + before + after < 0:
             raise RuntimeError(
                 f"{mode} padding of ({before}, {after}) is invalid for dimension {d} of size "
-                f"{n} in input of shape {tuple(x.shape)}: widths must be in [0, {limit}] and the "
-                f"dimension non-empty")
+                f"{n} in input of shape {tuple(x.shape)}: widths must be at most {limit}, and "
+                f"the dimension and the output non-empty")
         x = x[(slice(None),) * d + (_pad_index(x, n, before, after, mode),)]
     return x

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from minigrad import dtypes
 from minigrad.autograd import Function, make_tensor
 from minigrad.backends import fast_path
-from minigrad.ops.elementwise import where
+from minigrad.ops.elementwise import Rounding, where
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -163,6 +163,9 @@ def _extreme(fn: type[Max], x: Tensor, dim: int | None, keepdim: bool) -> Any:
             raise RuntimeError(f"{fn.reduce}(): Expected reduction dim to be specified for "
                                "input with zero elements")
         return fn.apply(x, axes=tuple(range(x.ndim)), keepdim=False)
+    if x.ndim == 0:  # a scalar along its dim 0 is itself, index 0
+        values, index = _extreme(fn, x.reshape(1), 0, keepdim)
+        return max_result(values.reshape(()), index.reshape(()))
     d = normalize_dim(dim, x.ndim)
     if x.ndim and x.shape[d] == 0:
         raise IndexError(f"{fn.reduce}(): Expected reduction dim {d} to have non-zero size.")
@@ -229,7 +232,10 @@ def std(x: Tensor, dim: Dim = None, unbiased: bool | None = None, keepdim: bool 
 def _max_constant(x: Tensor, dim: int) -> Tensor:
     """The max along ``dim`` (kept) as a constant: a shift that needs no gradient."""
     axis = normalize_dim(dim, x.ndim)
-    return make_tensor(x.backend.xp.max(x._data, axis=axis, keepdims=True), x.device)
+    xp = x.backend.xp
+    if x.ndim and x.shape[axis] == 0:  # an empty dim: nothing to shift
+        return make_tensor(xp.zeros(kept_shape(x.shape, (axis,)), dtype=x._data.dtype), x.device)
+    return make_tensor(xp.max(x._data, axis=axis, keepdims=True), x.device)
 
 
 def log_softmax(x: Tensor, dim: int) -> Tensor:
@@ -297,31 +303,41 @@ def norm(x: Tensor, p: float | str | None = "fro", dim: Dim = None, keepdim: boo
         return Max.apply(size, axes=axes, keepdim=keepdim)
     if p == -math.inf:
         return Min.apply(size, axes=axes, keepdim=keepdim)
-    if p == 0:
-        return (size != 0).to(x.dtype).sum(dim=axes, keepdim=keepdim)
+    if p == 0:  # how many are non-zero (gradient 0, as torch)
+        return rounded_sign(size).sum(dim=axes, keepdim=keepdim)
     if p == 1:
         return size.sum(dim=axes, keepdim=keepdim)
-    if p == 2:
-        return Norm2.apply(x, axes=axes, keepdim=keepdim)
-    return (size ** p).sum(dim=axes, keepdim=keepdim) ** (1.0 / p)
+    return NormP.apply(x, axes=axes, keepdim=keepdim, p=float(p))
 
 
-class Norm2(Function):
-    """The Euclidean norm sqrt(sum x^2) over some dims."""
+def rounded_sign(x: Tensor) -> Tensor:
+    """-1, 0 or 1 by sign, with gradient 0 (as torch's sign)."""
+    return Rounding.apply(x, mode="sign")
+
+
+class NormP(Function):
+    """The p-norm (sum |x|^p)^(1/p) over some dims (p = 2: the Euclidean norm)."""
 
     saves = (0, "output")
 
-    def forward(self, x: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:
-        self.axes, self.keepdim = axes, keepdim
-        return self.xp.sqrt(self.xp.sum(x * x, axis=axes, keepdims=keepdim))
+    def forward(self, x: Any, *, axes: tuple[int, ...], keepdim: bool, p: float) -> Any:
+        self.axes, self.keepdim, self.p = axes, keepdim, p
+        xp = self.xp
+        if p == 2:
+            return xp.sqrt(xp.sum(x * x, axis=axes, keepdims=keepdim))
+        return xp.sum(xp.abs(x) ** p, axis=axes, keepdims=keepdim) ** (1 / p)
 
-    # d |x| = x / |x| . dx, and 0 at x = 0 (as torch: a subgradient instead of 0/0)
+    # d ||x||_p = sign(x) |x|^(p-1) / ||x||^(p-1) . dx (x / ||x|| for p = 2), and 0 where the
+    # norm is 0 (as torch: a subgradient instead of 0/0)
     def backward(self, g: Tensor) -> Tensor:
-        x, n = self.inputs[0], self.output
+        x, n, p = self.inputs[0], self.output, self.p
         if not self.keepdim:
             shape = kept_shape(x.shape, self.axes)
             g, n = g.reshape(shape), n.reshape(shape)
-        return where(n == 0, 0.0, g * x / where(n == 0, 1.0, n))
+        zero = n == 0
+        scale = g / where(zero, 1.0, n if p == 2 else n ** (p - 1))
+        slope = x if p == 2 else rounded_sign(x) * x.abs() ** (p - 1)
+        return where(zero, 0.0, slope * scale)
 
 
 def isclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
@@ -329,7 +345,8 @@ def isclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
     """|a - b| <= atol + rtol |b| elementwise (infinities equal only to themselves)."""
     xp = a.backend.xp
     x, y = a._data, (b._data if hasattr(b, "_data") else xp.asarray(b, dtype=a._data.dtype))
-    close = (x == y) | (xp.abs(x - y) <= atol + rtol * xp.abs(y))
+    finite = xp.isfinite(x) & xp.isfinite(y)  # infinities are close only to themselves
+    close = (x == y) | (finite & (xp.abs(x - y) <= atol + rtol * xp.abs(y)))
     if equal_nan:
         close = close | (xp.isnan(x) & xp.isnan(y))
     return make_tensor(close, a.device)

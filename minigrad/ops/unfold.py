@@ -67,8 +67,9 @@ def offset_slices(i: int, j: int, window: Window, out: Pair) -> tuple[slice, sli
 
 
 def pair(v: int | tuple[int, ...], name: str) -> Pair:
-    """An int or a pair of ints as a pair (kernel_size=3 means (3, 3))."""
+    """An int or a pair of ints as a pair (kernel_size=3 and (3,) mean (3, 3))."""
     t = (v, v) if isinstance(v, int) else tuple(v)
+    t = t * 2 if len(t) == 1 else t
     if len(t) != 2 or not all(isinstance(i, int) for i in t):
         raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
     return t  # type: ignore[return-value]
