@@ -10,26 +10,33 @@ else backward needs is stored on ``self`` by ``forward``.
 
 from __future__ import annotations
 
+import traceback
 import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from minigrad import grad_mode
 from minigrad.backends import Backend
-from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad.grad_mode import (
+    detect_anomaly,
+    enable_grad,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+    set_detect_anomaly,
+    set_grad_enabled,
+)
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
 
-__all__ = ["Function", "RemovableHandle", "backward", "enable_grad", "grad", "is_grad_enabled",
-           "is_tensor", "make_tensor", "no_grad", "set_grad_enabled", "sum_to"]
+__all__ = ["Function", "RemovableHandle", "backward", "detect_anomaly", "enable_grad", "grad",
+           "is_anomaly_enabled", "is_grad_enabled", "is_tensor", "make_tensor", "no_grad",
+           "set_detect_anomaly", "set_grad_enabled", "sum_to"]
 
 # tensor.py imports this module and registers its Tensor class here (the one name this module
 # gets from above it), so that Function.apply can wrap results without a circular import.
 _Tensor: Any = None
-# While an in-place op computes its result, the nodes made go here too (ops/inplace.py looks
-# at which of them read the values about to be overwritten); None the rest of the time.
-watch: list | None = None
 
 
 def make_tensor(array: Any, device: Any) -> Tensor:
@@ -87,12 +94,15 @@ class Function:
         fn = (backend.faster(cls) or cls)()  # the one seam for fast Functions
         fn.backend = backend
         fn.xp = backend.xp
-        recording = grad_mode._enabled
+        mode = grad_mode.modes  # this thread's
+        recording = mode.grad
         if recording:
             for t in inputs:  # a view whose base changed in place since: renew its history
                 if t._view is not None and t._view.version != t._version_counter[0]:
                     t._renew_view()
         result = fn.forward(*[t._data for t in inputs], **params)
+        if mode.anomaly:
+            _check_forward(fn, inputs, result)
         out = _Tensor._make(result, fn.device_out or dev)
         if fn.view_of_input:
             out._become_view(inputs[0], cls, params)
@@ -109,8 +119,8 @@ class Function:
                 fn.output_version = 0
                 out._requires_grad = True
                 out.grad_fn = fn
-                if watch is not None:
-                    watch.append(fn)
+                if mode.watch is not None:  # an in-place op looks at the nodes it makes
+                    mode.watch.append(fn)
         return out
 
     def check_saved(self) -> None:
@@ -240,9 +250,16 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
             if node is None:
                 continue
             node.check_saved()
-            in_grads = node.backward(g)
+            anomaly = grad_mode.modes.anomaly
+            grad_mode.modes.anomaly = False  # backward's own ops: their gradients are checked
+            try:
+                in_grads = node.backward(g)
+            finally:
+                grad_mode.modes.anomaly = anomaly
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
+            if anomaly:
+                _check_backward(node, in_grads)
             for p, gp, edge in zip(node.inputs, in_grads, node.next):
                 if edge is None or gp is None:
                     continue
@@ -260,8 +277,54 @@ def _run_hooks(t: Tensor, g: Tensor) -> Tensor:
     for hook in t._hooks.values():
         new = hook(g)
         if new is not None:
+            if tuple(new.shape) != tuple(g.shape):
+                raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has changed the "
+                                   f"size of value: the gradient is {list(g.shape)}, the hook "
+                                   f"returned {list(new.shape)}")
             g = new
     return g
+
+
+# ---- anomaly detection (grad_mode.detect_anomaly) ------------------------------------------
+def _check_forward(fn: Function, inputs: Sequence[Tensor], result: Any) -> None:
+    """In anomaly mode: remember where the op was called (for backward's message) and fail
+    if it made a non-finite output from finite inputs."""
+    stack = traceback.format_stack()
+    while stack and "/minigrad/" in stack[-1]:  # minigrad's own frames: up to the user's call
+        stack.pop()
+    fn.trace = stack
+    xp = fn.xp
+    if not _floating(xp, result) or bool(xp.all(xp.isfinite(result))):
+        return
+    if all(not _floating(xp, t._data) or bool(xp.all(xp.isfinite(t._data))) for t in inputs):
+        kind = "nan" if bool(xp.any(xp.isnan(result))) else "inf"
+        raise RuntimeError(f"Function '{type(fn).__name__}' made {kind} values from finite "
+                           f"inputs (anomaly mode), called at {_caller(fn.trace)}")
+
+
+def _check_backward(node: Function, grads: Sequence[Tensor | None]) -> None:
+    """In anomaly mode: fail, as torch does, when a gradient has a NaN."""
+    for i, g in enumerate(grads):
+        if g is not None and _floating(node.xp, g._data) and bool(
+                node.xp.any(node.xp.isnan(g._data))):
+            forward = "".join(getattr(node, "trace", []))
+            raise RuntimeError(
+                f"Function '{node.name()}' returned nan values in its {i}th output."
+                + (f"\nTraceback of forward call that caused the error:\n{forward}"
+                   if forward else ""))
+
+
+def _floating(xp: Any, a: Any) -> bool:
+    return xp.isdtype(a.dtype, "real floating") if hasattr(xp, "isdtype") else (
+        a.dtype.kind == "f")
+
+
+def _caller(stack: list[str]) -> str:
+    """The innermost frame outside minigrad's own code, as 'file:line'."""
+    for frame in reversed(stack):
+        if "/minigrad/" not in frame:
+            return frame.strip().splitlines()[0]
+    return stack[-1].strip().splitlines()[0] if stack else "?"
 
 
 def _root_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor | None]) -> list:

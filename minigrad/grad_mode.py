@@ -1,70 +1,90 @@
-"""Grad modes: whether ops record a graph for backward (``no_grad``, ``enable_grad``, ...).
+"""Grad modes: whether ops record a graph for backward (``no_grad``, ``enable_grad``, ...), and
+anomaly detection.
 
-One switch, read by ``Function.apply`` for every op: while it is off, results are plain
-tensors with no ``grad_fn`` (inference, parameter updates). Each mode works as a call, a
-context manager and a decorator, as PyTorch's.
+The modes belong to the calling thread, as PyTorch's grad mode does: every thread starts
+recording, and ``no_grad()`` in one thread leaves the others alone. ``Function.apply`` reads
+them for every op. Each mode works as a call, a context manager and a decorator.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any
 
-_enabled = True  # read directly by autograd.Function.apply (it runs for every op)
+
+class _Modes(threading.local):
+    """The calling thread's modes (each thread starts with these defaults)."""
+
+    grad = True  # record a graph
+    anomaly = False  # check every op's output and gradient for NaN (detect_anomaly)
+    watch: list | None = None  # the nodes an in-place op makes (ops/inplace.py)
+
+
+modes = _Modes()
 
 
 def is_grad_enabled() -> bool:
-    """Whether ops currently record a graph for backward."""
-    return _enabled
+    """Whether ops currently record a graph for backward (in this thread)."""
+    return modes.grad
 
 
-def _set(mode: bool) -> None:
-    global _enabled
-    _enabled = mode
+class _Switch(contextlib.ContextDecorator):
+    """A mode switched on entry and back on exit; a decorator switches it around each call."""
 
-
-class set_grad_enabled(contextlib.ContextDecorator):  # noqa: N801  (as torch's)
-    """Turn graph recording on or off: a call, a context manager, or a decorator."""
-
-    def __init__(self, mode: bool) -> None:
-        self.prev = _enabled
-        self.mode = bool(mode)
-        _set(self.mode)  # as torch: set_grad_enabled(False) also works as a plain call
+    field = "grad"
+    mode: bool = True
 
     def __enter__(self) -> None:
-        _set(self.mode)
+        self.prev = getattr(modes, self.field)
+        setattr(modes, self.field, self.mode)
 
     def __exit__(self, *exc: object) -> None:
-        _set(self.prev)
+        setattr(modes, self.field, self.prev)
+
+    def _recreate_cm(self) -> _Switch:  # each decorated call keeps its own previous mode
+        return copy.copy(self)
+
+
+class _SwitchNow(_Switch):
+    """A switch that also works as a plain call: made, it is on until switched back."""
+
+    def __init__(self, mode: bool) -> None:
+        self.prev = getattr(modes, self.field)
+        self.mode = bool(mode)
+        setattr(modes, self.field, self.mode)
+
+    def __enter__(self) -> None:  # the previous mode is the one before the call
+        setattr(modes, self.field, self.mode)
 
     def __call__(self, func: Callable) -> Callable:  # decorator: the mode applies per call
-        _set(self.prev)  # undo the switch made by __init__
-        mode = self.mode
+        setattr(modes, self.field, self.prev)  # undo the switch made by __init__
+        field, mode = self.field, self.mode
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with set_grad_enabled(mode):
+            prev = getattr(modes, field)
+            setattr(modes, field, mode)
+            try:
                 return func(*args, **kwargs)
+            finally:
+                setattr(modes, field, prev)
 
         return wrapper
 
 
-class _GradMode(contextlib.ContextDecorator):
-    mode = True
+class set_grad_enabled(_SwitchNow):  # noqa: N801  (as torch's)
+    """Turn graph recording on or off: a call, a context manager, or a decorator."""
 
+
+class _GradMode(_Switch):
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         if len(args) == 1 and callable(args[0]) and not kwargs:  # @no_grad, no parentheses
             return cls()(args[0])
         return super().__new__(cls)
-
-    def __enter__(self) -> None:
-        self.prev = _enabled
-        _set(self.mode)
-
-    def __exit__(self, *exc: object) -> None:
-        _set(self.prev)
 
 
 class no_grad(_GradMode):  # noqa: N801
@@ -85,3 +105,31 @@ class inference_mode(_GradMode):  # noqa: N801
 
     def __init__(self, mode: bool = True) -> None:
         self.mode = not mode
+
+
+# ---- anomaly detection ------------------------------------------------------------------
+def is_anomaly_enabled() -> bool:
+    """Whether ops check their outputs and gradients for NaN (in this thread)."""
+    return modes.anomaly
+
+
+class detect_anomaly(_Switch):  # noqa: N801  (as torch's)
+    """Find the op that made a NaN: in forward, the first op whose output is not finite while
+    its inputs are fails, naming itself and its line; in backward, the first Function whose
+    gradient has a NaN fails as torch's does (``LogBackward0 returned nan values in its 0th
+    output``), with the traceback of the forward call that made it. Costs a check of every
+    array while on; nothing while off."""
+
+    field = "anomaly"
+
+    def __init__(self, check_nan: bool = True) -> None:
+        self.mode = bool(check_nan)
+
+
+class set_detect_anomaly(_SwitchNow):  # noqa: N801  (as torch's)
+    """Turn anomaly detection on or off: a call, a context manager, or a decorator."""
+
+    field = "anomaly"
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        super().__init__(bool(mode) and check_nan)

@@ -16,7 +16,7 @@ What the switch leaves alone: a backend's own implementation of a primitive (Num
 and scatter-add in ``getitem``/``index_add``), and process settings made when a library loads
 (glibc's malloc kept warm, ``MINIGRAD_MALLOC_TUNING=0``). A graph recorded with fast paths on
 keeps its nodes: its backward runs the fast Functions' own backward even if the switch is off
-by then. The switch, like grad mode, is one setting for the whole process (not per thread).
+by then. The switch, like grad mode, belongs to the calling thread.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import functools
 import inspect
 import math
 import os
+import threading
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
@@ -36,36 +37,40 @@ from minigrad import dtypes
 
 # ---- the switch for every fast path ---------------------------------------------------------
 _OFF = ("0", "false", "off", "no")
-_fast = os.environ.get("MINIGRAD_FAST_PATHS", "1").strip().lower() not in _OFF
+
+
+class _Switch(threading.local):
+    """The calling thread's setting (each thread starts from MINIGRAD_FAST_PATHS)."""
+
+    on = os.environ.get("MINIGRAD_FAST_PATHS", "1").strip().lower() not in _OFF
+
+
+_switch = _Switch()
 
 
 def fast_paths_enabled() -> bool:
     """Whether backends may run their fast paths (the default; MINIGRAD_FAST_PATHS=0 says no)."""
-    return _fast
-
-
-def _set_fast(mode: bool) -> None:
-    global _fast
-    _fast = mode
+    return _switch.on
 
 
 class fast_paths(contextlib.ContextDecorator):  # noqa: N801  (lower case, as set_grad_enabled)
-    """Switch fast paths on or off: ``fast_paths(False)`` as a call switches them off for good,
-    ``with fast_paths(False):`` only inside the block, ``@fast_paths(False)`` for one function."""
+    """Switch fast paths on or off in this thread: ``fast_paths(False)`` as a call switches them
+    off for good, ``with fast_paths(False):`` only inside the block, ``@fast_paths(False)`` for
+    one function."""
 
     def __init__(self, enabled: bool = True) -> None:
-        self.prev = _fast
+        self.prev = _switch.on
         self.mode = bool(enabled)
-        _set_fast(self.mode)
+        _switch.on = self.mode
 
     def __enter__(self) -> None:
-        _set_fast(self.mode)
+        _switch.on = self.mode
 
     def __exit__(self, *exc: object) -> None:
-        _set_fast(self.prev)
+        _switch.on = self.prev
 
     def __call__(self, func: Callable) -> Callable:  # decorator: the mode applies per call
-        _set_fast(self.prev)  # undo the switch made by __init__
+        _switch.on = self.prev  # undo the switch made by __init__
         mode = self.mode
 
         @functools.wraps(func)
@@ -86,7 +91,7 @@ def fast_path(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def dispatch(*args: Any, **kwargs: Any) -> Any:
-        if _fast:
+        if _switch.on:
             first = args[0] if args else kwargs.get(first_name)
             backend = getattr(first, "backend", None)
             faster = backend.faster(dispatch) if backend is not None else None
@@ -284,7 +289,7 @@ class Backend:
     def faster(self, what: Any) -> Any:
         """The faster version of a Function class or ``@fast_path`` function, or None (while fast
         paths are off, or where this backend has none)."""
-        return self.fast_table.get(what) if _fast else None
+        return self.fast_table.get(what) if _switch.on else None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

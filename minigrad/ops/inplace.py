@@ -18,7 +18,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from minigrad import autograd, dtypes
+from minigrad import dtypes, grad_mode
 from minigrad.autograd import is_tensor, make_tensor
 from minigrad.grad_mode import is_grad_enabled, no_grad
 from minigrad.ops.elementwise import where
@@ -56,11 +56,11 @@ def apply_inplace(x: Tensor, compute: Callable[[Tensor], Tensor], others: Sequen
     views = [before]  # x as it was, replayed on the copy: base -> ... -> x
     for fn, params in steps:
         views.append(fn.apply(views[-1], **params))
-    autograd.watch = made = []
+    grad_mode.modes.watch = made = []
     try:
         new = _checked(x, compute(views[-1]))
     finally:
-        autograd.watch = None
+        grad_mode.modes.watch = None
     if not new._requires_grad:  # zero_(), fill_(3): still in the graph, with a 0 gradient
         new = where(ones(new), new, views[-1])
     if new is views[-1] or new.grad_fn is None:  # a fresh node for x to move onto
