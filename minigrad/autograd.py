@@ -62,6 +62,7 @@ class Function:
     # Modifying one of them in place before backward is an error (version counters).
     saves: tuple[int | str, ...] | dict[int, tuple[int | str, ...]] | None = None
     view_of_input = False  # forward sets it when its output shares the first input's memory
+    hooks: dict | None = None  # an output's hooks, kept here when an in-place op moved it on
 
     def forward(self, *arrays: Any, **params: Any) -> Any:
         """Compute the output array from the input arrays."""
@@ -123,17 +124,25 @@ class Function:
                     mode.watch.append(fn)
         return out
 
+    def reads(self) -> set | range:
+        """The input positions (and "output") whose values this node's backward reads: all of
+        them unless ``saves`` says less, and for a dict only what the gradients asked for."""
+        saves = self.saves
+        if saves is None:
+            return {*range(len(self.inputs)), "output"}
+        if isinstance(saves, dict):
+            return {s for i, need in enumerate(self.needs_input_grad) if need
+                    for s in saves.get(i, ())}
+        return set(saves)
+
     def check_saved(self) -> None:
         """Fail as torch does when a tensor backward needs was modified in place since."""
-        saves = self.saves
-        if saves == ():
+        if self.saves == ():
             return
-        if isinstance(saves, dict):  # only what the gradients asked for read
-            saves = {s for i, need in enumerate(self.needs_input_grad) if need
-                     for s in saves.get(i, ())}
+        saves = self.reads()
         saved = [(t, self.versions[i], self.next[i]) for i, t in enumerate(self.inputs)
-                 if saves is None or i in saves]
-        if saves is None or "output" in saves:
+                 if i in saves]
+        if "output" in saves:
             out = self.output
             if out is not None:
                 saved.append((out, self.output_version, self))
@@ -240,7 +249,9 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
             t = entry if node is None else node.output  # whose gradient g is (if still here)
             current = t is not None and t.grad_fn is node  # not moved on by an in-place op
             if current and t._hooks:
-                g = _run_hooks(t, g)
+                g = _run_hooks(t._hooks, g)
+            elif node is not None and node.hooks:  # hooks of a value changed in place since
+                g = _run_hooks(node.hooks, g)
             if wanted is not None:
                 if id(entry) in wanted:
                     captured[id(entry)] = g
@@ -272,9 +283,9 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
     return captured
 
 
-def _run_hooks(t: Tensor, g: Tensor) -> Tensor:
+def _run_hooks(hooks: dict, g: Tensor) -> Tensor:
     """A tensor's hooks, in order; each may replace the gradient (of the same shape)."""
-    for hook in t._hooks.values():
+    for hook in hooks.values():
         new = hook(g)
         if new is not None:
             if tuple(new.shape) != tuple(g.shape):
@@ -330,6 +341,8 @@ def _caller(stack: list[str]) -> str:
 def _root_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor | None]) -> list:
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if out._view is not None and out._view.version != out._version_counter[0]:
+            out._renew_view()  # a view whose base changed in place since: from the base now
         if not out.requires_grad:
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
@@ -380,6 +393,8 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     for i, t in enumerate(inputs):
         if not t.requires_grad:
             raise RuntimeError(f"input {i} of autograd.grad does not require grad")
+        if t._view is not None and t._view.version != t._version_counter[0]:
+            t._renew_view()  # a view whose base changed in place since: from the base now
     if retain_graph is None:
         retain_graph = create_graph
     captured = run_backward(outputs, _root_grads(outputs, list(grad_outputs)), retain_graph,

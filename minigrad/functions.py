@@ -18,6 +18,7 @@ argmax, argmin, argsort, sort, topk = (Tensor.argmax, Tensor.argmin, Tensor.args
                                        Tensor.sort, Tensor.topk)
 clamp = clip = Tensor.clamp
 cos, sin, exp, log, sqrt = Tensor.cos, Tensor.sin, Tensor.exp, Tensor.log, Tensor.sqrt
+erf = Tensor.erf
 floor, ceil, trunc, round = Tensor.floor, Tensor.ceil, Tensor.trunc, Tensor.round
 flatten, reshape, permute = Tensor.flatten, Tensor.reshape, Tensor.permute
 broadcast_to = Tensor.broadcast_to
@@ -85,9 +86,9 @@ subtract, multiply, divide, true_divide = sub, mul, div, div
 __all__ = [
     "abs", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "argsort",
     "broadcast_to", "ceil", "clamp", "clip", "clone", "cos", "cumsum", "detach", "div", "divide",
-    "exp", "flatten", "floor", "isclose", "log", "masked_fill", "masked_select", "max", "maximum",
-    "mean", "min", "minimum", "mul", "multiply", "neg", "negative", "nonzero", "norm", "numel",
-    "permute", "pow", "relu", "remainder", "reshape", "round", "sigmoid", "sin", "sort", "sqrt",
-    "squeeze", "std", "sub", "subtract", "sum", "t", "tanh", "topk", "transpose", "true_divide",
-    "trunc", "unsqueeze", "var",
+    "erf", "exp", "flatten", "floor", "isclose", "log", "masked_fill", "masked_select", "max",
+    "maximum", "mean", "min", "minimum", "mul", "multiply", "neg", "negative", "nonzero", "norm",
+    "numel", "permute", "pow", "relu", "remainder", "reshape", "round", "sigmoid", "sin", "sort",
+    "sqrt", "squeeze", "std", "sub", "subtract", "sum", "t", "tanh", "topk", "transpose",
+    "true_divide", "trunc", "unsqueeze", "var",
 ]

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import autograd, dtypes, ops
+from minigrad import autograd, dtypes, grad_mode, ops
 from minigrad.autograd import RemovableHandle
 from minigrad.backends import Backend, as_device, device
 from minigrad.grad_mode import no_grad
@@ -65,12 +65,14 @@ def _dim_alias(method: Callable) -> Callable:
 
 class View:
     """What a view remembers: its base (the tensor whose memory it shares), the view ops that
-    made it from the base (to replay), and the base's version its history was made at."""
+    made it from the base (to replay), the base's version its history was made at, and
+    whether it was made with grad mode on (only such views are given a new history)."""
 
-    __slots__ = ("base", "steps", "version")
+    __slots__ = ("base", "steps", "version", "in_grad_mode")
 
-    def __init__(self, base: Tensor, steps: tuple, version: int) -> None:
+    def __init__(self, base: Tensor, steps: tuple, version: int, in_grad_mode: bool) -> None:
         self.base, self.steps, self.version = base, steps, version
+        self.in_grad_mode = in_grad_mode
 
 
 class Tensor:
@@ -414,10 +416,11 @@ class Tensor:
         view; remember how, to replay it on the base after an in-place change."""
         self._version_counter = source._version_counter
         if source._view is None:
-            self._view = View(source, ((fn, params),), source._version_counter[0])
+            self._view = View(source, ((fn, params),), source._version_counter[0],
+                              grad_mode.modes.grad)
         else:
             self._view = View(source._view.base, source._view.steps + ((fn, params),),
-                              source._version_counter[0])
+                              source._version_counter[0], grad_mode.modes.grad)
 
     def _renew_view(self) -> None:
         """This view's history, from its base as the base is now (after an in-place change)."""
@@ -532,6 +535,21 @@ class Tensor:
 
     def __ipow__(self, other: Any) -> Tensor:
         return self._inplace(lambda t: t ** other, other)
+
+    def __ifloordiv__(self, other: Any) -> Tensor:
+        return self._inplace(lambda t: t // other, other)
+
+    def __imod__(self, other: Any) -> Tensor:
+        return self._inplace(lambda t: t % other, other)
+
+    def __iand__(self, other: Any) -> Tensor:
+        return self._inplace(lambda t: t & other, other)
+
+    def __ior__(self, other: Any) -> Tensor:
+        return self._inplace(lambda t: t | other, other)
+
+    def __ixor__(self, other: Any) -> Tensor:
+        return self._inplace(lambda t: t ^ other, other)
 
     def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
         """self += alpha * other, in place."""
@@ -710,6 +728,10 @@ class Tensor:
     def exp(self) -> Tensor:
         """e ** x."""
         return ops.Exp.apply(self._floating())
+
+    def erf(self) -> Tensor:
+        """The error function, 2/sqrt(pi) * integral from 0 to x of exp(-t^2) dt."""
+        return ops.special.erf(self)
 
     def log(self) -> Tensor:
         """Natural logarithm."""
@@ -931,10 +953,12 @@ class Tensor:
                                f"{self.ndim}D")
         return self.transpose(0, 1) if self.ndim == 2 else self
 
+    @_dim_alias
     def unsqueeze(self, dim: int) -> Tensor:
         """Insert a dim of size 1."""
         return ops.unsqueeze(self, dim)
 
+    @_dim_alias
     def squeeze(self, dim: Any = None) -> Tensor:
         """Remove dims of size 1."""
         return ops.squeeze(self, dim)

@@ -215,6 +215,88 @@ def test_expanded_tensors_cannot_be_written() -> None:
         e.add_(1)
 
 
+def test_an_integer_index_gives_a_0d_view() -> None:
+    w = mg.ones(2, 3, requires_grad=True)
+    h = w * 1
+    v = h[0, 1]  # a 0-d view, not a copy (as torch)
+    h.mul_(2)
+    assert v.item() == 2 and v._version == 1
+    v.backward()
+    assert w.grad.tolist() == [[0, 2, 0], [0, 0, 0]]
+
+
+def test_an_index_tensor_changed_after_indexing_leaves_the_gradient_where_it_was() -> None:
+    x = mg.randn(4, requires_grad=True)
+    i = mg.tensor([0, 1])
+    y = x[i]
+    i.add_(2)  # backward scatters to where y came from, not to where i points now
+    y.sum().backward()
+    assert x.grad.tolist() == [1, 1, 0, 0]
+    values, index = mg.tensor([3.0, 1.0, 2.0], requires_grad=True).sort()
+    index.zero_()
+    values.backward(mg.tensor([1.0, 2.0, 3.0]))
+
+
+def test_autograd_grad_with_respect_to_a_view_whose_base_changed() -> None:
+    w = mg.ones(4, requires_grad=True)
+    x = w * 1
+    v = x[:2]
+    x.mul_(2)
+    (g,) = mg.autograd.grad((v * 3).sum(), v)  # v's history was made again from x
+    assert g.tolist() == [3, 3]
+
+
+def test_hooks_registered_before_an_in_place_change_see_the_old_values_gradient() -> None:
+    w = mg.ones(3, requires_grad=True)
+    h = w * 2
+    seen = []
+    h.register_hook(lambda g: seen.append(("before", g.tolist())))
+    h.mul_(3)
+    h.register_hook(lambda g: seen.append(("after", g.tolist())))
+    (h * mg.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert seen == [("after", [1, 2, 3]), ("before", [3, 6, 9])]  # as torch
+    assert w.grad.tolist() == [6, 12, 18]
+
+
+@pytest.mark.parametrize("op", ["//=", "%=", "&=", "|=", "^="])
+def test_the_other_augmented_assignments_work_in_place(op: str) -> None:
+    if op in ("//=", "%="):
+        a, b = mg.tensor([7, -7, 5]), mg.tensor([2, 2, -3])
+        want = {"//=": [3, -4, -2], "%=": [1, 1, -1]}[op]  # floor rounding, as torch
+    else:
+        a, b = mg.tensor([True, True, False]), mg.tensor([True, False, False])
+        want = {"&=": [True, False, False], "|=": [True, True, False],
+                "^=": [False, True, False]}[op]
+    before, view = a, a[:]
+    exec(f"a {op} b", {}, ns := {"a": a, "b": b})
+    assert ns["a"] is before and before.tolist() == want and view.tolist() == want
+    assert before._version == 1
+
+
+def test_where_with_two_scalars_makes_a_tensor_of_their_dtype() -> None:
+    c = mg.tensor([True, False])
+    assert mg.where(c, 1, 0).tolist() == [1, 0] and mg.where(c, 1, 0).dtype is mg.int64
+    assert mg.where(c, 1.5, 0).dtype is mg.float32
+    assert mg.where(c, True, False).dtype is mg.bool
+    x = mg.zeros(2, 1, 3)
+    assert x.squeeze(axis=1).shape == (2, 3) and x.unsqueeze(axis=0).shape == (1, 2, 1, 3)
+
+
+def test_nodes_that_do_not_read_a_tensor_let_it_change() -> None:
+    x = mg.randn(3, dtype=mg.float64, requires_grad=True)
+    y = x.erf()  # erf's gradient reads x, not its output
+    y.mul_(2)
+    y.sum().backward()
+    want = 4 / np.sqrt(np.pi) * np.exp(-x.detach().numpy() ** 2)
+    np.testing.assert_allclose(x.grad.numpy(), want)
+    p = mg.tensor([0.3, 0.6], requires_grad=True)
+    t = mg.tensor([0.0, 1.0])
+    loss = mg.nn.functional.binary_cross_entropy(p, t)
+    t.add_(0.5)  # the target is read by the gradient: changing it is an error, as in torch
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+
+
 # ---- masks -------------------------------------------------------------------------------
 def test_boolean_masks_select_assign_and_differentiate() -> None:
     x = mg.arange(6.0).reshape(2, 3)
@@ -237,7 +319,7 @@ def test_boolean_masks_select_assign_and_differentiate() -> None:
 
 # ---- the oracle: random programs beside PyTorch -----------------------------------------------
 STEPS = ["add_", "mul_", "sigmoid_", "setitem", "view_mul_", "view_setitem", "save_mul",
-         "save_exp", "base_use", "no_grad_add_", "t_view_add_"]
+         "save_exp", "base_use", "no_grad_add_", "t_view_add_", "scalar_view_mul_", "save_erf"]
 
 
 def run_program(lib: Any, steps: list[tuple[str, int]], a0: np.ndarray, b0: np.ndarray) -> Any:
@@ -273,6 +355,10 @@ def run_program(lib: Any, steps: list[tuple[str, int]], a0: np.ndarray, b0: np.n
                     h.add_(1)
             elif step == "t_view_add_":
                 h.reshape(2, 2).t().add_(b.reshape(2, 2))
+            elif step == "scalar_view_mul_":
+                h[k % 4].mul_(b[k % 4])  # an integer index: a 0-d view
+            elif step == "save_erf":
+                outs.append(h.erf())  # saves h, not its output
         loss = h.sum() + sum(o.sum() for o in outs) + (b * 0.5).sum()
         loss.backward()
     except RuntimeError as e:

@@ -73,8 +73,9 @@ class NumpyBackend(Backend):
         return found if found is not None else dtypes.BY_NAME[a.dtype.name]  # e.g. big-endian
 
     def getitem(self, x: np.ndarray, key: tuple) -> np.ndarray:
-        """NumPy's own indexing."""
-        return x[key]
+        """NumPy's own indexing; an all-integer key gives a 0-d view, not a NumPy scalar."""
+        out = x[key]
+        return out if isinstance(out, np.ndarray) else x[key + (Ellipsis,)]
 
     def index_put(self, x: np.ndarray, key: tuple, values: np.ndarray) -> np.ndarray:
         """NumPy's own indexed assignment, on a copy."""

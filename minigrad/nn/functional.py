@@ -1265,6 +1265,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
 class BinaryCrossEntropy(Function):
     """-(t log x + (1 - t) log(1 - x)) with each log clamped at -100, as torch's."""
 
+    saves = (0, 1)
+
     def forward(self, x: Any, t: Any) -> Any:
         xp = self.xp
 

@@ -1,6 +1,6 @@
 """Differentiable ops: Functions (forward and backward side by side) and their entry points."""
 
-from minigrad.ops import inplace, sort
+from minigrad.ops import inplace, sort, special
 from minigrad.ops.deform import deform_conv2d
 from minigrad.ops.elementwise import (
     Abs,
@@ -81,6 +81,6 @@ __all__ = [
     "Sum", "Tanh", "ToDevice", "Unfold", "Where", "argmax", "argmin", "binary", "broadcast_shapes",
     "cat", "compare", "deform_conv2d", "expand", "flatten", "fold", "gather", "gather_in_range",
     "getitem", "inplace", "log_softmax", "logical", "masked_select", "matmul", "max", "mean",
-    "min", "nonzero", "pad", "permute", "promote", "reshape", "softmax", "sort", "squeeze",
-    "stack", "std", "sum", "transpose", "unfold", "unsqueeze", "var", "where",
+    "min", "nonzero", "pad", "permute", "promote", "reshape", "softmax", "sort", "special",
+    "squeeze", "stack", "std", "sum", "transpose", "unfold", "unsqueeze", "var", "where",
 ]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from minigrad import dtypes
 from minigrad.autograd import Function, is_tensor, make_tensor
 from minigrad.grad_mode import is_grad_enabled
-from minigrad.ops.promotion import broadcast_shapes, promote
+from minigrad.ops.promotion import as_tensor_like, broadcast_shapes, promote
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -365,9 +365,11 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     with the condition alone, the indices where it holds (``condition.nonzero(as_tuple=True)``)."""
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
+    if not is_tensor(input) and not is_tensor(other):  # two scalars: the wider one's dtype
+        dtype = max((dtypes.scalar_dtype(input), dtypes.scalar_dtype(other)),
+                    key=dtypes.category)
+        input = as_tensor_like(input, condition, dtype)
     if not is_tensor(input):
-        if not is_tensor(other):
-            raise TypeError("where() needs at least one of input and other to be a tensor")
         other, input = promote(other, input)
     else:
         input, other = promote(input, other)

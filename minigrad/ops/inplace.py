@@ -28,6 +28,7 @@ from minigrad.ops.movement import (
     IndexPut,
     Permute,
     Reshape,
+    getitem,
     index_positions,
     parse_key,
 )
@@ -52,25 +53,29 @@ def apply_inplace(x: Tensor, compute: Callable[[Tensor], Tensor], others: Sequen
         return x
     _check_allowed(x, base)
     steps = () if x._view is None else x._view.steps
-    before = _before(base, copy=bool(steps))  # the base's old values and place in the graph
-    views = [before]  # x as it was, replayed on the copy: base -> ... -> x
+    before = _before(base)  # the base's memory, standing at the base's old place in the graph
+    views = [before]  # x as it was, replayed on it: base -> ... -> x
     for fn, params in steps:
         views.append(fn.apply(views[-1], **params))
-    grad_mode.modes.watch = made = []
+    outer, grad_mode.modes.watch = grad_mode.modes.watch, []
+    made = grad_mode.modes.watch  # the nodes the computation makes
     try:
         new = _checked(x, compute(views[-1]))
+        if not new._requires_grad:  # zero_(), fill_(3): still in the graph, gradient 0
+            new = where(ones(new), new, views[-1])
+        if not any(new.grad_fn is node for node in made):  # copy_(y) may return y itself
+            new = new.clone()
     finally:
-        grad_mode.modes.watch = None
-    if not new._requires_grad:  # zero_(), fill_(3): still in the graph, with a 0 gradient
-        new = where(ones(new), new, views[-1])
-    if new is views[-1] or new.grad_fn is None:  # a fresh node for x to move onto
-        new = new.clone()
-    if not steps and any(node.saves is None or i in node.saves
-                         for node in made for i, t in enumerate(node.inputs) if t is before):
-        before._data = base.backend.xp.asarray(base._data, copy=True)  # it reads x's old values
+        grad_mode.modes.watch = outer
+        if outer is not None:
+            outer.extend(made)
+    for t in views:  # keep a copy of the values about to be overwritten, if a node reads them
+        if any(s is t and i in node.reads() for node in made for i, s in enumerate(node.inputs)):
+            t._data = t.backend.xp.asarray(t._data, copy=True)
+    new_view = new
     for (fn, params), old in zip(reversed(steps), reversed(views[:-1])):
         new = _put_back(fn, params, old, new)  # the view's new values written into its base
-    _write(base, new)
+    _write(x, new_view)  # (x's memory is part of the base's: the rest stays as it was)
     _take_place(base, new)
     if x is not base:
         renew_view(x)
@@ -83,6 +88,8 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
     keep their gradient, the written ones send it to the value."""
     key = parse_key(x, key)
     v = value.to(x.device, x.dtype) if is_tensor(value) else as_tensor_like(value, x)
+    while v.ndim and v.shape[0] == 1 and v.ndim > len(_target_shape(x, key)):
+        v = v.squeeze(0)  # leading dims of size 1 go, as torch (preds[i] = net(x[i:i + 1]))
     if any(hasattr(k, "shape") for k in key):  # integer or mask indices: positions in x
         positions = index_positions(x, key)
         target = positions.shape
@@ -102,10 +109,15 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
     apply_inplace(x, compute, (v,))
 
 
+def _target_shape(x: Tensor, key: tuple) -> tuple[int, ...]:
+    with no_grad():
+        return tuple(getitem(x, key).shape)
+
+
 def renew_view(view: Tensor) -> None:
     """A view's history, made again from its base as the base is now."""
     view._view.version = view._version_counter[0]
-    if not (is_grad_enabled() and view._requires_grad):
+    if not (is_grad_enabled() and view._view.in_grad_mode and view._view.base._requires_grad):
         return
     fresh = view._view.base
     for fn, params in view._view.steps:
@@ -130,7 +142,7 @@ def _check_allowed(x: Tensor, base: Tensor) -> None:
             "a leaf Variable that requires grad is being used in an in-place operation."
             if x is base else "a view of a leaf Variable that requires grad is being used in "
             "an in-place operation.")
-    if x is not base and base._requires_grad and not x._requires_grad:
+    if x is not base and base._requires_grad and not x._view.in_grad_mode:
         raise RuntimeError(
             "A view was created in no_grad mode and is being modified inplace with grad mode "
             "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
@@ -166,11 +178,10 @@ def ones(t: Tensor) -> Tensor:
     return make_tensor(xp.ones(tuple(t.shape), dtype=xp.bool), t.device)
 
 
-def _before(base: Tensor, copy: bool) -> Tensor:
-    """The base's values (a copy, or its own memory until a node needs them kept) standing at
-    the base's old place in the graph."""
-    data = base.backend.xp.asarray(base._data, copy=True) if copy else base._data
-    before = make_tensor(data, base.device)
+def _before(base: Tensor) -> Tensor:
+    """The base's memory (until a node needs its old values kept) standing at the base's old
+    place in the graph."""
+    before = make_tensor(base._data, base.device)
     before.grad_fn, before._requires_grad = base.grad_fn, base._requires_grad
     return before
 
@@ -193,7 +204,10 @@ def _write(t: Tensor, values: Tensor) -> None:
 
 
 def _take_place(t: Tensor, new: Tensor) -> None:
-    """t becomes the output of the node that made ``new`` (it holds the same values now)."""
+    """t becomes the output of the node that made ``new`` (it holds the same values now); the
+    hooks registered on t so far stay with its old value's node, as torch's."""
+    if t._hooks and t.grad_fn is not None:
+        t.grad_fn.hooks, t._hooks = t._hooks, None
     node = new.grad_fn
     t.grad_fn, t._requires_grad = node, new._requires_grad
     if node is not None:

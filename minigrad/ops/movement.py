@@ -77,8 +77,11 @@ class Index(Function):
 
     def forward(self, x: Any, *, key: tuple) -> Any:
         self.key = key
-        self.view_of_input = not any(_is_array(k) for k in key)  # basic indexing: a view
-        return self.backend.getitem(x, key)
+        out = self.backend.getitem(x, key)
+        # basic indexing gives a view (advanced indexing a copy); ask the memory to be sure
+        self.view_of_input = (not any(_is_array(k) for k in key)
+                              and self.backend.shares_memory(out, x))
+        return out
 
     # indexing gathers: the gradient is scattered back, repeated indices adding up
     def backward(self, g: Tensor) -> Tensor:
@@ -263,8 +266,8 @@ def _index_array(x: Tensor, k: Any) -> Any:
                 f"({x.device}), got indices on {k.device}")
         if k.dtype.is_floating_point:
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        return k._data if k.dtype is dtypes.int64 else x.backend.xp.astype(
-            k._data, x.backend.dtype(dtypes.int64))
+        # a copy: the backward reads the key, and the index tensor may change in place after
+        return x.backend.xp.astype(k._data, x.backend.dtype(dtypes.int64), copy=True)
     a = np.asarray(k)
     if a.dtype.kind not in "iu":
         raise IndexError(f"only integers, slices, None, ... and integer or boolean arrays are "
