@@ -8,16 +8,24 @@
 
 Everything that trains the network is on this page: the model (as torch.nn code), the data
 loader, the loop (forward, loss, backward, optimizer step) and the evaluation.
+
+Every mistake (a bad flag, a device that is not there, an output folder that cannot be written,
+data files that are missing or corrupt, a checkpoint that does not fit) is one line
+``lenet.py: error: ...`` on stderr and exit code 2, before any training. Exit code 1 means the
+run finished below ``--target-acc``. Only the default run, with neither --dataset nor --data-dir,
+falls back to scikit-learn's digits when MNIST cannot be downloaded (with a one-line notice).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import minigrad as mg
 import minigrad.nn as nn
@@ -55,6 +63,27 @@ def lenet_bn(nn: Any = nn) -> Any:
 
 MODELS = {"lenet": lenet, "lenet-bn": lenet_bn}
 
+PROG = "lenet.py"
+# the settings a checkpoint was trained with: on --resume a flag left out takes the checkpoint's
+# value and a flag given with another value is an error (--epochs may grow: see --resume)
+TRAINING_FLAGS = ("model", "dataset", "optimizer", "lr", "schedule", "batch_size", "init", "seed")
+DEFAULTS: dict[str, Any] = {"model": "lenet", "optimizer": "adam", "schedule": "cosine",
+                            "batch_size": 64, "init": "xavier", "seed": 0}
+DEFAULT_LR = {"sgd": 0.9, "momentum": 0.1, "adam": 0.005}
+CHECKPOINT_KEYS = ("model", "optimizer", "epoch", "history", "rng")
+
+
+def fail(message: str) -> NoReturn:
+    """Print ``lenet.py: error: message`` as one line on stderr and exit with code 2."""
+    line = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    print(f"{PROG}: error: {line}", file=sys.stderr, flush=True)
+    raise SystemExit(2)
+
+
+def flag(name: str) -> str:
+    """The command-line spelling of an argument: batch_size -> --batch-size."""
+    return "--" + name.replace("_", "-")
+
 
 def xavier(module: nn.Module) -> None:
     """d2l's initialization: Xavier-uniform weights for every Conv2d and Linear."""
@@ -63,26 +92,44 @@ def xavier(module: nn.Module) -> None:
 
 
 def load_data(args: argparse.Namespace) -> tuple[data.Dataset, data.Dataset, str]:
-    """The train and test sets; MNIST falls back to digits when it is neither here nor
-    downloadable (so the README's command works offline)."""
+    """The train and test sets and the dataset's name.
+
+    Only the default run (neither ``--dataset`` nor ``--data-dir``) falls back to digits, and
+    only when MNIST can be neither found in the download cache nor downloaded (so the README's
+    command works offline). Data that was asked for but is missing or corrupt is an error with
+    the reader's message.
+    """
     if args.dataset == "digits":
-        return data.Digits(), data.Digits(train=False), "digits"
+        if args.data_dir is not None:
+            fail("argument --data-dir: not used with --dataset digits (scikit-learn's bundled "
+                 "set)")
+        try:
+            return data.Digits(), data.Digits(train=False), "digits"
+        except ImportError as e:
+            fail(f"argument --dataset: {e}")
     cls = data.MNIST if args.dataset in ("mnist", None) else data.FashionMNIST
+    root = args.data_dir
+    if root is not None and not Path(root).is_dir():
+        fail(f"argument --data-dir: {root} is not a directory")
+    default_run = args.dataset is None and root is None
     try:
-        root = args.data_dir
-        download = root is None
-        return (cls(root, train=True, download=download, timeout=10),
-                cls(root, train=False, download=download, timeout=10), cls.name)
-    except (OSError, RuntimeError, ValueError) as e:
-        if args.dataset is not None:
-            raise SystemExit(f"error: {e}") from None
-        first = str(e).splitlines()[0]
-        print(f"notice: MNIST is not available ({first}); training on scikit-learn's digits "
-              "instead (pass --data-dir DIR to use MNIST files)", file=sys.stderr)
-        return data.Digits(), data.Digits(train=False), "digits"
+        return (cls(root, train=True, download=root is None, timeout=10),
+                cls(root, train=False, download=root is None, timeout=10), cls.name)
+    except (OSError, RuntimeError) as e:  # not found, or the download failed
+        if not default_run:
+            fail(f"argument {'--data-dir' if root else '--dataset'}: {str(e).splitlines()[0]}")
+    except ValueError as e:  # a corrupt or truncated file (the message names it)
+        what = str(e)
+        if default_run:
+            fail(f"{what} (delete the damaged file from the download cache to fetch it again)")
+        fail(f"argument {'--data-dir' if root else '--dataset'}: {what}")
+    print("notice: MNIST is not available (download failed); training on scikit-learn's "
+          "digits instead (--data-dir DIR reads local MNIST files)", file=sys.stderr, flush=True)
+    return data.Digits(), data.Digits(train=False), "digits"
 
 
 def make_optimizer(args: argparse.Namespace, model: nn.Module) -> optim.Optimizer:
+    """Adam, or SGD with or without momentum 0.9, at ``args.lr``."""
     if args.optimizer == "adam":
         return optim.Adam(model.parameters(), lr=args.lr)
     momentum = 0.9 if args.optimizer == "momentum" else 0.0
@@ -111,7 +158,8 @@ def progress(iterable: Any, total: int, desc: str) -> Any:
 
 
 def plot(history: list[dict[str, float]], path: str) -> None:
-    """Loss and accuracy per epoch, as a PNG."""
+    """Loss and accuracy per epoch, as an image in the format that ``path`` ends with (PNG
+    unless --plot named another; ``plot_path`` made sure the name has an extension)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -130,108 +178,326 @@ def plot(history: list[dict[str, float]], path: str) -> None:
     plt.close(fig)
 
 
+# ---- the command line: every check here runs before any data is read or any training --------
+class Parser(argparse.ArgumentParser):
+    """argparse, but an error is the one line ``lenet.py: error: ...`` (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(message)
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse type: a whole number of at least 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """An argparse type: a number from 0 to 1 (an accuracy)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be an accuracy from 0 to 1, got {text}")
+    return value
+
+
+def check_device(spec: str) -> None:
+    """Fail unless ``spec`` names a device whose backend works here (saying why not)."""
+    try:
+        device = mg.device(spec)
+    except (RuntimeError, TypeError) as e:
+        fail(f"argument --device: {e}")
+    if not device.backend.is_available():
+        fail(f"argument --device: {spec} is not available here: {device.backend.reason}")
+
+
+def check_writable(name: str, path: Path) -> None:
+    """Fail unless a file can be written at ``path`` (its folder exists and takes new files)."""
+    if path.is_dir():
+        fail(f"argument {name}: {path} is a directory, not a file name")
+    folder = path.parent
+    if not folder.exists():
+        fail(f"argument {name}: the directory {folder} does not exist")
+    if not folder.is_dir():
+        fail(f"argument {name}: {folder} is not a directory")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        fail(f"argument {name}: cannot write to the directory {folder}: {e.strerror or e}")
+    if path.exists() and not os.access(path, os.W_OK):
+        fail(f"argument {name}: {path} is not writable")
+
+
+def plot_path(text: str) -> str:
+    """The file --plot will really write: the name as given, with ``.png`` added when it has no
+    extension; an extension matplotlib cannot write is an error."""
+    path = Path(text)
+    if path.is_dir():
+        fail(f"argument --plot: {text} is a directory, not a file name")
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:
+        fail("argument --plot: needs matplotlib (pip install matplotlib, or the 'demos' extra)")
+    kinds = FigureCanvasBase.get_supported_filetypes()
+    if not path.suffix:
+        return text + ".png"
+    if path.suffix[1:].lower() not in kinds:
+        fail(f"argument --plot: matplotlib cannot write {path.suffix} files "
+             f"(use .png, .pdf, .svg or no extension for PNG): {text}")
+    return text
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", choices=sorted(MODELS), default="lenet")
+    """The flags, checked: values in range, a working device, writable outputs, an existing
+    checkpoint to resume. Settings left out stay None here (see ``resolve``)."""
+    p = Parser(prog=PROG, description=__doc__.splitlines()[0],
+               epilog="Errors are one line on stderr with exit code 2, before any training; "
+                      "exit code 1: the final test accuracy is below --target-acc.")
+    p.add_argument("--model", choices=sorted(MODELS), default=None, help="default: lenet")
     p.add_argument("--dataset", choices=["mnist", "fashion-mnist", "digits"], default=None,
-                   help="default: MNIST if present or downloadable, else digits")
-    p.add_argument("--data-dir", default=None, help="a folder holding the four IDX files")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--epochs", type=int, default=None,
-                   help="default: 10 (30 on the small digits set)")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=None,
-                   help="default: 0.9 for sgd, 0.1 for momentum, 0.005 for adam")
-    p.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], default="adam")
-    p.add_argument("--schedule", choices=["none", "cosine"], default="cosine",
-                   help="learning rate: constant, or annealed to 0 along a cosine")
-    p.add_argument("--init", choices=["default", "xavier"], default="xavier")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--checkpoint", default=None, help="save model and optimizer each epoch")
-    p.add_argument("--resume", action="store_true", help="continue from --checkpoint")
-    p.add_argument("--stop-after", type=int, default=None,
-                   help="stop after this many epochs, as if interrupted (resume later)")
-    p.add_argument("--plot", default=None, help="write loss and accuracy curves to this PNG")
-    p.add_argument("--target-acc", type=float, default=None,
-                   help="exit non-zero when the final test accuracy is below this")
+                   help="default: MNIST if in the cache or downloadable, else digits (the only "
+                        "case that falls back: a dataset or --data-dir asked for must load)")
+    p.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="a folder holding the four IDX files of --dataset (default mnist)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    p.add_argument("--epochs", type=positive_int, default=None, metavar="N",
+                   help="at least 1 (0 is an error, not an empty run); default: 10 (30 on the "
+                        "small digits set), or the checkpoint's with --resume")
+    p.add_argument("--batch-size", type=positive_int, default=None, metavar="N",
+                   help="at least 1; default: 64")
+    p.add_argument("--lr", type=positive_float, default=None,
+                   help="above 0; default: 0.9 for sgd, 0.1 for momentum, 0.005 for adam")
+    p.add_argument("--optimizer", choices=["sgd", "momentum", "adam"], default=None,
+                   help="default: adam")
+    p.add_argument("--schedule", choices=["none", "cosine"], default=None,
+                   help="learning rate: constant, or annealed to 0 along a cosine over --epochs "
+                        "(default: cosine)")
+    p.add_argument("--init", choices=["default", "xavier"], default=None,
+                   help="default: xavier")
+    p.add_argument("--seed", type=non_negative_int, default=None, metavar="N",
+                   help="0 or more; default: 0")
+    p.add_argument("--checkpoint", default=None, metavar="PATH",
+                   help="save model, optimizer and schedule here after every epoch")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from --checkpoint, which must exist. Flags left out take the "
+                        "checkpoint's values; --model, --dataset, --optimizer, --lr, --schedule, "
+                        "--batch-size, --init or --seed given with another value is an error. "
+                        "--epochs may be raised: a cosine schedule is then laid out over the new "
+                        "--epochs, continuing from the saved epoch (so a finished one does not "
+                        "train on at lr 0)")
+    p.add_argument("--stop-after", type=positive_int, default=None, metavar="N",
+                   help="stop after epoch N (at most --epochs) as if interrupted; needs "
+                        "--checkpoint, to --resume later")
+    p.add_argument("--plot", default=None, metavar="PATH",
+                   help="write loss and accuracy curves to this image (.png added when the name "
+                        "has no extension)")
+    p.add_argument("--target-acc", type=fraction, default=None, metavar="A",
+                   help="exit code 1 when the final test accuracy is below A (0 to 1)")
     args = p.parse_args(argv)
-    if args.lr is None:
-        args.lr = {"sgd": 0.9, "momentum": 0.1, "adam": 0.005}[args.optimizer]
     if args.resume and not args.checkpoint:
-        p.error("--resume needs --checkpoint PATH")
+        p.error("argument --resume: needs --checkpoint PATH")
+    if args.stop_after is not None and not args.checkpoint:
+        p.error("argument --stop-after: needs --checkpoint PATH (else there is nothing to "
+                "resume from)")
+    if args.epochs is not None and args.stop_after is not None and args.stop_after > args.epochs:
+        p.error(f"argument --stop-after: {args.stop_after} is beyond --epochs {args.epochs}")
+    check_device(args.device)
+    if args.checkpoint:
+        check_writable("--checkpoint", Path(args.checkpoint))
+        if args.resume and not Path(args.checkpoint).is_file():
+            p.error(f"argument --resume: no checkpoint at {args.checkpoint}")
+    if args.plot:
+        args.plot = plot_path(args.plot)
+        check_writable("--plot", Path(args.plot))
     return args
 
 
+def load_checkpoint(args: argparse.Namespace) -> dict[str, Any]:
+    """Read --checkpoint for --resume; fail unless it is one of this demo's and every training
+    flag given agrees with it. Flags left out take the checkpoint's values."""
+    try:
+        state = mg.load(args.checkpoint)
+    except (OSError, ValueError) as e:
+        fail(f"argument --resume: {e}")
+    missing = [k for k in CHECKPOINT_KEYS if not isinstance(state, dict) or k not in state]
+    if missing:
+        fail(f"argument --resume: {args.checkpoint} is not a lenet.py checkpoint (it has no "
+             f"{', '.join(missing)})")
+    saved = state.get("args") or {}
+    clashes = [f"{flag(k)} {getattr(args, k)} (checkpoint: {saved[k]})" for k in TRAINING_FLAGS
+               if getattr(args, k) is not None and k in saved and getattr(args, k) != saved[k]]
+    if clashes:
+        fail(f"argument --resume: {args.checkpoint} was trained with other settings: "
+             f"{', '.join(clashes)}; leave these flags out to continue with the checkpoint's "
+             "values, or train afresh without --resume")
+    for k in (*TRAINING_FLAGS, "epochs", "data_dir"):
+        if getattr(args, k) is None and saved.get(k) is not None:
+            setattr(args, k, saved[k])
+    return state
+
+
+def plural(n: int, word: str) -> str:
+    """``1 epoch``, ``2 epochs``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def default_epochs(dataset: str) -> int:
+    """10 epochs, or 30 on the small digits set."""
+    return 30 if dataset == "digits" else 10
+
+
+def check_epochs(args: argparse.Namespace, done: int) -> None:
+    """Fail unless there is at least one epoch to train after the ``done`` ones and
+    --stop-after lies in between."""
+    if done >= args.epochs:
+        fail(f"argument --epochs: {args.checkpoint} has already trained {done} of "
+             f"{args.epochs} epochs; pass --epochs N with N above {done} to train on")
+    if args.stop_after is not None and args.stop_after > args.epochs:
+        fail(f"argument --stop-after: {args.stop_after} is beyond --epochs {args.epochs}")
+    if args.stop_after is not None and args.stop_after <= done:
+        fail(f"argument --stop-after: {args.stop_after} is not past the checkpoint's epoch "
+             f"{done} ({args.checkpoint})")
+
+
+def make_schedule(args: argparse.Namespace, opt: optim.Optimizer, state: dict[str, Any] | None,
+                  done: int) -> optim.lr_scheduler.LRScheduler | None:
+    """The cosine schedule over --epochs, at epoch ``done``: the checkpoint's own when it was
+    laid out for the same number of epochs (an exact continuation), else laid out afresh over
+    the --epochs asked now, from the initial lr, continuing at epoch ``done``."""
+    if args.schedule != "cosine":
+        return None
+    saved = state.get("schedule") if state is not None else None
+    if saved is not None and saved.get("T_max") == args.epochs:
+        schedule = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
+        schedule.load_state_dict(saved)
+        return schedule
+    schedule = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs, last_epoch=done - 1)
+    if state is not None:
+        print(f"the cosine schedule now spans {args.epochs} epochs: epoch {done + 1} trains at "
+              f"lr {opt.param_groups[0]['lr']:.4g}")
+    return schedule
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Train (or resume), print a line per epoch, checkpoint, plot; the exit code."""
     args = parse_args(argv)
+    state = load_checkpoint(args) if args.resume else None
+    done = state["epoch"] if state is not None else 0
+    for k, value in DEFAULTS.items():
+        if getattr(args, k) is None:
+            setattr(args, k, value)
+    if args.lr is None:
+        args.lr = DEFAULT_LR[args.optimizer]
+    if args.epochs is None and args.dataset is not None:
+        args.epochs = default_epochs(args.dataset)
+    if args.epochs is not None:
+        check_epochs(args, done)
     mg.manual_seed(args.seed)
-    train_set, test_set, name = load_data(args)
+    train_set, test_set, args.dataset = load_data(args)
     if args.epochs is None:
-        args.epochs = 30 if name == "digits" else 10
+        args.epochs = default_epochs(args.dataset)
+        check_epochs(args, done)
     model = MODELS[args.model]()
     if args.init == "xavier":
         model.apply(xavier)
     model.to(args.device)
     opt = make_optimizer(args, model)
-    schedule = (optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
-                if args.schedule == "cosine" else None)
     loss_fn = nn.CrossEntropyLoss()
     history: list[dict[str, float]] = []
-    start_epoch = 0
-    if args.resume and Path(args.checkpoint).exists():
-        state = mg.load(args.checkpoint)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        if schedule is not None:
-            schedule.load_state_dict(state["schedule"])
+    if state is not None:
+        try:
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+        except (KeyError, ValueError, RuntimeError) as e:
+            fail(f"argument --resume: {args.checkpoint} does not fit --model {args.model} "
+                 f"--optimizer {args.optimizer}: {e}")
         mg.set_rng_state(state["rng"])
-        history, start_epoch = state["history"], state["epoch"]
-        print(f"resumed from {args.checkpoint} after epoch {start_epoch}")
-    print(f"training {args.model} on {name} ({len(train_set)} train, {len(test_set)} test) on "
-          f"{args.device}: {args.optimizer} lr {args.lr} ({args.schedule}), batch "
-          f"{args.batch_size}, "
-          f"{args.init} init, seed {args.seed}")
+        history = state["history"]
+        print(f"resumed from {args.checkpoint} after epoch {done}")
+    schedule = make_schedule(args, opt, state, done)
+    print(f"training {args.model} on {args.dataset} ({len(train_set)} train, {len(test_set)} "
+          f"test) on {args.device}: {plural(args.epochs, 'epoch')}, {args.optimizer} lr {args.lr} "
+          f"({args.schedule}), batch {args.batch_size}, {args.init} init, seed {args.seed}")
     loader = data.DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
                              device=args.device)
     began = time.perf_counter()
-    last = args.epochs if args.stop_after is None else min(args.epochs, args.stop_after)
-    for epoch in range(start_epoch + 1, last + 1):
-        tic = time.perf_counter()
-        total_loss, correct, seen = 0.0, 0, 0
-        bar = progress(loader, len(loader), f"epoch {epoch}")
-        for x, y in bar:
-            opt.zero_grad()
-            logits = model(x)
-            loss = loss_fn(logits, y)
-            loss.backward()
-            opt.step()
-            total_loss += loss.item() * len(y)
-            correct += (logits.argmax(dim=1) == y).sum().item()
-            seen += len(y)
-            if hasattr(bar, "set_postfix"):
-                bar.set_postfix(loss=f"{total_loss / seen:.3f}",
-                                ex_s=f"{seen / (time.perf_counter() - tic):.0f}")
-        seconds = time.perf_counter() - tic
-        if schedule is not None:
-            schedule.step()
-        test_acc = evaluate(model, test_set, args.device)
-        history.append({"epoch": epoch, "train_loss": total_loss / seen,
-                        "train_acc": correct / seen, "test_acc": test_acc,
-                        "seconds": seconds})
-        print(f"epoch {epoch:2d}  train loss {total_loss / seen:.4f}  train acc "
-              f"{correct / seen:.4f}  test acc {test_acc:.4f}  {seen / seconds:7.0f} ex/s  "
-              f"epoch {seconds:5.1f} s  elapsed {time.perf_counter() - began:6.1f} s",
-              flush=True)
-        if args.checkpoint:
-            mg.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                     "epoch": epoch, "history": history, "rng": mg.get_rng_state(),
-                     "schedule": schedule.state_dict() if schedule is not None else None,
-                     "args": {k: v for k, v in vars(args).items() if v is not None}},
-                    args.checkpoint)
-    if args.plot and history:
+    last = args.epochs if args.stop_after is None else args.stop_after
+    epoch = done
+    try:
+        for epoch in range(done + 1, last + 1):
+            lr = opt.param_groups[0]["lr"]
+            tic = time.perf_counter()
+            total_loss, correct, seen = 0.0, 0, 0
+            bar = progress(loader, len(loader), f"epoch {epoch}")
+            for x, y in bar:
+                opt.zero_grad()
+                logits = model(x)
+                loss = loss_fn(logits, y)
+                loss.backward()
+                opt.step()
+                total_loss += loss.item() * len(y)
+                correct += (logits.argmax(dim=1) == y).sum().item()
+                seen += len(y)
+                if hasattr(bar, "set_postfix"):
+                    bar.set_postfix(loss=f"{total_loss / seen:.3f}",
+                                    ex_s=f"{seen / (time.perf_counter() - tic):.0f}")
+            seconds = time.perf_counter() - tic
+            if schedule is not None:
+                schedule.step()
+            test_acc = evaluate(model, test_set, args.device)
+            history.append({"epoch": epoch, "train_loss": total_loss / seen,
+                            "train_acc": correct / seen, "test_acc": test_acc,
+                            "seconds": seconds})
+            print(f"epoch {epoch:2d}  lr {lr:.4g}  train loss {total_loss / seen:.4f}  train "
+                  f"acc {correct / seen:.4f}  test acc {test_acc:.4f}  {seen / seconds:7.0f} "
+                  f"ex/s  epoch {seconds:5.1f} s  elapsed {time.perf_counter() - began:6.1f} s",
+                  flush=True)
+            if args.checkpoint:
+                mg.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                         "epoch": epoch, "history": history, "rng": mg.get_rng_state(),
+                         "schedule": schedule.state_dict() if schedule is not None else None,
+                         "args": {k: getattr(args, k)
+                                  for k in (*TRAINING_FLAGS, "epochs", "data_dir")}},
+                        args.checkpoint)
+    except KeyboardInterrupt:
+        saved = (f"; {args.checkpoint} holds epoch {epoch - 1}, --resume continues"
+                 if args.checkpoint and epoch > 1 else "")
+        print(f"{PROG}: interrupted in epoch {epoch}{saved}", file=sys.stderr)
+        return 130
+    if args.plot:
         plot(history, args.plot)
         print(f"wrote {args.plot}")
-    final = history[-1]["test_acc"] if history else evaluate(model, test_set, args.device)
+    final = history[-1]["test_acc"]
     if args.target_acc is not None and final < args.target_acc:
         print(f"test accuracy {final:.4f} is below the target {args.target_acc}",
               file=sys.stderr)

@@ -15,6 +15,7 @@ import math
 import os
 import struct
 import urllib.request
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -188,7 +189,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     try:
         with opener(path, "rb") as f:
             data = f.read()
-    except (OSError, EOFError) as e:
+    except (OSError, EOFError, zlib.error) as e:  # a damaged or truncated file
         raise ValueError(f"{path}: cannot read as {'gzip' if opener is gzip.open else 'IDX'}: "
                          f"{e}") from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0:
@@ -244,7 +245,7 @@ class MNIST(TensorDataset):
             raise FileNotFoundError(
                 f"{type(self).__name__}: {', '.join(missing)} not found in {self.root}. Put the "
                 f"four files {', '.join(self.files)} there (e.g. from {self.mirrors[0]}), or "
-                "pass download=True.")
+                "download them (download=True).")
         images, labels = read_idx(self.root / images_file), read_idx(self.root / labels_file)
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
             raise ValueError(f"{self.root}: images of shape {images.shape} do not match labels "
