@@ -45,7 +45,8 @@ class TensorDataset(Dataset):
     """Samples are the i-th rows of tensors of equal length (inputs, labels, ...)."""
 
     def __init__(self, *tensors: Tensor) -> None:
-        if not tensors or any(len(t) != len(tensors[0]) for t in tensors):
+        lengths = [t.size(0) for t in tensors]  # (a 0-d tensor has no rows: torch's IndexError)
+        if not tensors or any(n != lengths[0] for n in lengths):
             raise ValueError("Size mismatch between tensors: "
                              f"{[tuple(t.shape) for t in tensors]}")
         self.tensors = tensors
@@ -77,12 +78,20 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
     """Split into non-overlapping random subsets of the given lengths (or fractions)."""
     n = len(dataset)
     if all(isinstance(x, float) for x in lengths) and math.isclose(sum(lengths), 1.0):
+        for i, f in enumerate(lengths):
+            if not 0 <= f <= 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1 (got {f})")
         counts = [int(math.floor(n * f)) for f in lengths]
         for i in range(n - sum(counts)):  # the remainder round-robin, as torch
             counts[i % len(counts)] += 1
         lengths = counts
     if sum(lengths) != n:
-        raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
+        raise ValueError(f"Sum of input lengths does not equal the length of the input dataset! "
+                         f"(lengths {list(lengths)} sum to {sum(lengths)}, the dataset has {n})")
+    for i, length in enumerate(lengths):
+        if isinstance(length, bool) or not isinstance(length, (int, np.integer)):
+            raise TypeError(f"random_split(): lengths must be ints (or fractions that sum to "
+                            f"1), but length {i} is {type(length).__name__} ({length!r})")
     order = (generator or default_generator()).permutation(n)
     out, start = [], 0
     for length in lengths:
@@ -135,9 +144,16 @@ class DataLoader:
         if set(worker_options) - known:
             raise TypeError(f"DataLoader got unexpected arguments "
                             f"{sorted(set(worker_options) - known)}")
-        if batch_size is not None and batch_size < 1:
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
+                batch_size, int) or batch_size < 1):
             raise ValueError(f"batch_size should be a positive integer value, but got "
-                             f"batch_size={batch_size}")
+                             f"batch_size={batch_size!r}")
+        if batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually "
+                             "exclusive with drop_last")
+        if worker_options.get("num_workers", 0) < 0:
+            raise ValueError(f"num_workers option should be non-negative; use num_workers=0 to "
+                             f"disable multiprocessing (got {worker_options['num_workers']})")
         self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle
         self.drop_last, self.device, self.collate_fn = drop_last, device, collate_fn
         self.generator = generator if seed is None else np.random.default_rng(seed)

@@ -13,6 +13,7 @@ import numpy as np
 
 from minigrad import dtypes
 from minigrad.backends import as_device
+from minigrad.ops.promotion import as_int, as_number, as_tensor_arg, new_shape, type_name
 from minigrad.random import generator
 from minigrad.tensor import DeviceLike, DTypeLike, Tensor, _sizes
 
@@ -43,13 +44,12 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(array, as_device("cpu"))
 
 
-def _filled(shape: tuple, value: Any, dtype: DTypeLike, device: DeviceLike,
-            requires_grad: bool) -> Tensor:
+def _filled(shape: tuple[int, ...], value: Any, dtype: DTypeLike, device: DeviceLike,
+            requires_grad: bool, fn: str) -> Tensor:
+    value = as_number(value, fn, "fill_value")
     dev = as_device(device)
     d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.scalar_dtype(value)
-    shape = tuple(int(s) for s in _sizes(shape))
-    if any(s < 0 for s in shape):
-        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(shape)}")
+    shape = new_shape(shape)
     xp = dev.backend.xp
     t = Tensor._make(xp.full(shape, value, dtype=dev.backend.dtype(d)), dev)
     return t.requires_grad_() if requires_grad else t
@@ -58,53 +58,61 @@ def _filled(shape: tuple, value: Any, dtype: DTypeLike, device: DeviceLike,
 def zeros(*size: Any, dtype: DTypeLike = None, device: DeviceLike = None,
           requires_grad: bool = False) -> Tensor:
     """A tensor of zeros (float32 unless ``dtype`` says otherwise)."""
-    return _filled(size, 0.0, dtype or dtypes.default_float, device, requires_grad)
+    return _filled(_sizes(size, "zeros"), 0.0, dtype or dtypes.default_float, device,
+                   requires_grad, "zeros")
 
 
 def ones(*size: Any, dtype: DTypeLike = None, device: DeviceLike = None,
          requires_grad: bool = False) -> Tensor:
     """A tensor of ones (float32 unless ``dtype`` says otherwise)."""
-    return _filled(size, 1.0, dtype or dtypes.default_float, device, requires_grad)
+    return _filled(_sizes(size, "ones"), 1.0, dtype or dtypes.default_float, device,
+                   requires_grad, "ones")
 
 
 def empty(*size: Any, dtype: DTypeLike = None, device: DeviceLike = None,
           requires_grad: bool = False) -> Tensor:
     """A tensor of unspecified values (zeros here; never read it before writing)."""
-    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _filled(_sizes(size, "empty"), 0.0, dtype or dtypes.default_float, device,
+                   requires_grad, "empty")
 
 
 def full(size: Any, fill_value: bool | int | float, dtype: DTypeLike = None,
          device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``fill_value``; the dtype follows the value unless given."""
-    return _filled(tuple(size) if not isinstance(size, int) else (size,), fill_value, dtype,
-                   device, requires_grad)
+    return _filled(_sizes((size,), "full"), fill_value, dtype, device, requires_grad, "full")
 
 
 def zeros_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None,
                requires_grad: bool = False) -> Tensor:
     """Zeros with ``t``'s shape, dtype and device."""
-    return zeros(t.shape, dtype=dtype or t.dtype, device=device or t.device,
+    return zeros(_like(t, "zeros_like"), dtype=dtype or t.dtype, device=device or t.device,
                  requires_grad=requires_grad)
 
 
 def ones_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None,
               requires_grad: bool = False) -> Tensor:
     """Ones with ``t``'s shape, dtype and device."""
-    return ones(t.shape, dtype=dtype or t.dtype, device=device or t.device,
+    return ones(_like(t, "ones_like"), dtype=dtype or t.dtype, device=device or t.device,
                 requires_grad=requires_grad)
 
 
 def empty_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None,
                requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor with ``t``'s shape, dtype and device."""
-    return zeros_like(t, dtype, device, requires_grad)
+    return empty(_like(t, "empty_like"), dtype=dtype or t.dtype, device=device or t.device,
+                 requires_grad=requires_grad)
 
 
 def full_like(t: Tensor, fill_value: bool | int | float, dtype: DTypeLike = None,
               device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """``fill_value`` with ``t``'s shape, dtype and device."""
-    return full(t.shape, fill_value, dtype=dtype or t.dtype, device=device or t.device,
-                requires_grad=requires_grad)
+    return full(_like(t, "full_like"), fill_value, dtype=dtype or t.dtype,
+                device=device or t.device, requires_grad=requires_grad)
+
+
+def _like(t: Tensor, fn: str) -> tuple[int, ...]:
+    """The shape of the tensor a ``*_like`` function copies, or torch's TypeError."""
+    return tuple(as_tensor_arg(t, fn, "input").shape)
 
 
 def _from_host(a: np.ndarray, dtype: DTypeLike, device: DeviceLike, requires_grad: bool,
@@ -120,18 +128,30 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: DT
     """Values from ``start`` up to (not including) ``end`` by ``step``; int64 for int inputs."""
     if end is None:
         start, end = 0, start
+    start, end, step = (as_number(v, "arange", name) for v, name in
+                        ((start, "start"), (end, "end"), (step, "step")))
     if step == 0:
         raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"upper bound and lower bound inconsistent with step sign (start="
+                           f"{start}, end={end}, step={step})")
     integral = all(isinstance(v, int) for v in (start, end, step))
     n = max(0, math.ceil((end - start) / step))
     values = start + step * np.arange(n, dtype=np.int64 if integral else np.float64)
     default = dtypes.default_int if integral else dtypes.default_float
+    _not_bool(dtype, "arange")
     return _from_host(values, dtype, device, requires_grad, default)
 
 
 def linspace(start: float, end: float, steps: int, *, dtype: DTypeLike = None,
              device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    start, end = as_number(start, "linspace", "start"), as_number(end, "linspace", "end")
+    steps = as_int(steps, "linspace", "steps")
+    if steps < 0:
+        raise RuntimeError(f"number of steps must be non-negative (got steps={steps})")
     return _from_host(np.linspace(start, end, steps), dtype, device, requires_grad,
                       dtypes.default_float)
 
@@ -139,21 +159,45 @@ def linspace(start: float, end: float, steps: int, *, dtype: DTypeLike = None,
 def eye(n: int, m: int | None = None, *, dtype: DTypeLike = None, device: DeviceLike = None,
         requires_grad: bool = False) -> Tensor:
     """An n x m identity matrix."""
+    n = as_int(n, "eye", "n")
+    m = n if m is None else as_int(m, "eye", "m")
+    for name, value in (("n", n), ("m", m)):
+        if value < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")
     return _from_host(np.eye(n, m), dtype, device, requires_grad, dtypes.default_float)
 
 
 def rand(*size: Any, dtype: DTypeLike = None, device: DeviceLike = None,
          requires_grad: bool = False) -> Tensor:
     """Uniform values in [0, 1)."""
-    return _from_host(generator().random(_sizes(size)), dtype, device, requires_grad,
+    shape = new_shape(_sizes(size, "rand"))
+    _floating(dtype, "check_uniform_bounds")
+    return _from_host(generator().random(shape), dtype, device, requires_grad,
                       dtypes.default_float)
 
 
 def randn(*size: Any, dtype: DTypeLike = None, device: DeviceLike = None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal values."""
-    return _from_host(generator().standard_normal(_sizes(size)), dtype, device, requires_grad,
+    shape = new_shape(_sizes(size, "randn"))
+    _floating(dtype, "normal_kernel_cpu")
+    return _from_host(generator().standard_normal(shape), dtype, device, requires_grad,
                       dtypes.default_float)
+
+
+def _floating(dtype: DTypeLike, kernel: str) -> None:
+    """torch's NotImplementedError for a random draw of floats asked for in another dtype."""
+    d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.default_float
+    if not d.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{d.torch_name}\' (dtype='
+                                  f"{d!r}: the values are floating point)")
+
+
+def _not_bool(dtype: DTypeLike, kernel: str) -> None:
+    """torch's NotImplementedError for a range or permutation asked for as bools."""
+    if dtype is not None and dtypes.to_dtype(dtype) is dtypes.bool_:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\' (dtype='
+                                  f"{dtypes.bool_!r})")
 
 
 def randint(low: int, high: int | None = None, size: Any = (), *, dtype: DTypeLike = None,
@@ -161,18 +205,24 @@ def randint(low: int, high: int | None = None, size: Any = (), *, dtype: DTypeLi
     """Integers in [low, high) (``randint(high, size)`` as well); int64 by default."""
     if high is None or (not isinstance(high, int) and size == ()):
         low, high, size = 0, low, (() if high is None else high)
+    low, high = as_int(low, "randint", "low"), as_int(high, "randint", "high")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' must be tuple of ints, not "
+                        f"{type_name(size)} (got {size!r})")
+    shape = new_shape(_sizes((size,), "randint"))
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                            f">= to={high}")
-    return _from_host(generator().integers(low, high, size=tuple(size)), dtype, device, False,
+    return _from_host(generator().integers(low, high, size=shape), dtype, device, False,
                       dtypes.default_int)
 
 
 def randperm(n: int, *, dtype: DTypeLike = None, device: DeviceLike = None,
              requires_grad: bool = False) -> Tensor:
     """A random permutation of 0 .. n-1 (int64 by default)."""
-    if n < 0:
-        raise RuntimeError(f"n must be non-negative, got{n}")
+    n = as_int(n, "randperm", "n")
+    new_shape((n,))
+    _not_bool(dtype, "randperm")
     return _from_host(generator().permutation(n), dtype, device, requires_grad,
                       dtypes.default_int)
 
@@ -180,12 +230,12 @@ def randperm(n: int, *, dtype: DTypeLike = None, device: DeviceLike = None,
 def rand_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None,
               requires_grad: bool = False) -> Tensor:
     """Uniform [0, 1) values with ``t``'s shape, dtype and device."""
-    return rand(t.shape, dtype=dtype or t.dtype, device=device or t.device,
+    return rand(_like(t, "rand_like"), dtype=dtype or t.dtype, device=device or t.device,
                 requires_grad=requires_grad)
 
 
 def randn_like(t: Tensor, dtype: DTypeLike = None, device: DeviceLike = None,
                requires_grad: bool = False) -> Tensor:
     """Standard normal values with ``t``'s shape, dtype and device."""
-    return randn(t.shape, dtype=dtype or t.dtype, device=device or t.device,
+    return randn(_like(t, "randn_like"), dtype=dtype or t.dtype, device=device or t.device,
                  requires_grad=requires_grad)

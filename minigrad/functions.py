@@ -6,6 +6,8 @@ first (``mg.sub(1, x)``), as torch's do.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from minigrad.autograd import is_tensor
@@ -13,56 +15,81 @@ from minigrad.factory import tensor
 from minigrad.ops.promotion import as_tensor_like
 from minigrad.tensor import Tensor
 
-abs = Tensor.abs
-argmax, argmin, argsort, sort, topk = (Tensor.argmax, Tensor.argmin, Tensor.argsort,
-                                       Tensor.sort, Tensor.topk)
-clamp = clip = Tensor.clamp
-cos, sin, exp, log, sqrt = Tensor.cos, Tensor.sin, Tensor.exp, Tensor.log, Tensor.sqrt
-erf = Tensor.erf
-floor, ceil, trunc, round = Tensor.floor, Tensor.ceil, Tensor.trunc, Tensor.round
-flatten, reshape, permute = Tensor.flatten, Tensor.reshape, Tensor.permute
-broadcast_to = Tensor.broadcast_to
-max, min, amax, amin = Tensor.max, Tensor.min, Tensor.amax, Tensor.amin
-maximum, minimum = Tensor.maximum, Tensor.minimum
-mean, sum, std, var, cumsum, norm = (Tensor.mean, Tensor.sum, Tensor.std, Tensor.var,
-                                     Tensor.cumsum, Tensor.norm)
-any, all = Tensor.any, Tensor.all
-isclose, allclose = Tensor.isclose, Tensor.allclose
-masked_fill, masked_select, nonzero = Tensor.masked_fill, Tensor.masked_select, Tensor.nonzero
-neg = negative = Tensor.neg
-relu, sigmoid, tanh = Tensor.relu, Tensor.sigmoid, Tensor.tanh
-squeeze, unsqueeze, transpose, t = Tensor.squeeze, Tensor.unsqueeze, Tensor.transpose, Tensor.t
-detach, clone, numel = Tensor.detach, Tensor.clone, Tensor.numel
+
+def _function(name: str) -> Callable:
+    """``mg.<name>(input, ...)``: the Tensor method, or torch's TypeError when ``input`` is not
+    a tensor (a list, a number...)."""
+    method = getattr(Tensor, name)
+
+    @functools.wraps(method)
+    def function(input: Any, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                            f"{type(input).__name__} (got {input!r})")
+        return method(input, *args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    return function
 
 
-def _operands(input: Any, other: Any) -> tuple[Any, Any]:
+abs = _function("abs")
+argmax, argmin, argsort, sort, topk = (_function("argmax"), _function("argmin"),
+                                       _function("argsort"), _function("sort"),
+                                       _function("topk"))
+clamp = clip = _function("clamp")
+cos, sin, exp, log, sqrt = (_function("cos"), _function("sin"), _function("exp"),
+                            _function("log"), _function("sqrt"))
+erf = _function("erf")
+floor, ceil, trunc, round = (_function("floor"), _function("ceil"), _function("trunc"),
+                             _function("round"))
+flatten, reshape, permute = _function("flatten"), _function("reshape"), _function("permute")
+broadcast_to = _function("broadcast_to")
+max, min, amax, amin = _function("max"), _function("min"), _function("amax"), _function("amin")
+maximum, minimum = _function("maximum"), _function("minimum")
+mean, sum, std, var, cumsum, norm = (_function("mean"), _function("sum"), _function("std"),
+                                     _function("var"), _function("cumsum"), _function("norm"))
+any, all = _function("any"), _function("all")
+isclose, allclose = _function("isclose"), _function("allclose")
+masked_fill, masked_select, nonzero = (_function("masked_fill"), _function("masked_select"),
+                                       _function("nonzero"))
+neg = negative = _function("neg")
+relu, sigmoid, tanh = _function("relu"), _function("sigmoid"), _function("tanh")
+squeeze, unsqueeze, transpose, t = (_function("squeeze"), _function("unsqueeze"),
+                                    _function("transpose"), _function("t"))
+detach, clone, numel = _function("detach"), _function("clone"), _function("numel")
+
+
+def _operands(input: Any, other: Any, fn: str) -> tuple[Any, Any]:
     """The operands, the first a tensor when both are numbers (a 0-d result, as torch)."""
     if not is_tensor(input) and not is_tensor(other):
+        if not isinstance(input, (bool, int, float)):
+            raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not "
+                            f"{type(input).__name__} (got {input!r})")
         input = tensor(input)
     return input, other
 
 
 def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """input + alpha * other (either may be a number)."""
-    input, other = _operands(input, other)
+    input, other = _operands(input, other, "add")
     return input + (other if alpha == 1 else other * alpha)
 
 
 def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """input - alpha * other (either may be a number)."""
-    input, other = _operands(input, other)
+    input, other = _operands(input, other, "sub")
     return input - (other if alpha == 1 else other * alpha)
 
 
 def mul(input: Any, other: Any) -> Tensor:
     """input * other (either may be a number)."""
-    input, other = _operands(input, other)
+    input, other = _operands(input, other, "mul")
     return input * other
 
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     """input / other (either may be a number), rounded with ``rounding_mode``."""
-    input, other = _operands(input, other)
+    input, other = _operands(input, other, "div")
     if rounding_mode is None:
         return input / other
     return (input if is_tensor(input) else as_tensor_like(input, other)).div(
@@ -71,13 +98,13 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
 
 def remainder(input: Any, other: Any) -> Tensor:
     """input % other with other's sign (either may be a number)."""
-    input, other = _operands(input, other)
+    input, other = _operands(input, other, "remainder")
     return input % other
 
 
 def pow(input: Any, exponent: Any) -> Tensor:
     """input ** exponent (either may be a number)."""
-    input, exponent = _operands(input, exponent)
+    input, exponent = _operands(input, exponent, "pow")
     return input ** exponent
 
 

@@ -37,7 +37,12 @@ class Size(tuple):
 def host_array(data: Any, dtype: dtypes.dtype | None) -> np.ndarray:
     """Nested lists, scalars or arrays as a NumPy array with PyTorch's dtype inference."""
     from_python = not isinstance(data, (np.ndarray, np.generic))
-    a = np.array(data, copy=True)
+    try:
+        a = np.array(data, copy=True)
+    except (ValueError, TypeError):  # ragged lists, and what NumPy can't take
+        raise data_error(data) from None
+    if from_python and a.dtype.kind not in "biuf":  # None, strings, objects, huge ints
+        raise data_error(data)
     if dtype is None:
         kind = a.dtype.kind
         if kind == "f" and from_python:
@@ -78,7 +83,7 @@ class View:
 class Tensor:
     """A multi-dimensional array on a device that can record the ops applied to it."""
 
-    __slots__ = ("_data", "_device", "_requires_grad", "grad", "grad_fn", "_hooks",
+    __slots__ = ("_data", "_device", "_requires_grad", "_grad", "grad_fn", "_hooks",
                  "_retains_grad", "_version_counter", "_view", "__weakref__")
     __hash__ = object.__hash__  # == is elementwise, so hash by identity (as torch)
     __array_ufunc__ = None  # NumPy defers: np.float64(2) * t calls t.__rmul__, keeping float32
@@ -102,7 +107,7 @@ class Tensor:
         self._data = array
         self._device = dev
         self._requires_grad = False
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None  # .grad, set by backward (checked when set by hand)
         self.grad_fn: autograd.Function | None = None
         self._hooks: dict[int, Callable] | None = None  # made by register_hook
         self._retains_grad = False
@@ -155,6 +160,7 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
+        flag = ops.promotion.as_bool(flag, "requires_grad_", "requires_grad")
         if flag and not self.dtype.is_floating_point:
             raise RuntimeError("only Tensors of floating point dtype can require gradients, "
                                f"got {self.dtype}")
@@ -163,6 +169,18 @@ class Tensor:
                                "you want to use a computed variable in a subgraph that doesn't "
                                "require differentiation use var_no_grad = var.detach().")
         self._requires_grad = bool(flag)
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient backward accumulated here (None until then); set by hand, it must be
+        a tensor of this one's shape, dtype and device (or None)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            ops.promotion.check_grad(self, value)
+        self._grad = value
 
     @property
     def is_leaf(self) -> bool:
@@ -193,7 +211,13 @@ class Tensor:
 
     def size(self, dim: int | None = None) -> Size | int:
         """The shape, or the size of one dim."""
-        return self.shape if dim is None else self.shape[ops.reduce.normalize_dim(dim, self.ndim)]
+        if dim is None:
+            return self.shape
+        if type(dim) is not int:
+            dim = ops.promotion.as_int(dim, "size", "dim")
+        if self.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        return self.shape[ops.reduce.normalize_dim(dim, self.ndim)]
 
     def dim(self) -> int:
         """The number of dimensions."""
@@ -246,10 +270,16 @@ class Tensor:
         return format(str(self), spec)
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar())
+
+    def _scalar(self) -> bool | int | float:
+        if self.numel() != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars (got "
+                             f"a tensor of shape {list(self.shape)})")
+        return self.item()
 
     def __index__(self) -> int:
         if self.dtype.is_floating_point or self.numel() != 1:
@@ -335,9 +365,9 @@ class Tensor:
         if dtype is None:
             where = "" if self._device.type == "cpu" else f"{self._device.type}."
             return f"minigrad.{where}{self.dtype.torch_name}Tensor"
-        if isinstance(dtype, str) and dtype.endswith("Tensor"):
-            name = dtype.rsplit(".", 1)[-1][:-len("Tensor")]
-            found = [d for d in dtypes.ALL if d.torch_name == name]
+        if isinstance(dtype, str):  # a type's name, 'minigrad.FloatTensor' (or torch's)
+            name = dtype.rsplit(".", 1)[-1]
+            found = [d for d in dtypes.ALL if f"{d.torch_name}Tensor" == name]
             if not found:
                 raise ValueError(f"invalid type: '{dtype}'")
             dtype = found[0]
@@ -354,20 +384,21 @@ class Tensor:
         """A tensor of ``size`` filled with ``fill_value``, this one's dtype and device."""
         dev = as_device(device or self.device)
         d = dtypes.to_dtype(dtype) if dtype is not None else self.dtype
-        t = Tensor._make(dev.backend.xp.full(tuple(_sizes((size,))), fill_value,
-                                             dtype=dev.backend.dtype(d)), dev)
+        shape = ops.promotion.new_shape(ops.promotion.as_ints(size, "new_full", "size"))
+        fill_value = ops.promotion.as_number(fill_value, "new_full", "fill_value")
+        t = Tensor._make(dev.backend.xp.full(shape, fill_value, dtype=dev.backend.dtype(d)), dev)
         return t.requires_grad_() if requires_grad else t
 
     def new_zeros(self, *size: Any, dtype: DTypeLike = None, device: DeviceLike = None,
                   requires_grad: bool = False) -> Tensor:
         """Zeros of ``size`` with this tensor's dtype and device."""
-        return self.new_full(_sizes(size), 0, dtype=dtype, device=device,
+        return self.new_full(_sizes(size, "new_zeros"), 0, dtype=dtype, device=device,
                              requires_grad=requires_grad)
 
     def new_ones(self, *size: Any, dtype: DTypeLike = None, device: DeviceLike = None,
                  requires_grad: bool = False) -> Tensor:
         """Ones of ``size`` with this tensor's dtype and device."""
-        return self.new_full(_sizes(size), 1, dtype=dtype, device=device,
+        return self.new_full(_sizes(size, "new_ones"), 1, dtype=dtype, device=device,
                              requires_grad=requires_grad)
 
     new_empty = new_zeros
@@ -393,7 +424,7 @@ class Tensor:
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (``gradient`` weights it)."""
-        autograd.backward(self, gradient, retain_graph, create_graph)
+        autograd.backward(self, (gradient,), retain_graph, create_graph)
 
     def detach(self) -> Tensor:
         """The same values outside the graph (sharing memory and the version counter)."""
@@ -629,6 +660,9 @@ class Tensor:
 
     def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
         """A copy with the elements where ``mask`` (broadcast) is True set to ``value``."""
+        ops.promotion.as_tensor_arg(mask, "masked_fill", "mask")
+        if not isinstance(value, Tensor):
+            value = ops.promotion.as_number(value, "masked_fill", "value")
         if mask.dtype is not dtypes.bool_:
             raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with "
                                f"dtype {mask.dtype.name}")
@@ -688,10 +722,22 @@ class Tensor:
         return ops.elementwise.remainder(self, other)
 
     # ---- comparisons and logic (no graph) ---------------------------------------------------
+    def eq(self, other: Any) -> Tensor:
+        """self == other, elementwise (bool)."""
+        return ops.compare("eq", self, other)
+
+    def ne(self, other: Any) -> Tensor:
+        """self != other, elementwise (bool)."""
+        return ops.compare("ne", self, other)
+
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        if not isinstance(other, (Tensor, bool, int, float, np.generic)):
+            return NotImplemented  # x == None is False, as in Python and torch
         return ops.compare("eq", self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        if not isinstance(other, (Tensor, bool, int, float, np.generic)):
+            return NotImplemented
         return ops.compare("ne", self, other)
 
     def __lt__(self, other: Any) -> Tensor:
@@ -706,7 +752,7 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return ops.compare("ge", self, other)
 
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    lt, le, gt, ge = __lt__, __le__, __gt__, __ge__
 
     def __and__(self, other: Tensor) -> Tensor:
         return ops.logical("and", self, other)
@@ -808,24 +854,28 @@ class Tensor:
     @_dim_alias
     def amax(self, dim: Any = (), keepdim: bool = False) -> Tensor:
         """The largest values over ``dim`` (all dims by default); ties share the gradient."""
-        return ops.Max.apply(self, axes=ops.reduce.normalize_dims(dim, self.ndim),
-                             keepdim=keepdim)
+        return ops.reduce.amax(self, dim, keepdim)
 
     @_dim_alias
     def amin(self, dim: Any = (), keepdim: bool = False) -> Tensor:
         """The smallest values over ``dim`` (all dims by default); ties share the gradient."""
-        return ops.Min.apply(self, axes=ops.reduce.normalize_dims(dim, self.ndim),
-                             keepdim=keepdim)
+        return ops.reduce.amin(self, dim, keepdim)
 
     @_dim_alias
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Index of the largest element (flattened when ``dim`` is None)."""
-        return ops.argmax(self, dim, keepdim)
+        return ops.argmax(self, *self._arg_dims(dim, keepdim, "argmax"))
 
     @_dim_alias
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Index of the smallest element (flattened when ``dim`` is None)."""
-        return ops.argmin(self, dim, keepdim)
+        return ops.argmin(self, *self._arg_dims(dim, keepdim, "argmin"))
+
+    def _arg_dims(self, dim: Any, keepdim: Any, name: str) -> tuple[int | None, bool]:
+        # checked here, before a backend's fast argmax sees them
+        d = None if dim is None else ops.reduce.normalize_dim(dim, self.ndim)
+        ops.reduce.check_reduced(name, self, None if d is None else (d,))
+        return d, ops.promotion.as_bool(keepdim, name, "keepdim")
 
     @_dim_alias
     def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
@@ -914,6 +964,7 @@ class Tensor:
     def round(self, *, decimals: int = 0) -> Tensor:
         """Round to ``decimals`` places (the nearest integer by default), halves to even
         (gradient 0)."""
+        decimals = ops.promotion.as_int(decimals, "round", "decimals")
         if decimals == 0:
             return ops.elementwise.rounded(self, "round")
         scale = 10.0 ** abs(decimals)  # as torch: x * 10^d rounded, then divided back
@@ -924,7 +975,7 @@ class Tensor:
     # ---- shape and movement -----------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
         """The same values in a new shape (one size may be -1)."""
-        return ops.reshape(self, _sizes(shape))
+        return ops.reshape(self, _sizes(shape, "view"))
 
     view = reshape
 
@@ -940,7 +991,7 @@ class Tensor:
 
     def permute(self, *dims: Any) -> Tensor:
         """Reorder dims."""
-        return ops.permute(self, _sizes(dims))
+        return ops.permute(self, _sizes(dims, "permute", "dims"))
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         """Swap two dims."""
@@ -965,7 +1016,7 @@ class Tensor:
 
     def expand(self, *sizes: Any) -> Tensor:
         """Broadcast to a larger shape (-1 keeps a size), without copying."""
-        return ops.expand(self, _sizes(sizes))
+        return ops.expand(self, _sizes(sizes, "expand"))
 
     def expand_as(self, other: Tensor) -> Tensor:
         """Broadcast to ``other``'s shape."""
@@ -973,7 +1024,7 @@ class Tensor:
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         """Broadcast to ``shape``."""
-        return ops.expand(self, tuple(shape))
+        return ops.expand(self, ops.promotion.as_ints(shape, "broadcast_to", "size"))
 
     def __getitem__(self, key: Any) -> Tensor:
         return ops.getitem(self, key)
@@ -984,8 +1035,7 @@ class Tensor:
 
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
         """Split dim ``dim`` into ``sizes`` (one may be -1)."""
-        d = ops.reduce.normalize_dim(dim, self.ndim)
-        return self.reshape(*self.shape[:d], *sizes, *self.shape[d + 1:])
+        return ops.movement.unflatten(self, dim, sizes)
 
     def __deepcopy__(self, memo: dict) -> Tensor:
         """A copy with its own memory (copy.deepcopy of a model); graph leaves only, as torch."""
@@ -996,8 +1046,8 @@ class Tensor:
         new._init(self.backend.xp.asarray(self._data, copy=True), self._device)
         new._requires_grad = self._requires_grad
         memo[id(self)] = new
-        if self.grad is not None:
-            new.grad = self.grad.__deepcopy__(memo)
+        if self._grad is not None:
+            new._grad = self._grad.__deepcopy__(memo)
         return new
 
     def clone(self, *, memory_format: Any = None) -> Tensor:
@@ -1024,11 +1074,73 @@ class Tensor:
     __str__ = __repr__
 
 
-def _sizes(args: tuple) -> tuple[int, ...]:
-    """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` or ``f([2, 3])``."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return tuple(args[0])
-    return tuple(args)
+def _sizes(args: tuple, fn: str, arg: str = "size") -> tuple[int, ...]:
+    """Sizes (or dims) given as ``f(2, 3)`` or ``f((2, 3))`` or ``f([2, 3])``, as ints; else
+    torch's TypeError naming ``fn`` and ``arg``."""
+    return ops.promotion.size_arg(args, fn, arg)
+
+
+def data_error(data: Any) -> Exception:
+    """What torch.tensor raises for nested Python data that is not a tensor's: a string, a
+    value without a dtype (None, an object), sequences of uneven lengths, a number where a
+    sequence should be (or the other way round), an int beyond int64. Found by walking the
+    data as torch does: the sizes from the first elements, then the type of every value, then
+    every sequence against the sizes."""
+    if isinstance(data, (str, bytes)):
+        return TypeError(f"new(): invalid data type '{type(data).__name__}' (got {data!r})")
+    sizes, first = [], data
+    while _is_sequence(first):
+        sizes.append(len(first))
+        if not len(first):
+            break
+        first = first[0]
+        if isinstance(first, (str, bytes)):
+            return ValueError(f"too many dimensions '{type(first).__name__}': a string is not "
+                              f"a number (got {first!r} at dim {len(sizes)})")
+    for value in _leaves(data):
+        if isinstance(value, (str, bytes)):
+            return TypeError(f"new(): invalid data type '{type(value).__name__}' (got "
+                             f"{value!r})")
+        if isinstance(value, complex):
+            return TypeError(f"can't convert complex data to a tensor: minigrad has no complex "
+                             f"dtype (got {value!r})")
+        if not isinstance(value, (bool, int, float, np.number, np.bool_, Tensor)):
+            return RuntimeError(f"Could not infer dtype of {type(value).__name__} (got "
+                                f"{value!r})")
+        if isinstance(value, int) and not -2 ** 63 <= value < 2 ** 63:
+            return ValueError(f"Overflow when unpacking long long: {value} does not fit in "
+                              "int64")
+    found = _uneven(data, sizes, 0)
+    return found or TypeError(f"can't convert {type(data).__name__} to a tensor: {data!r}")
+
+
+def _is_sequence(x: Any) -> bool:
+    return isinstance(x, (list, tuple, range)) or (
+        isinstance(x, (np.ndarray, Tensor)) and x.ndim > 0)
+
+
+def _leaves(data: Any) -> Iterator[Any]:
+    if _is_sequence(data) and not isinstance(data, (np.ndarray, Tensor)):
+        for item in data:
+            yield from _leaves(item)
+    elif not _is_sequence(data):
+        yield data
+
+
+def _uneven(seq: Any, sizes: list[int], dim: int) -> Exception | None:
+    """torch's error for the first sequence (or value) that does not fit ``sizes``."""
+    if dim == len(sizes):
+        if _is_sequence(seq):
+            return TypeError(f"'{type(seq).__name__}' object cannot be interpreted as a number: "
+                             f"expected a number at dim {dim} (got {seq!r})")
+        return None
+    if not _is_sequence(seq):
+        return TypeError(f"not a sequence: expected a sequence of length {sizes[dim]} at dim "
+                         f"{dim} (got {seq!r})")
+    if len(seq) != sizes[dim]:
+        return ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} (got "
+                          f"{len(seq)})")
+    return next((e for e in (_uneven(item, sizes, dim + 1) for item in seq) if e), None)
 
 
 def format_values(a: np.ndarray, indent: int) -> str:

@@ -352,7 +352,10 @@ def pad_input(data: Any) -> tuple:
     widths = []
     for n in reversed(shape[len(shape) - padded:]):  # negative widths crop, in every mode
         hi = n - 1 if mode == "reflect" else (n - 2 if mode == "circular" else 3)
-        widths += [data.draw(st.integers(-1, hi)), data.draw(st.integers(-1, hi))]
+        before = data.draw(st.integers(-1, hi))
+        # reflect and replicate need a non-empty output (torch: "input is too small")
+        lowest = -1 if mode in ("constant", "circular") else max(-1, 1 - n - before)
+        widths += [before, data.draw(st.integers(lowest, hi))]
     value = data.draw(st.sampled_from([0.0, 1.5])) if mode == "constant" else None
     return (data.draw(arrays(shape)),), {"widths": widths, "mode": mode, "value": value,
                                          "ndim": len(shape)}

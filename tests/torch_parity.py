@@ -50,8 +50,6 @@ KNOWN = [
      "float32 rounding on large images: torch's float32 result is as far from the float64 "
      "one as minigrad's"),
     (r"nn\.functional\.interpolate\.", r"no antialias", "antialias is not there"),
-    (r"linspace\.tensor_overload$", r"values differ by up to \d\.\d+e-0[5-8]",
-     "torch computes in the float32 start tensor's precision (differences near 1e-7)"),
 ]
 
 

@@ -63,7 +63,13 @@ class device:  # noqa: N801  (lower case, as torch.device)
         if isinstance(spec, device):
             spec, index = spec.type, spec.index if index is None else index
         if not isinstance(spec, str):
-            raise TypeError(f"a device is a string such as 'cpu' or 'cuda:0', got {spec!r}")
+            raise TypeError(f"a device is a string such as 'cpu' or 'cuda:0', got "
+                            f"{type(spec).__name__} ({spec!r})")
+        if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
+            raise TypeError(f"device(): argument 'index' (position 2) must be int, not "
+                            f"{type(index).__name__} (got {index!r})")
+        if index is not None and index < 0:
+            raise RuntimeError(f"Device index must not be negative, got {index}")
         if ":" in spec:
             spec, _, number = spec.partition(":")
             if index is not None or not number.isdigit():
@@ -104,7 +110,8 @@ _DEVICES: dict[Any, device] = {}
 
 def as_device(spec: str | device | None) -> device:
     """Normalise a device argument; accelerator types get index 0 when none is given."""
-    key = spec if isinstance(spec, str) or spec is None else (spec.type, spec.index)
+    key = spec if isinstance(spec, str) or spec is None else (
+        (spec.type, spec.index) if isinstance(spec, device) else _not_a_device(spec))
     found = _DEVICES.get(key)
     if found is None:
         found = device(spec if spec is not None else _default_device)
@@ -112,6 +119,11 @@ def as_device(spec: str | device | None) -> device:
             found = device(found.type, 0)
         _DEVICES[key] = found
     return found
+
+
+def _not_a_device(spec: Any) -> Any:
+    raise TypeError(f"argument 'device' must be a device or a string such as 'cpu' or 'cuda:0', "
+                    f"not {type(spec).__name__} (got {spec!r})")
 
 
 _default_device = "cpu"

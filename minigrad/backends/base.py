@@ -215,6 +215,8 @@ class Backend:
         y = xp.permute_dims(y, tuple(adv) + tuple(rest))
         sizes = y.shape[: len(adv)]
         index = xp.broadcast_arrays(*[xp.asarray(key[i], dtype=xp.int64) for i in adv])
+        for i, a, n in zip(adv, index, sizes):  # the Array API leaves the others undefined
+            check_bounds(xp, a, n, sum(k is not None for k in key[:i]))
         flat_index = 0
         for a, n in zip(index, sizes):
             flat_index = flat_index * n + xp.where(a < 0, a + n, a)
@@ -293,6 +295,17 @@ class Backend:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+
+def check_bounds(xp: Any, index: Any, n: int, dim: int) -> None:
+    """torch's IndexError for an index array with a value outside [-n, n) (a look at the values
+    on the host: CuPy would wrap them around, other libraries do as they please)."""
+    if index.size == 0:
+        return
+    lo, hi = int(xp.min(index)), int(xp.max(index))
+    if lo < -n or hi >= n:
+        raise IndexError(f"index {hi if hi >= n else lo} is out of bounds for dimension {dim} "
+                         f"with size {n}")
 
 
 def _is_array(k: Any) -> bool:

@@ -74,7 +74,10 @@ class NumpyBackend(Backend):
 
     def getitem(self, x: np.ndarray, key: tuple) -> np.ndarray:
         """NumPy's own indexing; an all-integer key gives a 0-d view, not a NumPy scalar."""
-        out = x[key]
+        try:
+            out = x[key]
+        except IndexError as e:  # an index array out of range: in torch's words
+            raise IndexError(str(e).replace(" axis ", " dimension ")) from None
         return out if isinstance(out, np.ndarray) else x[key + (Ellipsis,)]
 
     def index_put(self, x: np.ndarray, key: tuple, values: np.ndarray) -> np.ndarray:

@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any
 from minigrad import dtypes
 from minigrad.autograd import Function, is_tensor, make_tensor
 from minigrad.grad_mode import is_grad_enabled
-from minigrad.ops.promotion import as_tensor_like, broadcast_shapes, promote
+from minigrad.ops.promotion import (
+    as_number,
+    as_tensor_arg,
+    as_tensor_like,
+    broadcast_shapes,
+    promote,
+)
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -363,6 +369,7 @@ def binary(fn: type[Function], a: Tensor, b: Any, reverse: bool = False) -> Tens
 def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     """Elements of ``input`` where ``condition`` holds, else of ``other`` (scalars allowed);
     with the condition alone, the indices where it holds (``condition.nonzero(as_tuple=True)``)."""
+    as_tensor_arg(condition, "where", "condition")
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
     if not is_tensor(input) and not is_tensor(other):  # two scalars: the wider one's dtype
@@ -374,7 +381,8 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     else:
         input, other = promote(input, other)
     if condition.dtype is not dtypes.bool_:
-        raise TypeError(f"where expected condition to be a boolean tensor, got {condition.dtype}")
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {condition.dtype.torch_name}")
     broadcast_shapes(condition.shape, input.shape, other.shape)
     return Where.apply(condition, input, other)
 
@@ -417,6 +425,9 @@ def integer_op(name: str, a: Tensor, b: Any) -> Tensor:
     a, b = promote(a, b)
     if is_grad_enabled() and (a.requires_grad or b.requires_grad):
         raise RuntimeError(f"the derivative for '{name}' is not implemented in minigrad")
+    if not a.dtype.is_floating_point and bool(a.backend.xp.any(b._data == 0)):
+        raise RuntimeError(f"ZeroDivisionError: integer {name} by zero (divisor "
+                           f"{b.tolist() if b.numel() < 10 else 'of shape ' + str(list(b.shape))})")
     return _without_graph(name, a, b)
 
 
@@ -426,13 +437,20 @@ def _without_graph(name: str, a: Tensor, b: Tensor) -> Tensor:
 
 
 def logical(op: str, a: Tensor, b: Tensor | None = None) -> Tensor:
-    """``&``, ``|``, ``^`` and ``~`` on bool tensors (no graph)."""
+    """``&``, ``|``, ``^`` and ``~``: logical on bool tensors, bitwise on integers, as torch's
+    (no graph)."""
     xp = a.backend.xp
     if b is None:
-        return make_tensor(xp.logical_not(a._data), a.device)
+        if a.dtype.is_floating_point:
+            raise TypeError(f"~ (operator.invert) is only implemented on integer and "
+                            f"Boolean-type tensors, not {a.dtype.name}")
+        return make_tensor(xp.bitwise_invert(a._data), a.device)
     a, b = promote(a, b)
-    f = {"and": xp.logical_and, "or": xp.logical_or, "xor": xp.logical_xor}[op]
-    return make_tensor(f(a._data, b._data), a.device)
+    if a.dtype.is_floating_point:
+        raise NotImplementedError(f'"bitwise_{op}" not implemented for '
+                                  f"'{a.dtype.torch_name}': &, | and ^ take bool or integer "
+                                  "tensors")
+    return make_tensor(getattr(xp, f"bitwise_{op}")(a._data, b._data), a.device)
 
 
 class RoundedDivide(Function):
@@ -454,6 +472,8 @@ def clamp(x: Tensor, lo: Any = None, hi: Any = None) -> Tensor:
     """x limited to [lo, hi]; a bound may be None, a number or a tensor (broadcast)."""
     if lo is None and hi is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    lo = lo if lo is None or is_tensor(lo) else as_number(lo, "clamp", "min")
+    hi = hi if hi is None or is_tensor(hi) else as_number(hi, "clamp", "max")
     if not is_tensor(lo) and not is_tensor(hi):
         return Clamp.apply(x, lo=lo, hi=hi)
     if lo is not None:  # x where x >= lo, else lo (the gradient goes where the value came from)

@@ -18,6 +18,8 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from minigrad import dtypes, grad_mode
 from minigrad.autograd import is_tensor, make_tensor
 from minigrad.grad_mode import is_grad_enabled, no_grad
@@ -87,6 +89,9 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
     ``x[key]``'s shape and written there, in place. Differentiable: x's untouched elements
     keep their gradient, the written ones send it to the value."""
     key = parse_key(x, key)
+    if not is_tensor(value) and not isinstance(value, (bool, int, float, np.generic)):
+        raise TypeError(f"can't assign a {type(value).__name__} to a {x.type()} (got "
+                        f"{value!r}; assign a number or a tensor)")
     v = value.to(x.device, x.dtype) if is_tensor(value) else as_tensor_like(value, x)
     while v.ndim and v.shape[0] == 1 and v.ndim > len(_target_shape(x, key)):
         v = v.squeeze(0)  # leading dims of size 1 go, as torch (preds[i] = net(x[i:i + 1]))

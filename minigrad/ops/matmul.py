@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from minigrad.autograd import Function
-from minigrad.ops.promotion import broadcast_shapes, promote
+from minigrad.autograd import Function, is_tensor
+from minigrad.ops.promotion import as_tensor_arg, broadcast_shapes, promote
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -41,6 +41,9 @@ class MatMul(Function):
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """``a @ b`` as numpy.matmul: batched over leading dims, 1-D inputs as vectors."""
+    if not is_tensor(b) or not is_tensor(a):
+        as_tensor_arg(a, "matmul", "input", 1)
+        as_tensor_arg(b, "matmul", "other", 2)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and "

@@ -15,8 +15,8 @@ import numpy as np
 from minigrad import dtypes
 from minigrad.autograd import Function, is_tensor, make_tensor
 from minigrad.backends import expand_key
-from minigrad.ops.promotion import broadcast_shapes
-from minigrad.ops.reduce import normalize_dim
+from minigrad.ops.promotion import as_ints, as_tensor_arg, broadcast_shapes, type_name
+from minigrad.ops.reduce import normalize_dim, normalize_dims
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -163,20 +163,32 @@ class ConstantPad(Function):
 # ---- Tensor-level entry points -------------------------------------------------------------
 def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
     """The same values in a new shape; one dimension may be -1 (inferred)."""
-    shape = tuple(int(n) for n in shape)
+    shape = tuple(shape)  # (checked by Tensor.reshape: ints)
     n = x.numel()
-    if shape.count(-1) > 1:
-        raise RuntimeError("only one dimension can be inferred")
-    if -1 in shape:
-        known = math.prod(s for s in shape if s != -1)
-        if known == 0 or n % known:
-            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {n}")
-        shape = tuple(n // known if s == -1 else s for s in shape)
-    if math.prod(shape) != n or any(s < 0 for s in shape):
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {n}")
+    if -1 in shape or math.prod(shape) != n or min(shape, default=0) < 0:
+        shape = _inferred(shape, n)
     if shape == x.shape:
         return x
     return Reshape.apply(x, shape=shape)
+
+
+def _inferred(shape: tuple[int, ...], n: int) -> tuple[int, ...]:
+    """``shape`` with its -1 worked out for ``n`` elements, or torch's error for a shape that
+    cannot hold them (a size below -1, two -1s, a product that is not ``n``)."""
+    for i, s in enumerate(shape):
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {list(shape)}")
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"only one dimension can be inferred (shape {list(shape)})")
+    if -1 in shape:
+        known = math.prod(s for s in shape if s != -1)
+        if known == 0 and n == 0:
+            raise RuntimeError(
+                f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
+                "unspecified dimension size -1 can be any value and is ambiguous")
+        if known and n % known == 0:
+            return tuple(n // known if s == -1 else s for s in shape)
+    raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {n}")
 
 
 def permute(x: Tensor, dims: Sequence[int]) -> Tensor:
@@ -196,13 +208,17 @@ def permute(x: Tensor, dims: Sequence[int]) -> Tensor:
 
 def expand(x: Tensor, shape: Sequence[int]) -> Tensor:
     """A broadcast view to ``shape`` (-1 keeps a size), as torch.Tensor.expand."""
-    shape = tuple(int(s) for s in shape)
+    shape = tuple(shape)  # (checked by Tensor.expand: ints)
     lead = len(shape) - x.ndim
     if lead < 0:
         raise RuntimeError(
             f"expand: the number of sizes provided ({len(shape)}) must be greater or equal to "
             f"the number of dimensions in the tensor ({x.ndim})"
         )
+    for i, s in enumerate(shape[:lead]):
+        if s < 0:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a "
+                               f"leading, non-existing dimension {i} (sizes {list(shape)})")
     shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
     for i, n in enumerate(x.shape):
         if n != 1 and n != shape[lead + i]:
@@ -219,14 +235,15 @@ def expand(x: Tensor, shape: Sequence[int]) -> Tensor:
 def squeeze(x: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     """Remove dims of size 1 (all of them, or those in ``dim`` that have size 1)."""
     if x.ndim == 0:  # a scalar's dim 0 (or -1) is itself, as torch
-        for d in ((dim,) if isinstance(dim, int) else (dim or ())):
-            normalize_dim(d, 0)
+        if dim is not None:
+            normalize_dims(dim, 0)
         return x
     if dim is None:
         axes = {i for i, n in enumerate(x.shape) if n == 1}
+    elif isinstance(dim, (tuple, list)) and not dim:  # no dims: nothing to squeeze
+        return x
     else:
-        dims = (dim,) if isinstance(dim, int) else dim
-        axes = {d for d in (normalize_dim(d, x.ndim) for d in dims) if x.shape[d] == 1}
+        axes = {d for d in normalize_dims(dim, x.ndim) if x.shape[d] == 1}
     return reshape(x, [n for i, n in enumerate(x.shape) if i not in axes])
 
 
@@ -238,21 +255,39 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims ``start_dim`` .. ``end_dim`` into one."""
-    if x.ndim == 0:
+    if x.ndim == 0:  # a scalar's dims 0 and -1 are itself, as torch
+        normalize_dim(start_dim, 0, "start_dim"), normalize_dim(end_dim, 0, "end_dim")
         return reshape(x, (1,))
-    start, end = normalize_dim(start_dim, x.ndim), normalize_dim(end_dim, x.ndim)
+    start = normalize_dim(start_dim, x.ndim, "start_dim")
+    end = normalize_dim(end_dim, x.ndim, "end_dim")
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     return reshape(x, x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
 
 
+def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Split dim ``dim`` into ``sizes`` (one may be -1)."""
+    d = normalize_dim(dim, x.ndim)
+    sizes = as_ints(sizes, "unflatten", "sizes")
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    n = x.shape[d]
+    if -1 in sizes or math.prod(sizes) != n or min(sizes) < 0:
+        try:
+            sizes = _inferred(sizes, n)
+        except RuntimeError:
+            raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to "
+                               f"the size of dim {d} ({n}) in the input tensor") from None
+    return reshape(x, x.shape[:d] + sizes + x.shape[d + 1:])
+
+
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dims."""
     if x.ndim == 0:  # dims 0 and -1 of a scalar are the scalar itself, as torch
-        normalize_dim(dim0, 0), normalize_dim(dim1, 0)
+        normalize_dim(dim0, 0, "dim0"), normalize_dim(dim1, 0, "dim1")
         return x
     dims = list(range(x.ndim))
-    a, b = normalize_dim(dim0, x.ndim), normalize_dim(dim1, x.ndim)
+    a, b = normalize_dim(dim0, x.ndim, "dim0"), normalize_dim(dim1, x.ndim, "dim1")
     dims[a], dims[b] = dims[b], dims[a]
     return permute(x, dims)
 
@@ -260,18 +295,25 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
 def _index_array(x: Tensor, k: Any) -> Any:
     """An index given as a tensor, list or NumPy array, as an int64 array on ``x``'s device."""
     if is_tensor(k):
-        if k.device != x.device:
-            raise RuntimeError(
-                f"indices should be either on cpu or on the same device as the indexed tensor "
-                f"({x.device}), got indices on {k.device}")
         if k.dtype.is_floating_point:
-            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors "
+                             f"(got {k.dtype.name})")
+        if k._device is not x._device and k.device != x.device:
+            if k.device.type != "cpu":  # indices on the CPU index a tensor anywhere, as torch
+                raise RuntimeError(
+                    f"indices should be either on cpu or on the same device as the indexed "
+                    f"tensor ({x.device}), got indices on {k.device}")
+            k = k.to(x.device)
         # a copy: the backward reads the key, and the index tensor may change in place after
         return x.backend.xp.astype(k._data, x.backend.dtype(dtypes.int64), copy=True)
+    if isinstance(k, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(k).__name__}': a string is no index "
+                        f"(got {k!r})")
     a = np.asarray(k)
     if a.dtype.kind not in "iu":
-        raise IndexError(f"only integers, slices, None, ... and integer or boolean arrays are "
-                         f"valid indices, got {type(k).__name__} of {a.dtype}")
+        raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                         f"tensors are valid indices (got {type(k).__name__} of {a.dtype}: "
+                         f"{k!r})")
     return x.backend.from_numpy(a.astype(np.int64))
 
 
@@ -295,7 +337,11 @@ def parse_key(x: Tensor, key: Any) -> tuple:
     taken = sum(0 if k is None or k is Ellipsis else (m.ndim if m is not None else 1)
                 for k, m in zip(key, masks))
     if taken > x.ndim:
-        raise IndexError(f"too many indices for tensor of dimension {x.ndim}")
+        if x.ndim == 0:
+            raise IndexError(f"invalid index of a 0-dim tensor (got {key[0]!r}). Use "
+                             "`tensor.item()` in Python to convert a 0-dim tensor to a number")
+        raise IndexError(f"too many indices for tensor of dimension {x.ndim} (got "
+                         f"{taken} indices)")
     parts: list[Any] = []
     i = 0  # the dim of x the next index applies to
     for k, mask in zip(key, masks):
@@ -320,9 +366,11 @@ def parse_key(x: Tensor, key: Any) -> tuple:
             i += 1
         elif mask is not None:
             if mask.ndim == 0 or tuple(mask.shape) != tuple(x.shape[i:i + mask.ndim]):
+                j = i + next((j for j, (m, n) in enumerate(zip(mask.shape, x.shape[i:]))
+                              if m != n), 0)
                 raise IndexError(
-                    f"The shape of the mask {list(mask.shape)} at index {i} does not match the "
-                    f"shape of the indexed tensor {list(x.shape)} at index {i}")
+                    f"The shape of the mask {list(mask.shape)} at index {j - i} does not match "
+                    f"the shape of the indexed tensor {list(x.shape)} at index {j}")
             parts.extend(x.backend.xp.nonzero(mask))
             i += mask.ndim
         else:
@@ -390,12 +438,17 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     Shape: ``index``'s, which may be smaller than ``x`` in the dims other than ``dim``.
     """
     d = normalize_dim(dim, x.ndim)
+    as_tensor_arg(index, "gather", "index", 2)
     if x.ndim == 0 and index.ndim <= 1:  # a scalar gathers as a vector of one, as torch
         return gather(x.reshape(1), 0, index.reshape(-1)).reshape(index.shape)
-    if index.numel() == 0:  # nothing to gather (torch checks no shapes then)
+    if index.numel() == 0:  # nothing to gather (torch checks no shapes, nor the dtype, then)
         return reshape(x.flatten()[0:0], tuple(index.shape))
+    if index.dtype not in (dtypes.int64, dtypes.int32):
+        raise RuntimeError(f"gather(): Expected dtype int32/int64 for index, got "
+                           f"{index.dtype.name}")
     if index.ndim != x.ndim:
-        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+        raise RuntimeError(f"Index tensor must have the same number of dimensions as input "
+                           f"tensor (index {list(index.shape)}, input {list(x.shape)})")
     if any(i != d and index.shape[i] > x.shape[i] for i in range(x.ndim)):
         raise RuntimeError(
             f"Size does not match at dimension {next(i for i in range(x.ndim) if i != d)} "
@@ -406,8 +459,8 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     lo, hi = (int(xp.min(idx)), int(xp.max(idx))) if index.numel() else (0, 0)
     if lo < 0 or hi >= x.shape[d]:
         bad = hi if hi >= x.shape[d] else lo
-        raise IndexError(f"index {bad} is out of bounds for dimension {d} with size "
-                         f"{x.shape[d]}")
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size "
+                           f"{x.shape[d]}")
     return gather_in_range(x, d, idx)
 
 
@@ -425,13 +478,24 @@ def gather_in_range(x: Tensor, d: int, index: Tensor | Any) -> Tensor:
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim; sizes must match elsewhere."""
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors, "cat")
     if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+        raise ValueError("cat(): expected a non-empty list of Tensors")
+    common = tensors[0].dtype
+    for t in tensors[1:]:
+        common = dtypes.promote_types(common, t.dtype)
     first = tensors[0]
+    if first.ndim == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
     d = normalize_dim(dim, first.ndim)
     for i, t in enumerate(tensors[1:], 1):
         if t.ndim != first.ndim:
+            if t.ndim and (t.shape == (0,) or first.shape == (0,)):
+                # an empty vector joins anything (torch's legacy rule): leave it out
+                return cat([u.to(common) for u in tensors if u.shape != (0,)], dim)
+            if not t.ndim:
+                raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                                   "concatenated")
             raise RuntimeError(
                 f"Tensors must have same number of dimensions: got {first.ndim} and {t.ndim}")
         for j, (a, b) in enumerate(zip(first.shape, t.shape)):
@@ -440,16 +504,25 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                     f"Sizes of tensors must match except in dimension {d}. Expected size {a} but "
                     f"got size {b} for tensor number {i} in the list (shapes "
                     f"{tuple(first.shape)} and {tuple(t.shape)}).")
-    common = first.dtype
-    for t in tensors[1:]:
-        common = dtypes.promote_types(common, t.dtype)
     tensors = [t.to(common) for t in tensors]
     return Cat.apply(*tensors, dim=d)
 
 
+def _tensor_list(tensors: Any, fn: str) -> list[Tensor]:
+    """The tensors of cat's or stack's first argument, or torch's TypeError."""
+    if is_tensor(tensors) or not isinstance(tensors, (tuple, list)):
+        raise TypeError(f"{fn}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type_name(tensors)}")
+    if not all(map(is_tensor, tensors)):
+        i, t = next((i, t) for i, t in enumerate(tensors) if not is_tensor(t))
+        raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                        f"{type_name(t)} ({t!r})")
+    return list(tensors)
+
+
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dim."""
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     for i, t in enumerate(tensors[1:], 1):
@@ -510,7 +583,7 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float | No
             continue
         n = x.shape[d]
         limit = {"reflect": n - 1, "circular": n}.get(mode, float("inf"))
-        if before > limit or after > limit or n == 0 or n + before + after < 0:
+        if before > limit or after > limit or n == 0 or n + before + after <= 0:
             raise RuntimeError(
                 f"{mode} padding of ({before}, {after}) is invalid for dimension {d} of size "
                 f"{n} in input of shape {tuple(x.shape)}: widths must be at most {limit}, and "

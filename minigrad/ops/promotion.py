@@ -1,13 +1,20 @@
-"""Type promotion and broadcasting: which dtype and shape a binary op computes in.
+"""Type promotion and broadcasting: which dtype and shape a binary op computes in; and the
+checks of Python arguments (ints, bools, sizes) that every op shares.
 
 PyTorch's rules, not NumPy's: a Python scalar or a 0-d tensor does not widen a dimensioned
 tensor of the same kind (``float32 * 2.0`` and ``float32 * tensor(2.0, dtype=float64)`` stay
 float32), and shapes broadcast as NumPy's, with an error naming both shapes when they clash.
+An argument of the wrong type gets PyTorch's TypeError, naming the function, the argument and
+the value, before it can reach the array library.
 """
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from minigrad import dtypes
 from minigrad.autograd import is_tensor, make_tensor
@@ -81,3 +88,125 @@ def promote(a: Tensor, b: Any, float_result: bool = False, elementwise: bool = T
     if b.dtype is not d:
         b = b.to(d)
     return a, b
+
+
+# ---- argument checks: PyTorch's TypeError for an argument of the wrong type -----------------
+def type_name(value: Any) -> str:
+    """A value's type as torch's messages name it: ``float``, ``list``, ``Tensor``."""
+    return "Tensor" if is_tensor(value) else type(value).__name__
+
+
+def _called(fn: str) -> str:
+    return f"{fn}(): " if fn else ""
+
+
+def as_int(value: Any, fn: str, arg: str) -> int:
+    """An int argument (a Python or NumPy int, or a one-element integer tensor) as an int, or
+    torch's TypeError naming the function, the argument and the value (a bool is no int)."""
+    if type(value) is int:
+        return value
+    if not isinstance(value, (bool, np.bool_)):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise TypeError(f"{_called(fn)}argument '{arg}' must be int, not {type_name(value)} "
+                    f"(got {value!r})")
+
+
+def as_bool(value: Any, fn: str, arg: str) -> bool:
+    """A bool argument (``keepdim``, ``requires_grad``...), or torch's TypeError: 1 is no bool."""
+    if value is True or value is False:
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    raise TypeError(f"{_called(fn)}argument '{arg}' must be bool, not {type_name(value)} "
+                    f"(got {value!r})")
+
+
+_INT = {int}
+
+
+def as_ints(values: Any, fn: str, arg: str) -> tuple[int, ...]:
+    """A sequence of ints (sizes, dims) as a tuple, or torch's TypeError naming the function,
+    the argument and the first element that is not an int (in a sequence, as in torch, a bool
+    counts as 0 or 1)."""
+    try:
+        given = values if type(values) in (tuple, list) else tuple(values)  # (a generator...)
+        if {*map(type, given)} <= _INT:  # the common case, at the cost of one look per value
+            return tuple(given)
+        return tuple(map(operator.index, given))  # NumPy ints, one-element int tensors
+    except TypeError:
+        pass
+    if not isinstance(values, Sequence) or isinstance(values, str):
+        raise TypeError(f"{_called(fn)}argument '{arg}' must be tuple of ints, not "
+                        f"{type_name(values)} (got {values!r})")
+    pos, bad = next(((i, v) for i, v in enumerate(values) if not _is_index(v)), (0, values))
+    raise TypeError(f"{_called(fn)}argument '{arg}' must be tuple of ints, but found element of "
+                    f"type {type_name(bad)} at pos {pos} (got {list(values)!r})")
+
+
+def _is_index(value: Any) -> bool:
+    try:
+        operator.index(value)
+    except TypeError:
+        return False
+    return True
+
+
+def size_arg(args: tuple, fn: str, arg: str = "size") -> tuple[int, ...]:
+    """The sizes (or dims) of ``f(2, 3)``, ``f((2, 3))`` or ``f([2, 3])`` as a tuple of ints,
+    or torch's TypeError naming ``fn``, ``arg`` and the value."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return as_ints(args[0], fn, arg)
+    if len(args) == 1 and (isinstance(args[0], (bool, np.bool_)) or not _is_index(args[0])):
+        raise TypeError(f"{_called(fn)}argument '{arg}' (position 1) must be tuple of ints, not "
+                        f"{type_name(args[0])} (got {args[0]!r})")
+    return as_ints(args, fn, arg)
+
+
+def new_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape of a tensor about to be made, or torch's error for a negative size."""
+    for n in shape:
+        if n < 0:
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {n}: {list(shape)}")
+    return shape
+
+
+def as_number(value: Any, fn: str, arg: str) -> Any:
+    """A Python number argument (``fill_value``, a bound), or torch's TypeError."""
+    if isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        return value.item()
+    if is_tensor(value) and value.numel() == 1:
+        return value.item()
+    raise TypeError(f"{_called(fn)}argument '{arg}' must be Number, not {type_name(value)} "
+                    f"(got {value!r})")
+
+
+def as_tensor_arg(value: Any, fn: str, arg: str, position: int = 1) -> Tensor:
+    """A tensor argument, or torch's TypeError naming what was passed instead."""
+    if not is_tensor(value):
+        raise TypeError(f"{_called(fn)}argument '{arg}' (position {position}) must be Tensor, "
+                        f"not {type_name(value)}")
+    return value
+
+
+def check_grad(t: Tensor, grad: Any) -> None:
+    """A gradient assigned to ``t.grad`` by hand: a tensor of t's shape, dtype and device."""
+    if not is_tensor(grad):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                        f"{type_name(grad)}")
+    if grad.device != t.device:
+        raise RuntimeError(f"attempting to assign a gradient on device {grad.device} to a "
+                           f"tensor on device {t.device}")
+    if grad.dtype is not t.dtype:
+        raise RuntimeError(f"attempting to assign a gradient with dtype {grad.dtype.name} to a "
+                           f"tensor with dtype {t.dtype.name}. The gradient must match the "
+                           "tensor's dtype")
+    if grad.shape != t.shape:
+        raise RuntimeError(f"attempting to assign a gradient of size '{list(grad.shape)}' to a "
+                           f"tensor of size '{list(t.shape)}'. Please ensure that the gradient "
+                           "and the tensor are the same size")

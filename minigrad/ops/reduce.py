@@ -10,9 +10,18 @@ from collections import namedtuple
 from typing import TYPE_CHECKING, Any
 
 from minigrad import dtypes
-from minigrad.autograd import Function, make_tensor
+from minigrad.autograd import Function, is_tensor, make_tensor
 from minigrad.backends import fast_path
 from minigrad.ops.elementwise import Rounding, where
+from minigrad.ops.promotion import (
+    as_bool,
+    as_int,
+    as_ints,
+    as_number,
+    as_tensor_like,
+    broadcast_shapes,
+    type_name,
+)
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -22,8 +31,11 @@ Dim = int | tuple[int, ...] | list[int] | None
 max_result = namedtuple("max_result", ["values", "indices"])  # as torch.return_types.max
 
 
-def normalize_dim(dim: int, ndim: int) -> int:
-    """A dim in [-ndim, ndim) as a non-negative index, or PyTorch's error."""
+def normalize_dim(dim: int, ndim: int, arg: str = "dim") -> int:
+    """A dim in [-ndim, ndim) as a non-negative index, or PyTorch's error (a 0-d tensor has
+    dims 0 and -1, itself); ``arg`` names the argument in the error for a dim that is no int."""
+    if type(dim) is not int:
+        dim = as_int(dim, "", arg)
     lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
     if not lo <= dim <= hi:
         raise IndexError(
@@ -34,14 +46,27 @@ def normalize_dim(dim: int, ndim: int) -> int:
 
 def normalize_dims(dim: Dim, ndim: int) -> tuple[int, ...]:
     """``dim`` as a sorted tuple of non-negative axes (all axes for None or (), as torch)."""
-    if dim is None or (not isinstance(dim, int) and len(dim) == 0):
+    if dim is None:
         return tuple(range(ndim))
-    if isinstance(dim, int):
-        dim = (dim,)
-    axes = tuple(sorted({normalize_dim(d, ndim) for d in dim}))
-    if len(axes) != len(tuple(dim)):
-        raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
+    dims = (dim,) if type(dim) is int else as_dims(dim)
+    if not dims:
+        return tuple(range(ndim))
+    normalized = [normalize_dim(d, ndim) for d in dims]
+    axes = tuple(sorted(set(normalized)))
+    if len(axes) != len(normalized):
+        repeated = next(d for d in normalized if normalized.count(d) > 1)
+        raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
     return axes if ndim else ()
+
+
+def as_dims(dim: Any) -> tuple[int, ...]:
+    """An int or a sequence of ints given as ``dim``, as a tuple, or torch's TypeError."""
+    if isinstance(dim, (tuple, list)):
+        return as_ints(dim, "", "dim")
+    if isinstance(dim, (bool, str)) or dim is None or not hasattr(dim, "__index__"):
+        raise TypeError(f"argument 'dim' must be int or tuple of ints, not {type_name(dim)} "
+                        f"(got {dim!r})")
+    return (as_int(dim, "", "dim"),)
 
 
 def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -112,11 +137,12 @@ class Min(Max):
 def sum(x: Tensor, dim: Dim = None, keepdim: bool = False,
         dtype: dtypes.dtype | None = None) -> Tensor:
     """Sum over ``dim`` (all by default); integers and bools sum as int64 (as torch)."""
+    axes, keepdim = normalize_dims(dim, x.ndim), as_bool(keepdim, "sum", "keepdim")
     if dtype is not None:
         x = x.to(dtype)
     elif not x.dtype.is_floating_point and x.dtype is not dtypes.int64:
         x = x.to(dtypes.int64)
-    return Sum.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
+    return Sum.apply(x, axes=axes, keepdim=keepdim)
 
 
 def mean(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
@@ -126,7 +152,8 @@ def mean(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {x.dtype.name}"
         )
-    return Mean.apply(x, axes=normalize_dims(dim, x.ndim), keepdim=keepdim)
+    return Mean.apply(x, axes=normalize_dims(dim, x.ndim),
+                      keepdim=as_bool(keepdim, "mean", "keepdim"))
 
 
 class MaxAlong(Function):
@@ -158,12 +185,14 @@ class MinAlong(MaxAlong):
 
 
 def _extreme(fn: type[Max], x: Tensor, dim: int | None, keepdim: bool) -> Any:
+    keepdim = as_bool(keepdim, fn.reduce, "keepdim")
     if dim is None:
         if x.numel() == 0:
             raise RuntimeError(f"{fn.reduce}(): Expected reduction dim to be specified for "
                                "input with zero elements")
         return fn.apply(x, axes=tuple(range(x.ndim)), keepdim=False)
     if x.ndim == 0:  # a scalar along its dim 0 is itself, index 0
+        normalize_dim(dim, 0)
         values, index = _extreme(fn, x.reshape(1), 0, keepdim)
         return max_result(values.reshape(()), index.reshape(()))
     d = normalize_dim(dim, x.ndim)
@@ -174,6 +203,36 @@ def _extreme(fn: type[Max], x: Tensor, dim: int | None, keepdim: bool) -> Any:
     if not keepdim:
         values, index = values.squeeze(d), index.squeeze(d)
     return max_result(values, index)
+
+
+def check_reduced(name: str, x: Tensor, axes: tuple[int, ...] | None) -> None:
+    """torch's errors for a max, min, argmax... with nothing to choose from: no dim given on an
+    empty tensor, or a reduced dim of size 0."""
+    if axes is None and x.numel() == 0:
+        error = IndexError if name.startswith("arg") else RuntimeError
+        raise error(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                    "Specify the reduction dim with the 'dim' argument.")
+    for d in axes or ():
+        if x.ndim and x.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
+def amax(x: Tensor, dim: Dim = (), keepdim: bool = False) -> Tensor:
+    """The largest values over ``dim`` (all dims by default); ties share the gradient."""
+    return _amax(Max, x, dim, keepdim)
+
+
+def amin(x: Tensor, dim: Dim = (), keepdim: bool = False) -> Tensor:
+    """The smallest values over ``dim`` (all dims by default); ties share the gradient."""
+    return _amax(Min, x, dim, keepdim)
+
+
+def _amax(fn: type[Max], x: Tensor, dim: Dim, keepdim: bool) -> Tensor:
+    name = "a" + fn.reduce
+    axes, keepdim = normalize_dims(dim, x.ndim), as_bool(keepdim, name, "keepdim")
+    everything = dim is None or (isinstance(dim, (tuple, list)) and not dim)
+    check_reduced(name, x, None if everything else axes)
+    return fn.apply(x, axes=axes, keepdim=keepdim)
 
 
 def max(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
@@ -189,6 +248,7 @@ def min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
 def _arg(name: str, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
     xp = x.backend.xp
     data = x._data
+    check_reduced(name, x, None if dim is None else (normalize_dim(dim, x.ndim),))
     if dim is None:
         data, dim = xp.reshape(data, (-1,)), 0
         if keepdim:
@@ -215,6 +275,7 @@ def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 def var(x: Tensor, dim: Dim = None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction: int | float | None = None) -> Tensor:
     """Variance: sum((x - mean)^2) / (N - correction); ``unbiased`` = correction 1 (default)."""
+    keepdim = as_bool(keepdim, "var", "keepdim")
     if correction is None:
         correction = 0 if unbiased is False else 1
     axes = normalize_dims(dim, x.ndim)
@@ -275,6 +336,7 @@ def cumsum(x: Tensor, dim: int, dtype: dtypes.dtype | None = None) -> Tensor:
     elif not x.dtype.is_floating_point and x.dtype is not dtypes.int64:
         x = x.to(dtypes.int64)
     if x.ndim == 0:
+        normalize_dim(dim, 0)
         return Cumsum.apply(x.reshape(1), dim=0).reshape(())
     return Cumsum.apply(x, dim=normalize_dim(dim, x.ndim))
 
@@ -282,8 +344,8 @@ def cumsum(x: Tensor, dim: int, dtype: dtypes.dtype | None = None) -> Tensor:
 def truth(x: Tensor, how: str, dim: Dim = None, keepdim: bool = False) -> Tensor:
     """any or all over ``dim`` (all dims by default): a bool tensor, no gradient."""
     xp = x.backend.xp
+    axes, keepdim = normalize_dims(dim, x.ndim), as_bool(keepdim, how, "keepdim")
     data = x._data if x.dtype is dtypes.bool_ else x._data != 0
-    axes = normalize_dims(dim, x.ndim)
     return make_tensor(getattr(xp, how)(data, axis=axes, keepdims=keepdim), x.device)
 
 
@@ -297,7 +359,7 @@ def norm(x: Tensor, p: float | str | None = "fro", dim: Dim = None, keepdim: boo
     if not x.dtype.is_floating_point:
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor "
                            f"as input. Got {x.dtype.torch_name}")
-    axes = normalize_dims(dim, x.ndim)
+    axes, keepdim = normalize_dims(dim, x.ndim), as_bool(keepdim, "norm", "keepdim")
     size = x.abs()
     if p == math.inf:
         return Max.apply(size, axes=axes, keepdim=keepdim)
@@ -344,7 +406,11 @@ def isclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
             equal_nan: bool = False) -> Tensor:
     """|a - b| <= atol + rtol |b| elementwise (infinities equal only to themselves)."""
     xp = a.backend.xp
-    x, y = a._data, (b._data if hasattr(b, "_data") else xp.asarray(b, dtype=a._data.dtype))
+    if is_tensor(b):
+        broadcast_shapes(a.shape, b.shape)
+    else:
+        b = as_tensor_like(as_number(b, "isclose", "other"), a)
+    x, y = a._data, b._data
     finite = xp.isfinite(x) & xp.isfinite(y)  # infinities are close only to themselves
     close = (x == y) | (finite & (xp.abs(x - y) <= atol + rtol * xp.abs(y)))
     if equal_nan:

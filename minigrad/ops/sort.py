@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from minigrad import dtypes
 from minigrad.autograd import make_tensor
 from minigrad.ops.movement import gather_in_range
+from minigrad.ops.promotion import as_int
 from minigrad.ops.reduce import normalize_dim
 
 if TYPE_CHECKING:
@@ -22,7 +23,8 @@ topk_result = namedtuple("topk_result", ["values", "indices"])
 def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
             ) -> Tensor:
     """The indices that sort ``x`` along ``dim`` (ties in their original order)."""
-    if x.ndim == 0:
+    if x.ndim == 0:  # a scalar's dims 0 and -1 are itself
+        normalize_dim(dim, 0)
         return make_tensor(x.backend.xp.zeros((), dtype=x.backend.dtype(dtypes.int64)),
                            x.device)
     order = x.backend.argsort(x._data, normalize_dim(dim, x.ndim), descending)
@@ -32,13 +34,14 @@ def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = F
 def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
     """``(values, indices)``: x sorted along ``dim``, and where each value came from."""
     if x.ndim == 0:
-        return sort_result(x.clone(), argsort(x))
+        return sort_result(x.clone(), argsort(x, dim))
     index = argsort(x, dim, descending)
     return sort_result(gather_in_range(x, normalize_dim(dim, x.ndim), index), index)
 
 
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
     """``(values, indices)`` of the k largest (or smallest) elements along ``dim``."""
+    k = as_int(k, "topk", "k")
     d = normalize_dim(dim, max(x.ndim, 1))
     size = x.shape[d] if x.ndim else 1
     if not 0 <= k <= size:

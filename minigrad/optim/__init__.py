@@ -20,8 +20,30 @@ __all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop"
 
 
 def _check(name: str, value: float, lowest: float = 0.0) -> None:
-    if value < lowest:
+    """torch's check of a hyperparameter: a number (or a one-element tensor) >= ``lowest``;
+    NaN is no number here."""
+    try:
+        valid = lowest <= value
+    except TypeError:
+        raise TypeError(f"Invalid {name}: {value!r} is a {type(value).__name__}, not a number"
+                        ) from None
+    if not valid:
         raise ValueError(f"Invalid {name}: {value}")
+
+
+def _check_betas(betas: Any) -> tuple[float, float]:
+    """Adam's (beta1, beta2): two numbers in [0, 1)."""
+    if not isinstance(betas, (tuple, list)):
+        raise TypeError(f"Invalid betas: expected a pair (beta1, beta2), got "
+                        f"{type(betas).__name__} ({betas!r})")
+    if len(betas) != 2:
+        raise ValueError(f"Invalid betas: expected a pair (beta1, beta2), got {len(betas)} "
+                         f"values {tuple(betas)}")
+    for i, b in enumerate(betas):
+        _check(f"beta parameter at index {i}", b)
+        if not b < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {b}")
+    return tuple(betas)
 
 
 class SGD(Optimizer):
@@ -75,10 +97,8 @@ class Adam(Optimizer):
         _check("learning rate", lr)
         _check("epsilon value", eps)
         _check("weight_decay value", weight_decay)
-        for i, b in enumerate(betas):
-            if not 0.0 <= b < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {b}")
-        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
+        betas = _check_betas(betas)
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps,
                                   "weight_decay": weight_decay, "amsgrad": amsgrad,
                                   "maximize": maximize})
 
