@@ -283,8 +283,8 @@ def test_mismatched_shapes_are_errors() -> None:
         deform_conv2d(x, offset, w, mg.zeros(5))
     with pytest.raises(RuntimeError, match="offset must have the input's dtype float32"):
         deform_conv2d(x, offset.double(), w)
-    with pytest.raises(ValueError, match="stride must be >= 1"):
-        deform_conv2d(x, offset, w, stride=0)
+    with pytest.raises(RuntimeError, match="stride should be greater than zero"):  # torchvision's
+        deform_conv2d(x, offset, w, stride=0)                                     # type, too
 
 
 # ---- torchvision, where it is importable -------------------------------------------------------

@@ -110,7 +110,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     """F.conv_transpose2d as one product per group on (C_in, H*W*N) images, its columns
     (K, L, N) as the batch-innermost fold takes them."""
     x, unbatched = F._batched(input, "conv_transpose2d")
-    window, p, op, full = F._conv_transpose2d_arguments(x, weight, stride, padding,
+    window, p, op, full = F._conv_transpose2d_arguments(x, weight, bias, stride, padding,
                                                         output_padding, groups, dilation)
     n, c_in, h, w = x.shape
     _, c_out_group, kh, kw = weight.shape
@@ -134,7 +134,7 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     if not input.dtype.is_floating_point:  # integer averages: the textbook's truncation
         return F.avg_pool2d.textbook(input, kernel_size, stride, padding, ceil_mode,
                                      count_include_pad, divisor_override)
-    x, unbatched = F._batched(input, "avg_pool2d")
+    x, unbatched = F._pool_batched(input, "avg_pool2d")
     window, (oh, ow), _ = F._pool_arguments(x, "avg_pool2d", kernel_size, stride, padding, 1,
                                             ceil_mode, divisor_override)
     k, _, p, s = window
@@ -157,7 +157,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) 
     """F.adaptive_avg_pool2d as two small averaging products, A_h @ x @ A_w^T."""
     x, unbatched = F._batched(input, "adaptive_avg_pool2d")
     h, w = x.shape[2:]
-    oh, ow = F._adaptive_arguments(x, output_size)
+    oh, ow = F._adaptive_arguments(input, output_size)
     out = _separable(x, _adaptive_weights(x, h, oh), _adaptive_weights(x, w, ow))
     return out.squeeze(0) if unbatched else out
 

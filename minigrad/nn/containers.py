@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -11,6 +12,7 @@ from minigrad.nn.module import Module, _addindent
 
 
 def _index(idx: int, n: int) -> int:
+    idx = operator.index(idx)  # an int (a TypeError naming the type otherwise), as torch's
     if not -n <= idx < n:
         raise IndexError(f"index {idx} is out of range")
     return idx % n

@@ -17,6 +17,7 @@ Functions marked ``@fast_path`` may run a backend's faster version of the same m
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -28,7 +29,7 @@ from minigrad.factory import arange, ones, rand, tensor
 from minigrad.grad_mode import no_grad
 from minigrad.ops import fold, gather, gather_in_range, pad, unfold
 from minigrad.ops.special import erf
-from minigrad.ops.unfold import Pair, Window, output_size, pair, window_count
+from minigrad.ops.unfold import Pair, Window, int_tuple, is_int, output_size, pair, window_count
 from minigrad.tensor import Tensor
 
 __all__ = [
@@ -63,11 +64,13 @@ def tanh(input: Tensor) -> Tensor:
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)), stable for large |x|."""
+    _floating(input, "log_sigmoid")
     return ops.LogSigmoid.apply(input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0, else negative_slope * x."""
+    _floating(input, "leaky_relu")
     return ops.where(input > 0, input, input * negative_slope)
 
 
@@ -76,25 +79,31 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
     ``approximate='tanh'``: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
     """
-    _gelu_arguments(approximate)
+    _gelu_arguments(input, approximate)
     if approximate == "tanh":
         inner = math.sqrt(2 / math.pi) * (input + 0.044715 * input * input * input)
         return 0.5 * input * (1 + inner.tanh())
     return 0.5 * input * (1 + erf(input * math.sqrt(0.5)))
 
 
-def _gelu_arguments(approximate: str) -> None:
+def _gelu_arguments(input: Tensor, approximate: str) -> None:
+    if not isinstance(approximate, str):
+        raise TypeError(f"gelu(): argument 'approximate' must be str, not "
+                        f"{type(approximate).__name__}")
+    _floating(input, "gelu")
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (the "swish")."""
+    _floating(input, "silu")
     return input * input.sigmoid()
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, else alpha (exp(x) - 1)."""
+    _floating(input, "elu")
     # exp of x where x <= 0, else of 0: the branch not taken never overflows (nor sends a
     # NaN gradient back); NaN goes with x, as torch's
     negative = ops.where(input <= 0, input, 0.0)
@@ -123,6 +132,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
     log(1 + e^z) = -log(sigmoid(-z)), which logsigmoid computes without overflow.
     """
+    _floating(input, "softplus")
     scaled = input * beta
     return ops.where(scaled > threshold, input, -logsigmoid(-scaled) / beta)
 
@@ -134,13 +144,30 @@ def _softmax_dim(ndim: int) -> int:
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
             dtype: Any = None) -> Tensor:
     """exp(x_i) / sum_j exp(x_j) along ``dim`` (computed in ``dtype`` if given)."""
+    _softmax_arguments(input, dim, dtype, "softmax")
     return input.softmax(_softmax_dim(input.ndim) if dim is None else dim, dtype=dtype)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
                 dtype: Any = None) -> Tensor:
     """log(softmax(x)) along ``dim``, stable for large inputs."""
+    _softmax_arguments(input, dim, dtype, "log_softmax")
     return input.log_softmax(_softmax_dim(input.ndim) if dim is None else dim, dtype=dtype)
+
+
+def _softmax_arguments(input: Tensor, dim: Any, dtype: Any, name: str) -> None:
+    """An int dim (or None); a floating-point input unless ``dtype`` says what to compute in."""
+    if dim is not None and not is_int(dim):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__} "
+                        f"(got dim={dim!r})")
+    if dtype is None:
+        _floating(input, name)
+
+
+def _floating(input: Tensor, name: str) -> None:
+    """PyTorch's refusal of an integer or bool input where its kernel is for floats only."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"{name}" not implemented for \'{input.dtype.torch_name}\'')
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -209,9 +236,29 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     Shape: input (*, in_features), weight (out_features, in_features), bias (out_features),
     output (*, out_features).
     """
-    _same_dtype(input, weight, "linear")
+    _linear_arguments(input, weight, bias)
     out = input @ weight.t()
     return out if bias is None else out + bias
+
+
+def _linear_arguments(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:
+    """linear's checks: one dtype, and a bias that expands to the output's size (*, out) without
+    widening it, as torch's addmm (matmul reports mismatched input and weight itself)."""
+    _same_dtype(input, weight, "linear")
+    if bias is None or weight.ndim > 2 or input.ndim == 0:
+        return
+    out = tuple(input.shape[:-1]) + tuple(weight.shape[:-1])
+    if not _expands_to(bias, out):
+        raise RuntimeError(f"linear: bias of size {list(bias.shape)} must expand to the output's "
+                           f"size {list(out)} (input {list(input.shape)}, weight "
+                           f"{list(weight.shape)})")
+
+
+def _expands_to(t: Tensor, shape: Sequence[int]) -> bool:
+    """Whether ``t`` broadcasts to ``shape`` without changing it (torch's ``expand``): no more
+    dims, and each of its dims, aligned from the right, 1 or the same."""
+    return t.ndim <= len(shape) and all(
+        a in (1, b) for a, b in zip(reversed(t.shape), reversed(shape)))
 
 
 @fast_path
@@ -255,8 +302,8 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     H_out = (H - 1)*stride - 2*padding + dilation*(kh - 1) + output_padding + 1.
     """
     x, unbatched = _batched(input, "conv_transpose2d")
-    window, p, op, full = _conv_transpose2d_arguments(x, weight, stride, padding, output_padding,
-                                                      groups, dilation)
+    window, p, op, full = _conv_transpose2d_arguments(x, weight, bias, stride, padding,
+                                                      output_padding, groups, dilation)
     n, c_in, h, w = x.shape
     _, c_out_group, kh, kw = weight.shape
     kernels = weight.reshape(groups, c_in // groups, c_out_group * kh * kw).mT
@@ -295,9 +342,9 @@ def _conv2d_arguments(x: Tensor, weight: Tensor, bias: Tensor | None, stride: In
     c = x.shape[1]
     out_ch, c_group, kh, kw = weight.shape
     s, d = pair(stride, "stride"), pair(dilation, "dilation")
-    if min(s) < 1:
-        raise RuntimeError(f"non-positive stride is not supported, got stride={s}")
-    if groups < 1 or out_ch % groups:
+    p = (0, 0) if isinstance(padding, str) else pair(padding, "padding")
+    _conv_window_values(weight, s, p, d, groups)
+    if out_ch % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
                            f"at dimension 0, but got weight of size {list(weight.shape)} instead")
     if c != c_group * groups:
@@ -314,13 +361,10 @@ def _conv2d_arguments(x: Tensor, weight: Tensor, bias: Tensor | None, stride: In
                              "{'same', 'valid'}")
         if padding == "same" and s != (1, 1):
             raise RuntimeError("padding='same' is not supported for strided convolutions")
-        p = (0, 0)
         if padding == "same":
             p, after = _same_padding((kh, kw), d)
             if after != p:  # even kernels: the extra row/column goes after, as torch
                 x = pad(x, (0, after[1] - p[1], 0, after[0] - p[0]))
-    else:
-        p = pair(padding, "padding")
     h, w = x.shape[2:]
     eff = (d[0] * (kh - 1) + 1, d[1] * (kw - 1) + 1)
     if h + 2 * p[0] < eff[0] or w + 2 * p[1] < eff[1]:
@@ -330,6 +374,37 @@ def _conv2d_arguments(x: Tensor, weight: Tensor, bias: Tensor | None, stride: In
     return x, Window((kh, kw), d, p, s)
 
 
+def _conv_window_values(weight: Tensor, stride: tuple[int, ...], padding: tuple[int, ...],
+                        dilation: tuple[int, ...], groups: Any,
+                        output_padding: tuple[int, ...] = ()) -> None:
+    """The convolutions' checks of their numbers, as torch's (its order and messages, with the
+    values): padding >= 0, stride, dilation and groups >= 1, a kernel and output channels."""
+    if not is_int(groups):
+        raise TypeError(f"argument 'groups' must be int, not {type(groups).__name__} (got "
+                        f"groups={groups!r})")
+    if min(padding) < 0:
+        raise RuntimeError(f"negative padding is not supported, but got "
+                           f"padding={_shown(padding)}")
+    if output_padding and min(output_padding) < 0:
+        raise RuntimeError(f"negative output_padding is not supported, but got "
+                           f"output_padding={_shown(output_padding)}")
+    if min(stride) < 1:
+        raise RuntimeError(f"non-positive stride is not supported, but got "
+                           f"stride={_shown(stride)}")
+    if min(dilation) < 1:
+        raise RuntimeError(f"non-positive dilation is not supported, but got "
+                           f"dilation={_shown(dilation)}")
+    if groups < 1:
+        raise RuntimeError(f"non-positive groups is not supported, but got groups={groups}")
+    if weight.shape[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at "
+                           f"dimension 0, but got weight of size {list(weight.shape)} instead")
+    if min(weight.shape[2:]) < 1:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kernel_size="
+                           f"{_shown(tuple(weight.shape[2:]))} (weight of size "
+                           f"{list(weight.shape)})")
+
+
 def _same_padding(kernel: Pair, dilation: Pair) -> tuple[Pair, Pair]:
     """PyTorch's split of 'same' padding: total d*(k-1), the odd one out on the right/bottom."""
     total = [d * (k - 1) for k, d in zip(kernel, dilation)]
@@ -337,20 +412,35 @@ def _same_padding(kernel: Pair, dilation: Pair) -> tuple[Pair, Pair]:
     return before, (total[0] - before[0], total[1] - before[1])
 
 
-def _conv_transpose2d_arguments(x: Tensor, weight: Tensor, stride: IntOrPair,
-                                padding: IntOrPair, output_padding: IntOrPair, groups: int,
-                                dilation: IntOrPair) -> tuple[Window, Pair, Pair, Pair]:
+def _conv_transpose2d_arguments(x: Tensor, weight: Tensor, bias: Tensor | None,
+                                stride: IntOrPair, padding: IntOrPair, output_padding: IntOrPair,
+                                groups: int, dilation: IntOrPair
+                                ) -> tuple[Window, Pair, Pair, Pair]:
     """conv_transpose2d's checks; the window for fold, the padding, the output padding and the
     size of the uncropped output, (H - 1)*stride + dilation*(kh - 1) + 1."""
     _same_dtype(x, weight, "conv_transpose2d")
+    if weight.ndim != 4:
+        raise RuntimeError(f"conv_transpose2d expects a 4-D weight (in, out/groups, kh, kw), got "
+                           f"size {list(weight.shape)}")
     c, (h, w) = x.shape[1], x.shape[2:]
-    c_in, _, kh, kw = weight.shape
+    c_in, c_out_group, kh, kw = weight.shape
     s, p, d = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
     op = pair(output_padding, "output_padding")
-    if c != c_in or c_in % groups:
+    _conv_window_values(weight, s, p, d, groups, op)
+    if c_in % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size {list(weight.shape)} instead")
+    if c_out_group < 1:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
+                           f"at least 1 output channel per group (dimension 1)")
+    if c != c_in:
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
                            f"input{list(x.shape)} to have {c_in} channels, but got {c} "
                            "channels instead")
+    if bias is not None and tuple(bias.shape) != (c_out_group * groups,):
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
+                           f"bias to be 1-dimensional with {c_out_group * groups} elements, but "
+                           f"got bias of size {list(bias.shape)} instead")
     if any(o >= max(si, di) for o, si, di in zip(op, s, d)):
         raise RuntimeError(
             f"output padding must be smaller than either stride or dilation, but got "
@@ -372,23 +462,21 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     Shape: input (N, C_in, L) or (C_in, L); weight (C_out, C_in/groups, k); bias (C_out);
     output (N, C_out, L_out) with L_out = floor((L + 2*padding - dilation*(k-1) - 1) / stride) + 1.
     """
-    _conv1d_arguments(input, weight, groups)
-    p = padding if isinstance(padding, str) else (0, _single(padding, "padding"))
-    out = conv2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, _single(stride, "stride")),
-                 p, (1, _single(dilation, "dilation")), groups)
+    s, p, d = _conv1d_arguments(input, weight, bias, stride, padding, dilation, groups)
+    out = conv2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, s), p, (1, d), groups)
     return out.squeeze(-2)
 
 
 def _single(v: int | Sequence[int], name: str) -> int:
     """An int or a one-element tuple of an int as an int (kernel_size=(3,) means 3)."""
-    t = (v,) if isinstance(v, int) else tuple(v)
-    if len(t) != 1 or not isinstance(t[0], int):
-        raise ValueError(f"{name} must be an int or a tuple of one int, got {v!r}")
-    return t[0]
+    return int_tuple(v, 1, name)[0]
 
 
-def _conv1d_arguments(input: Tensor, weight: Tensor, groups: int) -> None:
-    """conv1d's checks in 1-D terms (PyTorch's messages); conv2d checks the rest."""
+def _conv1d_arguments(input: Tensor, weight: Tensor, bias: Tensor | None, stride: IntOrSingle,
+                      padding: IntOrSingle | str, dilation: IntOrSingle, groups: int
+                      ) -> tuple[int, Pair | str, int]:
+    """conv1d's checks in 1-D terms (PyTorch's messages); the stride, the padding as conv2d
+    takes it on a one-row image, and the dilation. conv2d checks the rest."""
     if input.ndim not in (2, 3):
         raise RuntimeError(f"Expected 2D (unbatched) or 3D (batched) input to conv1d, but got "
                            f"input of size: {list(input.shape)}")
@@ -396,11 +484,19 @@ def _conv1d_arguments(input: Tensor, weight: Tensor, groups: int) -> None:
         raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-"
                            f"dimensional weight {list(weight.shape)}, but got {input.ndim}-"
                            f"dimensional input of size {list(input.shape)} instead")
+    s, d = _single(stride, "stride"), _single(dilation, "dilation")
+    p = padding if isinstance(padding, str) else _single(padding, "padding")
+    _conv_window_values(weight, (s,), (0,) if isinstance(p, str) else (p,), (d,), groups)
     shape = list(input.shape) if input.ndim == 3 else [1, *input.shape]
-    if groups >= 1 and shape[1] != weight.shape[1] * groups:
+    if shape[1] != weight.shape[1] * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, "
                            f"expected input{shape} to have {weight.shape[1] * groups} channels, "
                            f"but got {shape[1]} channels instead")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be "
+                           f"1-dimensional with {weight.shape[0]} elements, but got bias of size "
+                           f"{list(bias.shape)} instead")
+    return s, p if isinstance(p, str) else (0, p), d
 
 
 # ---- pooling ---------------------------------------------------------------------------------
@@ -414,7 +510,7 @@ def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     ``stride`` defaults to ``kernel_size``. With ``return_indices`` also the flat index of
     each max in its input plane (H*W), as torch's.
     """
-    x, unbatched = _batched(input, "max_pool2d")
+    x, unbatched = _pool_batched(input, "max_pool2d")
     window, (oh, ow), extra = _pool_arguments(x, "max_pool2d", kernel_size, stride, padding,
                                               dilation, ceil_mode)
     (kh, kw), d, p, s = window
@@ -444,7 +540,7 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     Shape: input (N, C, H, W) or (C, H, W); output (N, C, H_out, W_out) with
     H_out = floor((H + 2*padding - kernel_size) / stride) + 1 (ceil in ceil_mode).
     """
-    x, unbatched = _batched(input, "avg_pool2d")
+    x, unbatched = _pool_batched(input, "avg_pool2d")
     window, (oh, ow), extra = _pool_arguments(x, "avg_pool2d", kernel_size, stride, padding, 1,
                                               ceil_mode, divisor_override)
     (kh, kw), _, p, s = window
@@ -481,13 +577,17 @@ def _pool_arguments(x: Tensor, name: str, kernel_size: IntOrPair, stride: IntOrP
     the extra rows and columns after the padded input that its last windows reach."""
     _not_for(x, name, ("bool",) if name == "max_pool2d" else ("bool", "uint8", "int32"))
     k = pair(kernel_size, "kernel_size")
-    s = k if stride is None or stride == () else pair(stride, "stride")
+    s = k if stride is None or stride in ((), []) else pair(stride, "stride")
     p, d = pair(padding, "padding"), pair(dilation, "dilation")
+    _pool_window_values(k, s, p, d)
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:  # so that no window is padding alone
         raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got "
                            f"padW = {p[1]}, padH = {p[0]}, kW = {k[1]}, kH = {k[0]}")
+    if divisor_override is not None and not is_int(divisor_override):
+        raise TypeError(f"{name}(): argument 'divisor_override' must be int, not "
+                        f"{type(divisor_override).__name__} (got {divisor_override!r})")
     if divisor_override is not None and divisor_override == 0:
-        raise RuntimeError("divisor must be not zero")
+        raise RuntimeError("divisor must be not zero (got divisor_override=0)")
     window = Window(k, d, p, s)
     h, w = x.shape[2:]
     oh, ow = output_size((h, w), *window, ceil_mode=ceil_mode)
@@ -497,6 +597,40 @@ def _pool_arguments(x: Tensor, name: str, kernel_size: IntOrPair, stride: IntOrP
     extra = tuple(max(0, (o - 1) * si + di * (ki - 1) + 1 - (n + 2 * pi))
                   for o, n, ki, si, pi, di in zip((oh, ow), (h, w), k, s, p, d))
     return window, (oh, ow), extra  # type: ignore[return-value]
+
+
+def _pool_window_values(kernel_size: tuple[int, ...], stride: tuple[int, ...],
+                        padding: tuple[int, ...], dilation: tuple[int, ...]) -> None:
+    """Pooling's checks of its numbers, as torch's (with the values): kernel, stride and
+    dilation at least 1, padding at least 0."""
+    for name, v in (("kernel_size", kernel_size), ("stride", stride), ("padding", padding),
+                    ("dilation", dilation)):
+        lowest = 0 if name == "padding" else 1
+        if min(v) < lowest:
+            rule = "be non-negative" if lowest == 0 else "be greater than zero"
+            raise RuntimeError(f"{name} should {rule}, but got {name}={_shown(v)}")
+
+
+def _shown(v: tuple[int, ...]) -> int | tuple[int, ...]:
+    """A 1-D layer's one number as itself, a 2-D layer's pair as a pair (for messages)."""
+    return v[0] if len(v) == 1 else v
+
+
+def _pool_batched(input: Tensor, name: str) -> tuple[Tensor, bool]:
+    """_batched, refusing an input empty along a non-batch dim, as torch's pooling."""
+    x, unbatched = _batched(input, name)
+    _nonempty(input, name, range(0 if unbatched else 1, input.ndim))
+    return x, unbatched
+
+
+def _nonempty(input: Tensor, name: str, dims: Sequence[int]) -> None:
+    """PyTorch's refusal of an input with no elements along one of ``dims`` (the channels or a
+    spatial dim; an empty batch is fine)."""
+    for i in dims:
+        if input.shape[i] == 0:
+            raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(input.shape)} with "
+                               f"dimension {i} being empty")
 
 
 def max_pool1d(input: Tensor, kernel_size: IntOrSingle, stride: IntOrSingle | None = None,
@@ -541,9 +675,11 @@ def _pool1d_arguments(input: Tensor, name: str, kernel_size: IntOrSingle,
             f"for input, but got:{list(input.shape)}" if name == "max_pool1d" else
             f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor for argument "
             f"#1 'self' (while checking arguments for avg_pool1d)")
+    _nonempty(input, name, range(input.ndim - 2, input.ndim))
     k = _single(kernel_size, "kernel_size")
-    s = k if stride is None or stride == () else _single(stride, "stride")
+    s = k if stride is None or stride in ((), []) else _single(stride, "stride")
     p, d = _single(padding, "padding"), _single(dilation, "dilation")
+    _pool_window_values((k,), (s,), (p,), (d,))
     if p > k // 2:
         raise RuntimeError(
             f"max_pool1d() padding should be at most half of kernel size, but got padding={p} "
@@ -567,7 +703,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) 
     """
     x, unbatched = _batched(input, "adaptive_avg_pool2d")
     h, w = x.shape[2:]
-    oh, ow = _adaptive_arguments(x, output_size)
+    oh, ow = _adaptive_arguments(input, output_size)
     rows = ops.cat([x[:, :, a:b].mean(dim=2, keepdim=True)
                     for a, b in adaptive_windows(h, oh)], dim=2)
     out = ops.cat([rows[:, :, :, a:b].mean(dim=3, keepdim=True)
@@ -580,15 +716,23 @@ def adaptive_windows(size: int, out: int) -> list[tuple[int, int]]:
     return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
 
 
-def _adaptive_arguments(x: Tensor, output_size: int | Sequence[int | None],
+def _adaptive_arguments(input: Tensor, output_size: int | Sequence[int | None],
                         name: str = "adaptive_avg_pool2d") -> Pair:
-    """Adaptive pooling's checks; the output size (None keeps the input's)."""
-    _not_for(x, name, ("bool", "uint8", "int32", "int64"))
-    sizes = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    """Adaptive pooling's checks (PyTorch's messages, with the values): a non-empty image, an
+    output size of two ints (or None) at least 0; the output size (None keeps the input's)."""
+    _not_for(input, name, ("bool", "uint8", "int32", "int64"))
+    _nonempty(input, name, range(input.ndim - 2, input.ndim))
+    sizes = (output_size, output_size) if is_int(output_size) else output_size
+    if not isinstance(sizes, (tuple, list)) or not all(o is None or is_int(o) for o in sizes):
+        raise TypeError(f"{name}(): argument 'output_size' must be an int or a tuple of ints "
+                        f"(or None), but got {output_size!r} ({type(output_size).__name__})")
     if len(sizes) != 2:
-        raise RuntimeError(f"{name}: output_size must be 2")
-    return tuple(n if o is None else o  # type: ignore[return-value]
-                 for o, n in zip(sizes, x.shape[2:]))
+        raise RuntimeError(f"{name}: output_size must be 2, but got output_size={output_size!r}")
+    sizes = tuple(n if o is None else o for o, n in zip(sizes, input.shape[-2:]))
+    if min(sizes) < 0:
+        raise RuntimeError(f"{name}: elements of output_size must be greater than or equal to 0 "
+                           f"but received output_size={sizes}")
+    return sizes  # type: ignore[return-value]
 
 
 def adaptive_max_pool2d(input: Tensor, output_size: int | Sequence[int | None],
@@ -602,7 +746,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: int | Sequence[int | None],
     """
     x, unbatched = _adaptive_max_batched(input)
     n, c, h, w = x.shape
-    oh, ow = _adaptive_arguments(x, output_size, "adaptive_max_pool2d")
+    oh, ow = _adaptive_arguments(input, output_size, "adaptive_max_pool2d")
     values, indices = [], []
     for top, bottom in adaptive_windows(h, oh):
         for left, right in adaptive_windows(w, ow):
@@ -610,17 +754,24 @@ def adaptive_max_pool2d(input: Tensor, output_size: int | Sequence[int | None],
             value, i = window.max(dim=2)
             values.append(value)
             indices.append((top + i // (right - left)) * w + left + i % (right - left))
-    out = ops.stack(values, dim=2).reshape(n, c, oh, ow)
+    out = _stacked(values, x, x.dtype).reshape(n, c, oh, ow)
     if not return_indices:
         return out.squeeze(0) if unbatched else out
-    index = ops.stack(indices, dim=2).reshape(n, c, oh, ow)
+    index = _stacked(indices, x, dtypes.int64).reshape(n, c, oh, ow)
     return (out.squeeze(0), index.squeeze(0)) if unbatched else (out, index)
+
+
+def _stacked(parts: list[Tensor], like: Tensor, dtype: Any) -> Tensor:
+    """The windows' results stacked along dim 2, (N, C, windows); an empty (N, C, 0) of
+    ``dtype`` when there are none (an output size of 0, which torch allows)."""
+    return ops.stack(parts, dim=2) if parts else like.flatten(2)[:, :, :0].to(dtype)
 
 
 def _adaptive_max_batched(input: Tensor) -> tuple[Tensor, bool]:
     if input.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: "
                            f"{list(input.shape)}")
+    _nonempty(input, "adaptive_max_pool2d", range(input.ndim - 3, input.ndim))
     return _batched(input, "adaptive_max_pool2d")
 
 
@@ -743,6 +894,9 @@ def _interpolate_arguments(input: Tensor, size: Any, scale_factor: Any, mode: st
                 f"got input with spatial dimensions of {spatial} and scale_factor of shape "
                 f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format "
                 "and scale_factor in (s1, s2, ...,sK) format.")
+        if not all(math.isfinite(float(f)) for f in factors):
+            raise RuntimeError(f"scale_factor must be a finite number, but got scale_factor="
+                               f"{scale_factor!r}")
         sizes = tuple(math.floor(n * float(f)) for n, f in zip(spatial, factors))
         scales = (None,) * dim if recompute_scale_factor else tuple(float(f) for f in factors)
     else:
@@ -758,6 +912,10 @@ def _interpolate_arguments(input: Tensor, size: Any, scale_factor: Any, mode: st
         raise NotImplementedError(f"minigrad's interpolate has modes 'nearest', 'nearest-exact' "
                                   f"and 'area' for 3D and 4D input, 'linear' for 3D and "
                                   f"'bilinear' for 4D (got {input.ndim}D, mode {mode!r})")
+    _floating(input, f"upsample_{mode}")
+    if mode != "area" and input.shape[1] == 0:
+        raise RuntimeError(f"Non-empty {input.ndim}D data tensor expected but got a tensor with "
+                           f"sizes {list(input.shape)}")
     if min(spatial) <= 0 or min(sizes) <= 0:
         names = ("H", "W")[-dim:]
         shown = [", ".join(f"{a}: {n}" for a, n in zip(names, s)) for s in (spatial, sizes)]
@@ -864,6 +1022,10 @@ def _grid_sample_arguments(input: Tensor, grid: Tensor, mode: str, padding_mode:
     if input.dtype is not grid.dtype:
         raise RuntimeError(f"grid_sampler(): expected input and grid to have the same dtype, "
                            f"but got input {input.dtype.name} and grid {grid.dtype.name}")
+    _floating(input, "grid_sampler_2d")
+    if 0 in input.shape[2:]:
+        raise RuntimeError(f"grid_sampler(): expected input to have non-empty spatial "
+                           f"dimensions, but input has sizes {list(input.shape)}")
     return bool(align_corners)
 
 
@@ -878,7 +1040,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     unbiased variance); evaluation uses the running estimates.
     Shape: input (N, C) or (N, C, *); the statistics are per channel C.
     """
-    _batch_norm_arguments(input, running_mean, running_var, weight, bias, training)
+    _batch_norm_arguments(input, running_mean, running_var, weight, bias, training, eps)
     if input.numel() == 0:  # an empty batch: nothing to normalize, the statistics stay
         return input.clone()
     axes = (0, *range(2, input.ndim))            # every dim but the channels
@@ -903,12 +1065,18 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
 def _batch_norm_arguments(input: Tensor, running_mean: Tensor | None,
                           running_var: Tensor | None, weight: Tensor | None,
-                          bias: Tensor | None, training: bool) -> None:
+                          bias: Tensor | None, training: bool, eps: float) -> None:
     """batch_norm's checks: at least (N, C), one value per channel in each statistic and
-    parameter, more than one value per channel to train on, running statistics to evaluate."""
+    parameter, more than one value per channel to train on, running statistics to evaluate,
+    eps > 0 in training (>= 0 in evaluation), as torch's."""
     if input.ndim < 2 and input.numel():
-        raise ValueError(f"batch_norm expects an input of at least 2 dims (N, C, ...), got "
-                         f"shape {tuple(input.shape)}")
+        raise IndexError(f"batch_norm expects an input of at least 2 dims (N, C, ...), got "
+                         f"shape {tuple(input.shape)}: Dimension out of range (expected to be "
+                         f"in range of [-1, 0], but got 1)")
+    if training and not eps > 0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if not eps >= 0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
     c = input.shape[1] if input.ndim >= 2 else 0
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
@@ -949,7 +1117,7 @@ def _normalize(x: Tensor, dims: int | tuple[int, ...], eps: float) -> Tensor:
 def _layer_norm_arguments(input: Tensor, normalized_shape: int | Sequence[int],
                           weight: Tensor | None, bias: Tensor | None) -> tuple[int, ...]:
     """layer_norm's checks (PyTorch's messages); the dims to normalize over."""
-    shape = [normalized_shape] if isinstance(normalized_shape, int) else list(normalized_shape)
+    shape = list(int_tuple(normalized_shape, None, "normalized_shape"))
     k = len(shape)
     if k == 0 or input.ndim < k or list(input.shape[input.ndim - k:]) != shape:
         raise RuntimeError(f"Given normalized_shape={shape}, expected input with shape "
@@ -989,7 +1157,12 @@ def _group_norm_arguments(input: Tensor, num_groups: int, weight: Tensor | None,
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
                            f"{input.ndim}")
     n, c, spatial = input.shape[0], input.shape[1], list(input.shape[2:])
-    if num_groups < 1 or c % num_groups:
+    if not is_int(num_groups):
+        raise TypeError(f"group_norm(): argument 'num_groups' must be int, not "
+                        f"{type(num_groups).__name__} (got num_groups={num_groups!r})")
+    if num_groups < 1:
+        raise RuntimeError(f"Expected num groups to be greater than 0, got {num_groups}")
+    if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {list(input.shape)} and "
                            f"num_groups={num_groups}")
@@ -1069,13 +1242,23 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss.sum() if reduction == "sum" else loss
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """Mean squared error (x - y)^2.
+def _weighted(loss: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
+    """The loss times ``weight``, reduced: its mean divides by the summed weights, as torch's."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    loss = loss * weight
+    return loss.sum() / weight.sum() if reduction == "mean" else _reduce(loss, reduction)
 
-    Shape: input and target (*), the same; output scalar, or (*) with reduction='none'.
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+             weight: Tensor | None = None) -> Tensor:
+    """Mean squared error (x - y)^2 (times ``weight``; its mean divides by the summed weights).
+
+    Shape: input and target (*), the same; weight too; output scalar, or (*) with
+    reduction='none'.
     """
-    _check_reduction(reduction)
-    return _reduce((input - target) ** 2, reduction)
+    _pointwise_loss_arguments(input, target, reduction, weight, "mse")
+    return _weighted((input - target) ** 2, weight, reduction)
 
 
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",
@@ -1086,11 +1269,7 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",
     reduction='none'.
     """
     _pointwise_loss_arguments(input, target, reduction, weight)
-    loss = (input - target).abs()
-    if weight is None:
-        return _reduce(loss, reduction)
-    loss = loss * weight
-    return loss.sum() / weight.sum() if reduction == "mean" else _reduce(loss, reduction)
+    return _weighted((input - target).abs(), weight, reduction)
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0
@@ -1100,9 +1279,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta:
 
     Shape: input and target (*), the same; output scalar, or (*) with reduction='none'.
     """
-    _pointwise_loss_arguments(input, target, reduction)
-    if beta < 0:
-        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    _pointwise_loss_arguments(input, target, reduction, None, "smooth_l1")
+    _loss_parameter("smooth_l1_loss", "beta", beta, zero_allowed=True)
     d = input - target
     if beta == 0:
         return _reduce(d.abs(), reduction)
@@ -1118,24 +1296,37 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     Shape: input and target (*), the same; weight too; output scalar, or (*) with
     reduction='none'.
     """
-    _pointwise_loss_arguments(input, target, reduction, weight)
-    if delta <= 0:
-        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _pointwise_loss_arguments(input, target, reduction, weight, "huber")
+    _loss_parameter("huber_loss", "delta", delta, zero_allowed=False)
     d = input - target
     loss = ops.where(d.abs() < delta, 0.5 * d * d, delta * (d.abs() - 0.5 * delta))
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
 def _pointwise_loss_arguments(input: Tensor, target: Tensor, reduction: str,
-                              weight: Tensor | None = None) -> None:
-    """The reduction, the weight's shape, and PyTorch's warning when target broadcasts."""
+                              weight: Tensor | None = None, kernel: str = "") -> None:
+    """The reduction, the weight's shape, a floating-point input or target where torch's
+    ``kernel`` needs one, and PyTorch's warning when target broadcasts."""
     _check_reduction(reduction)
     if weight is not None and weight.shape != input.shape:
-        raise ValueError("Weights and input must have the same size.")
+        raise ValueError("Weights and input must have the same size.")  # (torch's, exactly)
+    if kernel and not (input.dtype.is_floating_point or target.dtype.is_floating_point):
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{input.dtype.torch_name}'")
     if target.shape != input.shape:
         warnings.warn(f"Using a target size ({target.shape!r}) that is different to the input "
                       f"size ({input.shape!r}). This will likely lead to incorrect results due "
                       "to broadcasting. Please ensure they have the same size.", stacklevel=3)
+
+
+def _loss_parameter(op: str, name: str, value: Any, zero_allowed: bool) -> None:
+    """A loss's number (smooth_l1_loss's beta, huber_loss's delta): a real number, positive
+    (or 0 where ``zero_allowed``), as torch's."""
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}(): argument '{name}' must be float, not {type(value).__name__}")
+    if value < 0 or (value == 0 and not zero_allowed):
+        sign = "negative" if zero_allowed else "non-positive"
+        raise RuntimeError(f"{op} does not support {sign} values for {name}.")  # torch's
 
 
 def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: bool = False
@@ -1147,7 +1338,7 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: b
     ('mean' divides by every element, as torch's, which warns about it).
     Shape: input (*), target (*), the same; output scalar, or (*) with reduction='none'.
     """
-    _kl_div_arguments(reduction)
+    _kl_div_arguments(input, target, reduction)
     if log_target:
         loss = target.exp() * (target - input)
     else:
@@ -1158,7 +1349,10 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: b
     return _reduce(loss, reduction)
 
 
-def _kl_div_arguments(reduction: str) -> None:
+def _kl_div_arguments(input: Tensor, target: Tensor, reduction: str) -> None:
+    if not (input.dtype.is_floating_point and target.dtype.is_floating_point):
+        raise RuntimeError(f"kl_div: Integral inputs not supported (got input "
+                           f"{input.dtype.name} and target {target.dtype.name}).")
     if reduction == "batchmean":
         return
     _check_reduction(reduction)
@@ -1170,13 +1364,9 @@ def _kl_div_arguments(reduction: str) -> None:
 
 
 def _class_targets(input: Tensor, target: Tensor, ignore_index: int) -> tuple[Tensor, Tensor]:
-    """Validated class indices with ignored entries replaced by 0, and the mask of kept ones."""
-    if target.dtype.is_floating_point or target.dtype is dtypes.bool_:
-        raise RuntimeError(f"expected class indices of an integer dtype (int64), but found "
-                           f"{target.dtype.name}")
-    expected = (input.shape[0],) + tuple(input.shape[2:])
-    if tuple(target.shape) != expected:
-        raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
+    """Class indices (int64) with ignored entries replaced by 0, and the mask of kept ones; a
+    kept index outside [0, C) is an IndexError, as torch's."""
+    target = target.long()
     keep = target != ignore_index
     safe = ops.where(keep, target, 0)
     n_classes = input.shape[1]
@@ -1215,12 +1405,15 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     """Negative log-likelihood: -input[n, target[n]] * weight[target[n]].
 
     The mean divides by the summed weights of the kept targets (ignore_index drops some).
-    Shape: input (N, C) or (N, C, d1, ...) or (C,); target (N) or (N, d1, ...) or ().
+    Shape: input (N, C) or (N, C, d1, ...) or (C,); target (N) or (N, d1, ...) or () (or (1,)).
     """
     _check_reduction(reduction)
+    if input.ndim == 0:
+        raise ValueError("Expected 1 or more dimensions (got 0) for the input of nll_loss")
+    _class_target_arguments(input, target, weight, ignore_index, "nll_loss")
     unbatched = input.ndim == 1
-    if unbatched:
-        input, target = input.unsqueeze(0), target.unsqueeze(0)
+    if unbatched:  # (C,): a batch of one
+        input, target = input.unsqueeze(0), target.reshape(1)
     loss, w, _ = _nll(input, target, weight, ignore_index)
     return _weighted_reduce(loss, w, reduction, unbatched)
 
@@ -1234,12 +1427,12 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     the C classes, as torch's. Shape: input (N, C) or (N, C, d1, ...) or (C,); target class
     indices (N, ...) or probabilities of the input's shape.
     """
-    _check_reduction(reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    probabilities = _cross_entropy_arguments(input, target, weight, ignore_index, reduction,
+                                             label_smoothing)
     unbatched = input.ndim == 1
     if unbatched:  # (C,): a batch of one
-        input, target = input.unsqueeze(0), target.unsqueeze(0)
+        input = input.unsqueeze(0)
+        target = target.unsqueeze(0) if probabilities else target.reshape(1)
     n_classes = input.shape[1]
     logp = log_softmax(input, 1)
 
@@ -1247,10 +1440,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         return logp if weight is None else logp * weight.reshape(
             (1, n_classes) + (1,) * (input.ndim - 2))
 
-    if target.dtype.is_floating_point:  # probabilities
-        if tuple(target.shape) != tuple(input.shape):
-            raise RuntimeError(f"Expected target probabilities of the input's shape "
-                               f"{list(input.shape)}, got {list(target.shape)}")
+    if probabilities:
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / n_classes
         loss = -(weighted() * target).sum(dim=1)
@@ -1260,6 +1450,80 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         smooth = ops.where(keep, -weighted().sum(dim=1), 0.0)
         loss = loss * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
     return _weighted_reduce(loss, w, reduction, unbatched)
+
+
+def _cross_entropy_arguments(input: Tensor, target: Tensor, weight: Tensor | None,
+                             ignore_index: int, reduction: str, label_smoothing: float) -> bool:
+    """cross_entropy's checks (torch's types and messages, with the values and shapes); whether
+    the target holds class probabilities (a target of the input's shape) or class indices.
+    A negative label_smoothing is refused too (torch ignores it)."""
+    _check_reduction(reduction)
+    if not isinstance(label_smoothing, numbers.Real):
+        raise TypeError(f"cross_entropy(): argument 'label_smoothing' must be float, not "
+                        f"{type(label_smoothing).__name__}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    probabilities = tuple(target.shape) == tuple(input.shape)
+    if probabilities and not target.dtype.is_floating_point:
+        raise RuntimeError(f"Expected floating point type for target with class probabilities, "
+                           f"got {target.dtype.torch_name} (a target of the input's shape "
+                           f"{list(input.shape)} holds class probabilities)")
+    if input.ndim == 0:
+        raise IndexError("cross_entropy expects an input of 1 or more dims, (C,) or (N, C, ...), "
+                         "but got an input of shape []")
+    if not probabilities:
+        _class_target_arguments(input, target, weight, ignore_index, "cross_entropy")
+        return False
+    _floating(input, "cross_entropy")
+    if ignore_index != -100:
+        raise RuntimeError(f"ignore_index is not supported for floating point target (got "
+                           f"ignore_index={ignore_index!r})")
+    _class_weight(input, weight, "cross_entropy", same_dtype=False)
+    return True
+
+
+def _class_target_arguments(input: Tensor, target: Tensor, weight: Tensor | None,
+                            ignore_index: int, name: str) -> None:
+    """The checks of class-index targets (nll_loss's, in torch's order, types and messages):
+    an int ignore_index, a floating-point input of 1 or more dims, targets of dtype int64 (or
+    uint8), one per sample and position, and a weight per class of the input's dtype."""
+    if not is_int(ignore_index):
+        raise TypeError(f"{name}(): argument 'ignore_index' must be int, not "
+                        f"{type(ignore_index).__name__} (got ignore_index={ignore_index!r})")
+    _floating(input, name)
+    shapes = f"(input of shape {list(input.shape)}, target {list(target.shape)})"
+    if input.ndim >= 2 and (target.ndim == 0 or target.shape[0] != input.shape[0]):
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
+                         f"batch_size ({target.shape[0] if target.ndim else 0}) {shapes}.")
+    if target.dtype not in (dtypes.int64, dtypes.uint8):
+        hint = (f"; class probabilities must have the input's shape {list(input.shape)}"
+                if target.dtype.is_floating_point else "")
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{target.dtype.torch_name}{hint}")
+    if input.ndim <= 2 and target.ndim > 1:
+        raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported "
+                           f"{shapes}")
+    if input.ndim == 1 and target.ndim == 1 and target.shape[0] != 1:
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: "
+                         f"{target.shape[0]}")
+    expected = (input.shape[0], *input.shape[2:])
+    if input.ndim > 2 and tuple(target.shape) != expected:
+        raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
+    _class_weight(input, weight, name, same_dtype=True)
+
+
+def _class_weight(input: Tensor, weight: Tensor | None, name: str, same_dtype: bool) -> None:
+    """A weight per class: shape (C,), and (for class indices) the input's dtype, as torch's."""
+    if weight is None:
+        return
+    c = input.shape[1] if input.ndim > 1 else input.shape[0]
+    if weight.ndim != 1 or weight.shape[0] != c:
+        raise RuntimeError(f"{name}: weight tensor should be defined either for all {c} classes "
+                           f"or no classes but got weight tensor of shape: "
+                           f"{list(weight.shape)}")
+    if same_dtype and weight.dtype is not input.dtype:
+        raise RuntimeError(f"{name}: expected scalar type {input.dtype.torch_name} but found "
+                           f"{weight.dtype.torch_name} (the weight's dtype must be the input's)")
 
 
 class BinaryCrossEntropy(Function):
@@ -1293,16 +1557,37 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
 
     Shape: input and target (*), the same; weight broadcasts to them.
     """
+    _binary_cross_entropy_arguments(input, target, weight, reduction)
+    loss = BinaryCrossEntropy.apply(input, target)
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def _binary_cross_entropy_arguments(input: Tensor, target: Tensor, weight: Tensor | None,
+                                    reduction: str) -> None:
+    """binary_cross_entropy's checks (torch's): input and target of one shape and one
+    floating-point dtype, every element of each in [0, 1] (NaN is not), a weight that
+    broadcasts to them."""
     _check_reduction(reduction)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Using a target size ({target.shape!r}) that is different to the "
                          f"input size ({input.shape!r}) is deprecated. Please ensure they have "
                          "the same size.")
-    if ((input < 0) | (input > 1)).any().item():
-        raise RuntimeError("all elements of input should be between 0 and 1")
-    input, target = ops.promote(input, target)
-    loss = BinaryCrossEntropy.apply(input, target)
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    if target.dtype is not input.dtype:
+        raise RuntimeError(f"binary_cross_entropy: Found dtype {target.dtype.torch_name} but "
+                           f"expected {input.dtype.torch_name} (the target's dtype must be the "
+                           f"input's)")
+    _floating(input, "binary_cross_entropy")
+    for name, t in (("input", input), ("target", target)):
+        if not ((t >= 0) & (t <= 1)).all().item():
+            raise RuntimeError(f"all elements of {name} should be between 0 and 1")
+    _weight_expands(weight, input, "weight", "binary_cross_entropy")
+
+
+def _weight_expands(weight: Tensor | None, input: Tensor, name: str, op: str) -> None:
+    """A loss's weight must broadcast to the input's shape without widening it (torch's)."""
+    if weight is not None and not _expands_to(weight, input.shape):
+        raise RuntimeError(f"{op}: {name} of size {list(weight.shape)} must broadcast to the "
+                           f"input's size {list(input.shape)}")
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
@@ -1313,10 +1598,24 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
 
     Shape: input and target (*), the same; pos_weight broadcasts over the last dim (classes).
     """
+    _bce_with_logits_arguments(input, target, weight, reduction, pos_weight)
+    log_weight = 1.0 if pos_weight is None else (pos_weight - 1) * target + 1
+    loss = (1 - target) * input - log_weight * logsigmoid(input)
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def _bce_with_logits_arguments(input: Tensor, target: Tensor, weight: Tensor | None,
+                               reduction: str, pos_weight: Tensor | None) -> None:
+    """binary_cross_entropy_with_logits's checks (torch's): one shape, floating-point logits
+    and targets, weights that broadcast to them."""
     _check_reduction(reduction)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({target.shape!r}) must be the same as input size "
                          f"({input.shape!r})")
-    log_weight = 1.0 if pos_weight is None else (pos_weight - 1) * target + 1
-    loss = (1 - target) * input - log_weight * logsigmoid(input)
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    _floating(input, "log_sigmoid")
+    if not target.dtype.is_floating_point:
+        raise RuntimeError(f"result type {input.dtype.torch_name} can't be cast to the desired "
+                           f"output type {target.dtype.torch_name} (the target of "
+                           f"binary_cross_entropy_with_logits must be floating point)")
+    for name, t in (("weight", weight), ("pos_weight", pos_weight)):
+        _weight_expands(t, input, name, "binary_cross_entropy_with_logits")

@@ -62,13 +62,27 @@ def _fill(tensor: Tensor, values: object) -> Tensor:
         return tensor.copy_(Tensor(values, device=tensor.device).to(tensor.dtype))
 
 
+def _floating(tensor: Tensor, kernel: str) -> None:
+    """PyTorch's refusal to draw random floats into an integer tensor."""
+    if not tensor.dtype.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{tensor.dtype.torch_name}'")
+
+
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """Fill with values drawn uniformly from [a, b)."""
+    _floating(tensor, "check_uniform_bounds")
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > "
+                           f"to={b}")
     return _fill(tensor, generator().uniform(a, b, tuple(tensor.shape)))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     """Fill with values drawn from N(mean, std^2)."""
+    _floating(tensor, "normal_kernel_cpu")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     return _fill(tensor, generator().normal(mean, std, tuple(tensor.shape)))
 
 

@@ -8,6 +8,7 @@ and stores its settings, ``reset_parameters()`` with PyTorch's default initializ
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -17,7 +18,7 @@ from minigrad.factory import empty, ones, tensor, zeros
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
-from minigrad.ops.unfold import pair
+from minigrad.ops.unfold import int_tuple, is_int, pair
 from minigrad.tensor import Tensor
 
 __all__ = [
@@ -31,6 +32,27 @@ __all__ = [
 
 def _factory(device: Any, dtype: Any) -> dict[str, Any]:
     return {"device": device, "dtype": dtype or dtypes.float32}
+
+
+def _int_arguments(**arguments: Any) -> None:
+    """Counts must be ints (not floats, nor bools), as torch's argument parser says."""
+    for name, value in arguments.items():
+        if not is_int(value):
+            raise TypeError(f"argument '{name}' must be int, not {type(value).__name__} (got "
+                            f"{name}={value!r})")
+
+
+def _size_arguments(**sizes: Any) -> None:
+    """The sizes of a layer's weights (features, channels, kernel sizes) must be ints of 0 or
+    more: torch fails to make such a weight, and here the message names the argument."""
+    for name, size in sizes.items():
+        values = size if isinstance(size, tuple) else (size,)
+        if not all(is_int(v) for v in values):
+            raise TypeError(f"argument '{name}' must be int, not {type(size).__name__} (got "
+                            f"{name}={size!r})")
+        if min(values) < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension: "
+                               f"{name}={size}")
 
 
 def _uniform_bias(bias: Tensor | None, fan_in: int) -> None:
@@ -64,6 +86,7 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
+        _size_arguments(in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(empty(out_features, in_features, **_factory(device, dtype)))
         if bias:
@@ -102,7 +125,10 @@ class _ConvNd(Module):
             raise ValueError("in_channels must be divisible by groups")
         if out_channels % groups:
             raise ValueError("out_channels must be divisible by groups")
+        _int_arguments(groups=groups)
         self.kernel_size = self._tuple(kernel_size, "kernel_size")
+        _size_arguments(in_channels=in_channels, out_channels=out_channels,
+                        kernel_size=self.kernel_size)
         self.stride = self._tuple(stride, "stride")
         self.dilation = self._tuple(dilation, "dilation")
         if isinstance(padding, str):
@@ -240,20 +266,38 @@ class ConvTranspose2d(_ConvNd):
         if padding_mode != "zeros":
             raise ValueError('Only "zeros" padding mode is supported for ConvTranspose2d')
         if isinstance(padding, str):
-            raise ValueError("ConvTranspose2d does not support string padding")
+            raise TypeError(f"argument 'padding' of ConvTranspose2d must be an int or a tuple of "
+                            f"ints, but got padding={padding!r} (no 'same' or 'valid' here)")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, output_padding, device, dtype)
 
     def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         """Transposed convolution (``output_size`` picks the output_padding, as torch)."""
-        output_padding = self.output_padding
-        if output_size is not None:
-            h, w = input.shape[-2:]
-            base = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in zip(
-                (h, w), self.stride, self.padding, self.dilation, self.kernel_size)]
-            output_padding = tuple(int(o) - b for o, b in zip(tuple(output_size)[-2:], base))
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                  output_padding, self.groups, self.dilation)
+                                  self._output_padding(input, output_size), self.groups,
+                                  self.dilation)
+
+    def _output_padding(self, input: Tensor, output_size: Sequence[int] | None
+                        ) -> tuple[int, ...]:
+        """The output padding that gives ``output_size`` (H_out, W_out), or (N, C, H_out,
+        W_out): each size from the smallest output, (H - 1)*stride - 2*padding +
+        dilation*(kernel_size - 1) + 1, to stride - 1 more, as torch's."""
+        if output_size is None:
+            return self.output_padding
+        sizes = list(int_tuple(output_size, None, "output_size"))
+        if len(sizes) == input.ndim:
+            sizes = sizes[-2:]
+        if len(sizes) != 2:
+            raise ValueError(f"ConvTranspose2D: for {input.ndim}D input, output_size must have 2 "
+                             f"or {input.ndim} elements (got {len(sizes)})")
+        smallest = [(n - 1) * s - 2 * p + d * (k - 1) + 1 for n, s, p, d, k in zip(
+            input.shape[-2:], self.stride, self.padding, self.dilation, self.kernel_size)]
+        largest = [low + s - 1 for low, s in zip(smallest, self.stride)]
+        if any(not low <= o <= high for o, low, high in zip(sizes, smallest, largest)):
+            raise ValueError(f"requested an output size of {sizes}, but valid sizes range from "
+                             f"{smallest} to {largest} (for an input of "
+                             f"{list(input.shape[-2:])})")
+        return tuple(o - low for o, low in zip(sizes, smallest))
 
 
 # ---- pooling ---------------------------------------------------------------------------------
@@ -400,7 +444,7 @@ class ZeroPad2d(Module):
 
     def __init__(self, padding: int | Sequence[int]) -> None:
         super().__init__()
-        self.padding = (padding,) * 4 if isinstance(padding, int) else tuple(padding)
+        self.padding = (padding,) * 4 if is_int(padding) else int_tuple(padding, None, "padding")
         self.value = 0.0
 
     def forward(self, input: Tensor) -> Tensor:
@@ -451,6 +495,8 @@ class _NormBase(Module):
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
                  dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__()
+        if affine or track_running_stats:  # (otherwise unused, and torch takes anything)
+            _size_arguments(num_features=num_features)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         f = _factory(device, dtype)
@@ -584,9 +630,7 @@ class LayerNorm(Module):
                  elementwise_affine: bool = True, bias: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
+        self.normalized_shape = int_tuple(normalized_shape, None, "normalized_shape")
         self.eps, self.elementwise_affine = eps, elementwise_affine
         f = _factory(device, dtype)
         if elementwise_affine:
@@ -627,9 +671,13 @@ class GroupNorm(Module):
                  affine: bool = True, device: Any = None, dtype: Any = None, *,
                  bias: bool = True) -> None:
         super().__init__()
-        if num_channels % num_groups != 0:
+        _size_arguments(num_channels=num_channels)
+        # as torch: a number of groups that does not divide is a ValueError; 2.0 divides, and
+        # then is a TypeError (an int is needed); 0 and fewer are F.group_norm's RuntimeError
+        if isinstance(num_groups, numbers.Real) and num_groups and num_channels % num_groups:
             raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups "
                              f"({num_groups})")
+        _int_arguments(num_groups=num_groups)
         self.num_groups, self.num_channels = num_groups, num_channels
         self.eps, self.affine = eps, affine
         f = _factory(device, dtype)
@@ -687,6 +735,10 @@ class Unflatten(Module):
 
     def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
         super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)) or not all(
+                is_int(size) for size in unflattened_size):
+            raise TypeError(f"unflattened_size must be a tuple of ints, but got "
+                            f"unflattened_size={unflattened_size!r}")
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, input: Tensor) -> Tensor:

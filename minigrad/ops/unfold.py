@@ -16,6 +16,7 @@ equal to these.
 
 from __future__ import annotations
 
+import numbers
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from minigrad.autograd import Function
@@ -66,22 +67,48 @@ def offset_slices(i: int, j: int, window: Window, out: Pair) -> tuple[slice, sli
             slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
 
 
-def pair(v: int | tuple[int, ...], name: str) -> Pair:
+def is_int(v: Any) -> bool:
+    """Whether ``v`` is an integer as PyTorch's argument parser takes one (not a bool)."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def int_tuple(v: Any, n: int | None, name: str) -> tuple[int, ...]:
+    """An int or a tuple (list) of ints as a tuple of ``n`` ints (3 and (3,) mean (3,) * n);
+    with ``n`` None, of any length (an int is a tuple of one).
+
+    Anything else is refused as torch's argument parser refuses it: a float, a str or None is a
+    TypeError, a tuple of the wrong length a RuntimeError, each naming the argument and value.
+    """
+    t = (v,) if is_int(v) else v
+    if not isinstance(t, (tuple, list)) or not all(is_int(i) for i in t):
+        raise TypeError(f"argument '{name}' must be an int or a tuple of ints, but got {v!r} "
+                        f"({type(v).__name__})")
+    if n is None:
+        return tuple(int(i) for i in t)
+    t = tuple(int(i) for i in t) * (n if len(t) == 1 else 1)
+    if len(t) != n:
+        raise RuntimeError(f"{name} must either be a single int, or a tuple of {n} ints, but got "
+                           f"{name}={v!r}")
+    return t
+
+
+def pair(v: Any, name: str) -> Pair:
     """An int or a pair of ints as a pair (kernel_size=3 and (3,) mean (3, 3))."""
-    t = (v, v) if isinstance(v, int) else tuple(v)
-    t = t * 2 if len(t) == 1 else t
-    if len(t) != 2 or not all(isinstance(i, int) for i in t):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
-    return t  # type: ignore[return-value]
+    return int_tuple(v, 2, name)  # type: ignore[return-value]
 
 
 def window_arguments(kernel_size: Any, dilation: Any, padding: Any, stride: Any) -> Window:
-    """The four window arguments as checked pairs (kernel, dilation, stride >= 1, padding >= 0)."""
+    """The four window arguments as checked pairs (kernel, dilation, stride >= 1, padding >= 0),
+    with PyTorch's messages for unfold (RuntimeError), naming each argument and its value."""
     window = Window(pair(kernel_size, "kernel_size"), pair(dilation, "dilation"),
                     pair(padding, "padding"), pair(stride, "stride"))
     for name, lowest in (("kernel_size", 1), ("dilation", 1), ("padding", 0), ("stride", 1)):
-        if min(getattr(window, name)) < lowest:
-            raise ValueError(f"{name} must be >= {lowest}, got {getattr(window, name)}")
+        (h, w) = getattr(window, name)
+        if min(h, w) < lowest:
+            short = name.split("_")[0]
+            rule = "be non-negative" if lowest == 0 else "be greater than zero"
+            raise RuntimeError(f"{name} should {rule}, but got {short}_height: {h} "
+                               f"{short}_width: {w}")
     return window
 
 
