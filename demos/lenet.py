@@ -24,6 +24,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -197,6 +198,28 @@ def positive_int(text: str) -> int:
     return value
 
 
+def thread_count(text: str) -> str | int:
+    """An argparse type: 'auto' or a whole number of at least 1."""
+    return "auto" if text == "auto" else positive_int(text)
+
+
+def cpu_threads(setting: str | int) -> Callable[[], int] | None:
+    """--threads: a fixed BLAS thread count, or 'auto': fewer threads while other programs use
+    the CPUs (spinning BLAS threads that wait for a busy CPU make an epoch several times
+    slower). For auto, a function to call once per step."""
+    try:
+        if setting == "auto":
+            return mg.threads.FollowFreeCpus()
+        mg.threads.set_num_threads(setting)
+        return None
+    except RuntimeError as e:  # threadpoolctl is not installed
+        if setting != "auto":
+            fail(f"argument --threads: {e}")
+        print("notice: --threads auto needs threadpoolctl (pip install threadpoolctl); the BLAS "
+              "keeps its own thread count", file=sys.stderr)
+        return None
+
+
 def non_negative_int(text: str) -> int:
     """An argparse type: a whole number of at least 0."""
     try:
@@ -290,6 +313,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data-dir", default=None, metavar="DIR",
                    help="a folder holding the four IDX files of --dataset (default mnist)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    p.add_argument("--threads", type=thread_count, default="auto", metavar="N|auto",
+                   help="CPU threads for the matrix products; auto (the default) uses the CPUs "
+                        "other programs leave free, checked as it trains")
     p.add_argument("--epochs", type=positive_int, default=None, metavar="N",
                    help="at least 1 (0 is an error, not an empty run); default: 10 (30 on the "
                         "small digits set), or the checkpoint's with --resume")
@@ -450,6 +476,7 @@ def main(argv: list[str] | None = None) -> int:
           f"({args.schedule}), batch {args.batch_size}, {args.init} init, seed {args.seed}")
     loader = data.DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
                              device=args.device)
+    follow_cpus = cpu_threads(args.threads) if args.device == "cpu" else None
     began = time.perf_counter()
     last = args.epochs if args.stop_after is None else args.stop_after
     epoch = done
@@ -460,6 +487,8 @@ def main(argv: list[str] | None = None) -> int:
             total_loss, correct, seen = 0.0, 0, 0
             bar = progress(loader, len(loader), f"epoch {epoch}")
             for x, y in bar:
+                if follow_cpus is not None:
+                    follow_cpus()  # fewer BLAS threads while other programs use the CPUs
                 opt.zero_grad()
                 logits = model(x)
                 loss = loss_fn(logits, y)
@@ -480,7 +509,8 @@ def main(argv: list[str] | None = None) -> int:
                             "seconds": seconds})
             print(f"epoch {epoch:2d}  lr {lr:.4g}  train loss {total_loss / seen:.4f}  train "
                   f"acc {correct / seen:.4f}  test acc {test_acc:.4f}  {seen / seconds:7.0f} "
-                  f"ex/s  epoch {seconds:5.1f} s  elapsed {time.perf_counter() - began:6.1f} s",
+                  f"ex/s  epoch {seconds:5.1f} s  elapsed {time.perf_counter() - began:6.1f} s"
+                  + (f"  threads {mg.threads.get_num_threads()}" if args.device == "cpu" else ""),
                   flush=True)
             if args.checkpoint:
                 mg.save({"model": model.state_dict(), "optimizer": opt.state_dict(),

@@ -1,6 +1,18 @@
 """minigrad: a small, readable autograd engine with PyTorch's API, on NumPy, CuPy and more."""
 
-from minigrad import autograd, backends, cuda, data, dtypes, fast, linalg, nn, optim, utils
+from minigrad import (
+    autograd,
+    backends,
+    cuda,
+    data,
+    dtypes,
+    fast,
+    linalg,
+    nn,
+    optim,
+    threads,
+    utils,
+)
 from minigrad.autograd import is_tensor
 from minigrad.backends import (
     Backend,
@@ -127,6 +139,7 @@ from minigrad.ops import (
 from minigrad.random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from minigrad.serialization import load, save
 from minigrad.tensor import Size, Tensor
+from minigrad.threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
@@ -140,15 +153,15 @@ __all__ = [
     "cos", "cuda", "cumsum", "data", "detach", "device", "div", "divide", "double", "dtype",
     "dtypes", "empty", "empty_like", "enable_grad", "erf", "exp", "eye", "fast", "flatten",
     "float", "float16", "float32", "float64", "floor", "fold", "from_numpy", "full", "full_like",
-    "gather", "get_backend", "get_default_device", "get_rng_state", "half", "inference_mode",
-    "initial_seed", "int", "int32", "int64", "is_grad_enabled", "is_tensor", "isclose", "linalg",
-    "linspace", "load", "log", "log_softmax", "long", "manual_seed", "masked_fill",
-    "masked_select", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "multiply",
-    "neg", "negative", "nn", "no_grad", "nonzero", "norm", "numel", "ones", "ones_like", "optim",
-    "pad", "permute", "pow", "preserve_format", "rand", "rand_like", "randint", "randn",
-    "randn_like", "randperm", "register_backend", "relu", "remainder", "reshape", "round", "save",
-    "set_default_device", "set_grad_enabled", "set_rng_state", "sigmoid", "sin", "softmax", "sort",
-    "sqrt", "squeeze", "stack", "std", "sub", "subtract", "sum", "t", "tanh", "tensor", "topk",
-    "transpose", "true_divide", "trunc", "uint8", "unfold", "unsqueeze", "utils", "var", "where",
-    "zeros", "zeros_like",
+    "gather", "get_backend", "get_default_device", "get_num_threads", "get_rng_state", "half",
+    "inference_mode", "initial_seed", "int", "int32", "int64", "is_grad_enabled", "is_tensor",
+    "isclose", "linalg", "linspace", "load", "log", "log_softmax", "long", "manual_seed",
+    "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "min", "minimum", "mul",
+    "multiply", "neg", "negative", "nn", "no_grad", "nonzero", "norm", "numel", "ones",
+    "ones_like", "optim", "pad", "permute", "pow", "preserve_format", "rand", "rand_like",
+    "randint", "randn", "randn_like", "randperm", "register_backend", "relu", "remainder",
+    "reshape", "round", "save", "set_default_device", "set_grad_enabled", "set_num_threads",
+    "set_rng_state", "sigmoid", "sin", "softmax", "sort", "sqrt", "squeeze", "stack", "std", "sub",
+    "subtract", "sum", "t", "tanh", "tensor", "threads", "topk", "transpose", "true_divide",
+    "trunc", "uint8", "unfold", "unsqueeze", "utils", "var", "where", "zeros", "zeros_like",
 ]

@@ -83,6 +83,18 @@ def test_plot_without_an_extension_writes_and_reports_a_png(
     assert not (tmp_path / "curves").exists()
 
 
+def test_threads_fixed_or_following_the_free_cpus(capsys: pytest.CaptureFixture) -> None:
+    before = mg.get_num_threads()
+    try:
+        code, out, _ = run_main([*TINY, "--epochs", "1", "--threads", "1"], capsys)
+        assert code == 0 and out.splitlines()[-1].endswith("threads 1")
+        code, out, _ = run_main([*TINY, "--epochs", "1"], capsys)  # auto: 1 or 2 here
+        assert code == 0 and out.splitlines()[-1].split("threads ")[-1] in {
+            str(n) for n in range(1, mg.threads.cpu_count() + 1)}
+    finally:
+        mg.set_num_threads(before)
+
+
 def test_target_accuracy_sets_the_exit_code() -> None:
     done = demo("--epochs", "1", "--target-acc", "0.999", check=False)
     assert done.returncode == 1 and "below the target" in done.stderr
@@ -110,6 +122,8 @@ BAD_FLAGS = [
      ["--stop-after", "3", "--epochs 2"]),
     (["--dataset", "digits", "--data-dir", "{tmp}"], ["--data-dir", "digits"]),
     (["--bogus"], ["--bogus"]),
+    (["--threads", "0"], ["--threads", "0"]),
+    (["--threads", "many"], ["--threads", "'many'"]),
 ]
 
 

@@ -76,6 +76,18 @@ def test_benchmark_prints_a_table_of_ratios(script: str, rows: int, flags: list[
             assert len(memory) == 2, row
 
 
+def test_load_benchmark_prints_every_setting_unloaded_and_loaded() -> None:
+    pytest.importorskip("torch", reason="the benchmark measures minigrad next to PyTorch")
+    out = run_python("benchmarks/bench_load.py", "--seconds", "0.2", "--rounds", "1")
+    table = [line.split("|") for line in out.splitlines() if line.startswith("| ")][1:]
+    assert [(r[1].strip(), r[2].strip()) for r in table] == [
+        ("minigrad", "2"), ("minigrad", "1"), ("minigrad", "auto"), ("torch", "2"),
+        ("torch", "1")], out
+    for row in table:
+        quiet, loaded, ratio = (float(c) for c in row[3:6])
+        assert quiet > 0 and loaded > 0 and ratio == pytest.approx(loaded / quiet, rel=0.02)
+
+
 def test_epoch_benchmark_needs_mnist_files(tmp_path: Path) -> None:
     pytest.importorskip("torch", reason="the benchmark measures minigrad next to PyTorch")
     done = run_script("benchmarks/bench_epoch.py", "--data-dir", str(tmp_path))
