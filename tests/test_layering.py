@@ -29,9 +29,10 @@ LAYERS = [
     "minigrad.testing", "minigrad.serialization",
     "minigrad.nn.module", "minigrad.nn.containers", "minigrad.nn.init", "minigrad.nn.functional",
     "minigrad.nn.layers", "minigrad.nn.deform", "minigrad.nn.loss", "minigrad.nn",
-    "minigrad.fast.generic", "minigrad.fast.numpy_backend", "minigrad.fast",
+    "minigrad.fast.generic", "minigrad.fast.numpy_backend", "minigrad.fast.cupy_backend",
+    "minigrad.fast",
     "minigrad.optim.optimizer", "minigrad.optim.lr_scheduler", "minigrad.optim", "minigrad.data",
-    "minigrad.utils.data", "minigrad.utils",
+    "minigrad.utils.data", "minigrad.utils", "minigrad.threads",
     "minigrad",
 ]
 RAW_ARRAYS_FORBIDDEN = ["minigrad/nn", "minigrad/optim", "minigrad/data.py",

@@ -5,7 +5,8 @@ in (N, C, H, W). Everything that only makes it faster lives here, in one table p
 
 * ``generic.py``: for any Array API backend (the batch-innermost layout for convolution and
   pooling, block and separable pooling, sigmoid's gradient as one op, first-index max);
-* ``numpy_backend.py``: NumPy's own (BLAS-friendly products, in-place col2im), on top.
+* ``numpy_backend.py``: NumPy's own (BLAS-friendly products, in-place col2im), on top;
+* ``cupy_backend.py``: CuPy's own (im2col and col2im as one kernel each), on top.
 
 A table maps a textbook Function class to a faster subclass (``Function.apply`` picks it) and a
 ``@fast_path`` function to a faster function with the same signature. Each backend class holds
@@ -19,10 +20,10 @@ from __future__ import annotations
 from minigrad.backends.cupy_backend import CupyBackend
 from minigrad.backends.numpy_backend import NumpyBackend
 from minigrad.backends.strict import StrictBackend
-from minigrad.fast import generic, numpy_backend
+from minigrad.fast import cupy_backend, generic, numpy_backend
 
 NumpyBackend.fast_table = numpy_backend.TABLE
 StrictBackend.fast_table = generic.TABLE  # so the tests prove the fast paths portable too
-CupyBackend.fast_table = generic.TABLE
+CupyBackend.fast_table = cupy_backend.TABLE
 
-__all__ = ["generic", "numpy_backend"]
+__all__ = ["cupy_backend", "generic", "numpy_backend"]
