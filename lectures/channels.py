@@ -1,0 +1,97 @@
+"""Channels: with m input and n output channels, a convolution holds m x n kernels; each output
+channel is the sum over the input channels of one 2-D convolution each, plus a bias.
+
+    python lectures/channels.py --out DIR
+
+``nn.Conv2d(3, 16, kernel_size=5)`` reads an RGB image (3 channels) and makes 16 channels:
+its weight is 16 x 3 x 5 x 5, one 5x5 kernel for every (output, input) pair of channels, 48 in
+all, and its bias has one number per output channel. Output channel o is
+conv(red, w[o, 0]) + conv(green, w[o, 1]) + conv(blue, w[o, 2]) + b[o]: computed that way
+and by the layer, the two agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import common
+
+import minigrad as mg
+import minigrad.nn as nn
+import minigrad.nn.functional as F
+
+
+def by_hand(conv: nn.Conv2d, x: mg.Tensor) -> mg.Tensor:
+    """The layer's output written out: for each output channel, one single-channel 2-D
+    convolution per input channel, added up, plus that output channel's bias."""
+    outputs = []
+    for o in range(conv.out_channels):
+        total = conv.bias[o]
+        for c in range(conv.in_channels):
+            total = total + F.conv2d(x[:, c:c + 1], conv.weight[o:o + 1, c:c + 1])
+        outputs.append(total)
+    return mg.cat(outputs, dim=1)
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line: the common flags (``--out DIR`` ...) and this script's own."""
+    p = common.parser(__doc__)
+    p.add_argument("--out-channels", type=int, default=16, help="default: 16 (the lecture's)")
+    p.add_argument("--kernel-size", type=int, default=5, help="default: 5 (the lecture's)")
+    p.add_argument("--channel", type=int, default=0, help="the output channel to draw")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Build the lecture's layer, compute its output both ways, draw kernels and channels."""
+    args = arguments(argv)
+    out = common.start(args)
+    from sklearn.datasets import load_sample_image
+
+    conv = nn.Conv2d(3, args.out_channels, kernel_size=args.kernel_size)
+    n_out, n_in, kh, kw = conv.weight.shape
+    print(f"nn.Conv2d(3, {n_out}, kernel_size={kh}): weight {list(conv.weight.shape)} = "
+          f"{n_out * n_in} kernels of {kh}x{kw}, bias {list(conv.bias.shape)}")
+
+    # an RGB photograph, 8 times smaller: (1, 3, H, W), values in [0, 1]
+    rgb = mg.tensor(load_sample_image("flower.jpg")).float().permute(2, 0, 1) / 255.0
+    x = F.avg_pool2d(rgb.unsqueeze(0), 8)
+    with mg.no_grad():
+        layer = conv(x)
+        hand = by_hand(conv, x)
+    error = (layer - hand).abs().max().item()
+    print(f"input {list(x.shape)} -> output {list(layer.shape)}")
+    print(f"max |layer - (sum over input channels of one conv each + bias)| = {error:.1e}")
+
+    # the 48 kernels: one row per input channel, one column per output channel
+    fig, axes = common.figure(n_in, n_out, size=(n_out * 0.6, n_in * 0.75))
+    limit = conv.weight.abs().max().item()  # one colour scale for all the kernels
+    for c, colour in enumerate(("red", "green", "blue")):
+        for o in range(n_out):
+            common.show_signed(axes[c, o], conv.weight[o, c], limit=limit)
+        axes[c, 0].set_ylabel(f"from {colour}", fontsize=7)
+    for o in range(n_out):
+        axes[0, o].set_title(f"to {o}", fontsize=7)
+    fig.suptitle(f"the {n_out * n_in} kernels of nn.Conv2d(3, {n_out}, kernel_size={kh}) "
+                 "(initialized; red +, blue -)", fontsize=9)
+    common.save(fig, out, "channels_kernels", args.dpi)
+
+    o = args.channel
+    fig, axes = common.figure(3, 4, size=(9, 5.2))
+    for c, colour in enumerate(("red", "green", "blue")):
+        common.show(axes[c, 0], x[0, c], f"input: {colour}")
+        common.show_signed(axes[c, 1], conv.weight[o, c], f"kernel w[{o}, {c}]", limit=limit)
+        part = F.conv2d(x[:, c:c + 1], conv.weight[o:o + 1, c:c + 1])[0, 0]
+        common.show(axes[c, 2], part, f"conv({colour}, w[{o}, {c}])", cmap="viridis")
+    low, high = layer[0, o].min().item(), layer[0, o].max().item()
+    common.show(axes[0, 3], hand[0, o], f"sum of the three + b[{o}]", cmap="viridis",
+                vmin=low, vmax=high)
+    common.show(axes[1, 3], layer[0, o], f"the layer's channel {o}", cmap="viridis",
+                vmin=low, vmax=high)
+    common.show(axes[2, 3], (layer - hand)[0, o].abs(), f"|difference|: max {error:.0e}",
+                cmap="viridis", vmin=0, vmax=high - low)
+    common.save(fig, out, "channels_sum", args.dpi)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,245 @@
+"""What every lecture script shares: its command line, the toy car, drawing and saving figures,
+and walking a network layer by layer.
+
+Figures are drawn with matplotlib's object API (``matplotlib.figure.Figure``), which needs no
+window and no global state: the scripts run the same on a laptop and on a headless server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import minigrad as mg
+import minigrad.nn as nn
+import minigrad.nn.functional as F
+from minigrad import data
+
+# The course's LeNet lives in demos/lenet.py, beside this folder; demos/ is not installed with
+# minigrad, so the repository root goes on the import path (``from demos.lenet import lenet``).
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))
+
+DPI = 80  # small committed PNGs; pass --dpi 150 for sharper pictures
+
+
+# ---- the command line ----------------------------------------------------------------------
+def parser(doc: str | None) -> argparse.ArgumentParser:
+    """The flags every script takes: ``--out DIR``, ``--seed N``, ``--dpi N`` and
+    ``--threads N``. A script adds its own (a kernel, a stride, a number of epochs) to explore
+    with."""
+    first_line = (doc or "").strip().splitlines()[0] if doc else None
+    p = argparse.ArgumentParser(description=first_line)
+    p.add_argument("--out", default=".", metavar="DIR",
+                   help="folder for the PNG figures (made if missing; default: here)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--dpi", type=int, default=DPI, help=f"figure resolution (default: {DPI})")
+    p.add_argument("--threads", type=int, default=1,
+                   help="CPU threads for the matrix products (default: 1; the lecture's small "
+                        "matrices gain nothing from more, and a busy machine loses from them)")
+    return p
+
+
+def add_data_flags(p: argparse.ArgumentParser) -> None:
+    """Flags for the scripts that train on images: scikit-learn's digits by default (offline);
+    MNIST or Fashion-MNIST from a folder of their IDX files with ``--data-dir``."""
+    p.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="a folder with the four MNIST (or Fashion-MNIST) IDX files; default: "
+                        "scikit-learn's digits, no files needed")
+    p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=None,
+                   help="what --data-dir holds (default: mnist)")
+    p.add_argument("--train-size", type=int, default=None, metavar="N",
+                   help="train on the first N images only (default: all)")
+
+
+def load_data(args: argparse.Namespace) -> tuple[data.TensorDataset, data.TensorDataset, str]:
+    """The training and test sets the data flags ask for, and their name. Files that are
+    missing or damaged end the script with the reader's one-line message."""
+    if args.data_dir is None:
+        if args.dataset is not None:
+            raise SystemExit(f"error: --dataset {args.dataset} needs --data-dir DIR, a folder "
+                             "with its four IDX files")
+        train, test, name = data.Digits(), data.Digits(train=False), "digits"
+    else:
+        kind = data.FashionMNIST if args.dataset == "fashion-mnist" else data.MNIST
+        try:
+            train, test = kind(args.data_dir), kind(args.data_dir, train=False)
+        except (OSError, ValueError) as e:
+            raise SystemExit(f"error: --data-dir {args.data_dir}: {e}") from None
+        name = kind.name
+    if args.train_size is not None:
+        train = data.TensorDataset(*(t[:args.train_size] for t in train.tensors))
+    return train, test, name
+
+
+def start(args: argparse.Namespace) -> Path:
+    """Seed minigrad's generator, set the thread count and make the output folder; the
+    folder."""
+    mg.manual_seed(args.seed)
+    try:
+        mg.set_num_threads(args.threads)
+    except RuntimeError as e:  # threadpoolctl is missing: the BLAS keeps its own count
+        print(f"notice: {e}", file=sys.stderr)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+# ---- figures -------------------------------------------------------------------------------
+def figure(rows: int = 1, cols: int = 1, size: tuple[float, float] = (6.0, 4.0),
+           **kwargs: Any) -> tuple[Any, Any]:
+    """A figure (no window) and its grid of axes, as ``plt.subplots`` gives them."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, layout="constrained")
+    return fig, fig.subplots(rows, cols, squeeze=False, **kwargs)
+
+
+def mosaic(layout: str, size: tuple[float, float] = (6.0, 4.0),
+           **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+    """A figure and its axes by name, laid out as in ``plt.subplot_mosaic("ab;cc")``."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, layout="constrained")
+    return fig, fig.subplot_mosaic(layout, **kwargs)
+
+
+def save(fig: Any, out: Path, name: str, dpi: int = DPI) -> Path:
+    """Write ``fig`` to ``out/name.png`` and say so."""
+    path = out / f"{name}.png"
+    fig.savefig(path, dpi=dpi)
+    print(f"wrote {path}")
+    return path
+
+
+def array(t: Any) -> np.ndarray:
+    """A tensor (or anything array-like) as a NumPy array for matplotlib."""
+    if isinstance(t, mg.Tensor):
+        return t.detach().cpu().numpy()
+    return np.asarray(t)
+
+
+def show(ax: Any, image: Any, title: str | None = None, cmap: str = "gray",
+         numbers: str | None = None, **kwargs: Any) -> Any:
+    """Draw a 2-D tensor as an image, without ticks. ``numbers`` (a format such as ``".1f"``)
+    writes each value in its square: for the small grids of the lecture."""
+    values = array(image)
+    im = ax.imshow(values, cmap=cmap, **kwargs)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+    if numbers:  # black on light squares, white on dark ones
+        for (i, j), v in np.ndenumerate(values):
+            red, green, blue, _ = im.cmap(im.norm(v))
+            dark = 0.3 * red + 0.6 * green + 0.1 * blue < 0.5
+            ax.text(j, i, format(v, numbers), ha="center", va="center", fontsize=7,
+                    color="white" if dark else "black")
+    return im
+
+
+def show_signed(ax: Any, image: Any, title: str | None = None, limit: float | None = None,
+                **kwargs: Any) -> Any:
+    """Draw a 2-D tensor of weights with 0 as white, positive red, negative blue; ``limit`` is
+    the value drawn darkest (default: the largest size in the image)."""
+    values = array(image)
+    limit = limit or float(np.abs(values).max()) or 1.0
+    return show(ax, values, title, cmap="RdBu_r", vmin=-limit, vmax=limit, **kwargs)
+
+
+def box(ax: Any, top: float, left: float, height: float, width: float, color: str = "red",
+        **kwargs: Any) -> None:
+    """Outline pixels ``top .. top+height-1`` x ``left .. left+width-1`` of an image."""
+    from matplotlib.patches import Rectangle
+
+    ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False,
+                           edgecolor=color, linewidth=1.5, **kwargs))
+
+
+def extent(image: mg.Tensor) -> tuple[int, int]:
+    """Height and width of the smallest box holding every nonzero pixel of a 2-D image."""
+    where = image.nonzero()                     # (count, 2): row and column of each
+    if len(where) == 0:
+        return 0, 0
+    low, high = where.min(dim=0).values, where.max(dim=0).values
+    return int(high[0] - low[0]) + 1, int(high[1] - low[1]) + 1
+
+
+# ---- the toy car of the lecture's first slides ----------------------------------------------
+CAR = [[0, 1, 1, 1, 0],   # roof
+       [1, 1, 0, 1, 1],   # a window in the middle
+       [1, 1, 1, 1, 1],   # body
+       [1, 1, 1, 1, 1],
+       [0, 1, 0, 1, 0]]   # two wheels
+
+
+def car() -> mg.Tensor:
+    """The 5x5 car sprite: 1 where the car is, 0 around it."""
+    return mg.tensor(CAR, dtype=mg.float32)
+
+
+def place(sprite: mg.Tensor, size: int, top: int, left: int) -> mg.Tensor:
+    """A ``size x size`` canvas of zeros with ``sprite`` pasted at (top, left)."""
+    h, w = sprite.shape
+    return F.pad(sprite, (left, size - left - w, top, size - top - h))
+
+
+def scenes(n: int, size: int, positions: Sequence[tuple[int, int]] | None,
+           noise: float = 0.3) -> tuple[mg.Tensor, mg.Tensor]:
+    """``n`` noisy ``size x size`` images (N, 1, size, size) and their labels (1: a car).
+
+    Half the images hold the car, at one of ``positions`` (top, left) chosen at random, or
+    anywhere on the canvas when ``positions`` is None; the other half are noise only.
+    """
+    sprite = car()
+    labels = (mg.arange(n) % 2).float()
+    images = []
+    for i in range(n):
+        if labels[i].item() == 1:
+            if positions is None:
+                top, left = (int(v) for v in mg.randint(0, size - 4, (2,)).tolist())
+            else:
+                top, left = positions[int(mg.randint(0, len(positions), (1,)).item())]
+            images.append(place(sprite, size, top, left))
+        else:
+            images.append(mg.zeros(size, size))
+    clean = mg.stack(images).unsqueeze(1)
+    return clean + noise * mg.randn(*clean.shape), labels
+
+
+# ---- a network, layer by layer -------------------------------------------------------------
+def layer_outputs(net: nn.Sequential, x: mg.Tensor) -> list[tuple[str, nn.Module, mg.Tensor]]:
+    """Run ``x`` through ``net`` one layer at a time: each layer's name, the layer and its
+    output (what a forward hook on every layer would see).
+
+    TODO(issue 14): mg.summary / register_forward_hook replace this walk (it only works for
+    nn.Sequential).
+    """
+    outputs = []
+    for name, layer in net.named_children():
+        x = layer(x)
+        outputs.append((name, layer, x))
+    return outputs
+
+
+def summary(net: nn.Sequential, x: mg.Tensor) -> str:
+    """A table of every layer's output shape and parameter count, and the total.
+
+    TODO(issue 14): mg.summary / register_forward_hook (this is the stand-in).
+    """
+    lines = [f"{'layer':<16} {'output shape':<18} {'params':>8}",
+             f"{'input':<16} {str(list(x.shape)):<18} {0:>8}"]
+    total = 0
+    for name, layer, y in layer_outputs(net, x):
+        count = sum(p.numel() for p in layer.parameters())
+        total += count
+        kind = f"{name}: {type(layer).__name__}"
+        lines.append(f"{kind:<16} {str(list(y.shape)):<18} {count:>8,}")
+    lines.append(f"total parameters: {total:,}")
+    return "\n".join(lines)

@@ -1,0 +1,73 @@
+"""The recipe for a classifier: convolutions and pooling take the resolution down and the
+channels up; a Flatten layer turns each image into a vector (keeping the batch); linear layers
+end with one output per class.
+
+    python lectures/recipe.py --out DIR
+
+Printed: LeNet's layers with their output shapes and parameter counts, and Flatten on a batch
+of 2 images of 3 x 10 x 10 (2 vectors of 300, not one of 600). Drawn: the shapes as a
+staircase, resolution going down while the channels go up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+import common  # first: it puts the repository root (demos/) on the path
+
+import minigrad as mg
+import minigrad.nn as nn
+from demos.lenet import lenet
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line: the common flags (``--out DIR`` ...) and this script's own."""
+    p = common.parser(__doc__)
+    p.add_argument("--size", type=int, default=28, help="input height and width (default 28)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print LeNet's shapes and parameters, show Flatten keeping the batch, draw the stairs."""
+    args = arguments(argv)
+    out = common.start(args)
+
+    net = lenet()
+    x = mg.zeros(1, 1, args.size, args.size)
+    with mg.no_grad():
+        print(common.summary(net, x))
+        steps = [("input", x)] + [(f"{name} {type(layer).__name__}", y)
+                                  for name, layer, y in common.layer_outputs(net, x)]
+    flat = nn.Flatten()(mg.zeros(2, 3, 10, 10))
+    print(f"nn.Flatten() keeps the batch: [2, 3, 10, 10] -> {list(flat.shape)}")
+    total = sum(p.numel() for p in net.parameters())
+
+    # the stages that change the shape (activations keep it)
+    stages = [(name, y.shape) for name, y in steps if "Sigmoid" not in name]
+    images = [(name, shape) for name, shape in stages if len(shape) == 4]
+    fig, ax = common.mosaic("rs", size=(11, 3.6))
+    at = range(len(images))
+    ax["r"].step(at, [shape[2] for _, shape in images], where="mid", marker="o",
+                 label="resolution (height = width)")
+    ax["r"].step(at, [shape[1] for _, shape in images], where="mid", marker="s",
+                 label="channels")
+    for i, (_, shape) in enumerate(images):
+        ax["r"].annotate(f"{shape[1]}x{shape[2]}x{shape[3]}", (i, shape[2]), fontsize=7,
+                         textcoords="offset points", xytext=(0, 6), ha="center")
+    ax["r"].set_xticks(at, [name for name, _ in images], rotation=20, fontsize=7)
+    ax["r"].set_ylim(0, args.size * 1.2)
+    ax["r"].set_title("feature extractor: resolution down, channels up", fontsize=9)
+    ax["r"].legend(fontsize=8, loc="upper right")
+    # numbers per image at every stage: Flatten keeps them all, the linear head shrinks them
+    ax["s"].bar(range(len(stages)), [math.prod(shape[1:]) for _, shape in stages],
+                color=["tab:blue" if len(shape) == 4 else "tab:orange" for _, shape in stages])
+    ax["s"].set_xticks(range(len(stages)), [name for name, _ in stages], rotation=20,
+                       fontsize=7)
+    ax["s"].set_yscale("log")
+    ax["s"].set_title(f"numbers per image (orange: vectors); {total:,} parameters", fontsize=9)
+    common.save(fig, out, "recipe", args.dpi)
+
+
+if __name__ == "__main__":
+    main()
