@@ -44,7 +44,7 @@ RTOL, ATOL = 1e-4, 1e-5  # float32 agreement: |a - b| <= ATOL * max(1, max|b|) +
 LENET_TOL = 1e-3  # the largest difference of the two loss curves, per unit of loss
 TEST_FILES = ["tests/test_ops.py", "tests/test_nn_functional.py", "tests/test_nn_modules.py",
               "tests/test_autograd.py", "tests/test_deform.py", "tests/test_special.py",
-              "tests/test_cupy_kernels.py"]
+              "tests/test_cupy_kernels.py", "tests/test_dlpack.py"]
 
 
 def write(path: str | Path, text: str) -> None:

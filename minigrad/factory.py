@@ -44,6 +44,26 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(array, as_device("cpu"))
 
 
+_DLPACK_DEVICES = {1: "cpu", 2: "cuda", 3: "cpu"}  # kDLCPU, kDLCUDA, kDLCUDAHost
+
+
+def from_dlpack(ext: Any) -> Tensor:
+    """A tensor sharing memory with another library's array or tensor (a NumPy or CuPy array,
+    a torch tensor: anything with ``__dlpack__``), on the device it lives on, without a copy."""
+    if not hasattr(ext, "__dlpack__") or not hasattr(ext, "__dlpack_device__"):
+        raise TypeError(f"from_dlpack expects an object with __dlpack__ and __dlpack_device__ "
+                        f"(a NumPy or CuPy array, a torch tensor), got {type(ext).__name__}")
+    kind, index = ext.__dlpack_device__()
+    name = _DLPACK_DEVICES.get(int(kind))
+    if name is None:
+        raise RuntimeError(f"from_dlpack: DLPack device type {int(kind)} has no minigrad backend "
+                           f"(cpu is 1, cuda is 2)")
+    dev = as_device(name if name == "cpu" else f"{name}:{index}")
+    array = dev.backend.xp.from_dlpack(ext)
+    dtypes.to_dtype(array.dtype)  # a clear error for unsupported dtypes
+    return Tensor._make(array, dev)
+
+
 def _filled(shape: tuple[int, ...], value: Any, dtype: DTypeLike, device: DeviceLike,
             requires_grad: bool, fn: str) -> Tensor:
     value = as_number(value, fn, "fill_value")

@@ -249,6 +249,17 @@ class Tensor:
                                "tensor.detach().numpy() instead.")
         return self.backend.to_numpy(self._data)
 
+    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
+        """The values as a DLPack capsule, shared (``torch.from_dlpack(t)``, ``np.from_dlpack``,
+        ``cupy.from_dlpack`` take it without a copy)."""
+        if self.requires_grad:
+            raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+        return self._data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self) -> tuple[Any, int]:
+        """(DLPack device type, index): where the values live, for ``from_dlpack``."""
+        return self._data.__dlpack_device__()
+
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         a = self.backend.to_numpy(self._data)
         return a if dtype is None else a.astype(dtype)
