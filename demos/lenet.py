@@ -5,6 +5,8 @@
     python demos/lenet.py --dataset fashion-mnist --data-dir DIR --optimizer sgd --lr 0.9 \
         --batch-size 256 --schedule none                # d2l's settings
     python demos/lenet.py --device cuda                # the same on a GPU (needs CuPy)
+    python demos/lenet.py --dataset digits --optimizer sgd --lr 0.9 --schedule none \
+        --init default --diagnose --plot flow.png       # why it learns slowly at first
 
 Everything that trains the network is on this page: the model (as torch.nn code), the data
 loader, the loop (forward, loss, backward, optimizer step) and the evaluation.
@@ -158,7 +160,7 @@ def progress(iterable: Any, total: int, desc: str) -> Any:
                 disable=not sys.stderr.isatty())
 
 
-def plot(history: list[dict[str, float]], path: str) -> None:
+def plot(history: list[dict[str, Any]], path: str) -> None:
     """Loss and accuracy per epoch, as an image in the format that ``path`` ends with (PNG
     unless --plot named another; ``plot_path`` made sure the name has an extension)."""
     import matplotlib
@@ -167,16 +169,34 @@ def plot(history: list[dict[str, float]], path: str) -> None:
     import matplotlib.pyplot as plt
 
     epochs = [h["epoch"] for h in history]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
+    flow = [h for h in history if "grad_norm" in h]  # epochs trained with --diagnose
+    fig, axes = plt.subplots(1, 3 if flow else 2, figsize=(13.5 if flow else 9, 3.5))
+    left, right = axes[:2]
     left.plot(epochs, [h["train_loss"] for h in history], marker="o")
     left.set(xlabel="epoch", ylabel="train loss", title="loss")
     right.plot(epochs, [h["train_acc"] for h in history], marker="o", label="train")
     right.plot(epochs, [h["test_acc"] for h in history], marker="o", label="test")
     right.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     right.legend()
+    if flow:  # --diagnose: how much gradient reaches each layer, epoch by epoch
+        for layer in flow[-1]["grad_norm"]:
+            axes[2].plot([h["epoch"] for h in flow], [h["grad_norm"].get(layer, float("nan"))
+                                                      for h in flow], marker="o", label=layer)
+        axes[2].set(xlabel="epoch", ylabel="gradient norm", yscale="log",
+                    title="gradient per layer")
+        axes[2].legend(fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def diagnose(diagnostics: mg.diagnostics.Diagnostics) -> dict[str, float]:
+    """--diagnose: print how the gradient flowed through the layers this epoch (gradient norm,
+    weight norm, update ratio, sigmoid saturation); return the gradient norms by layer."""
+    report = diagnostics.report()
+    print("  " + str(report).replace("\n", "\n  "), flush=True)
+    return {f"{row.name} {row.kind}": row.grad_norm for row in report.rows
+            if row.grad_norm is not None}
 
 
 # ---- the command line: every check here runs before any data is read or any training --------
@@ -347,6 +367,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--plot", default=None, metavar="PATH",
                    help="write loss and accuracy curves to this image (.png added when the name "
                         "has no extension)")
+    p.add_argument("--diagnose", action="store_true",
+                   help="after each epoch print each layer's gradient norm, weight norm, update "
+                        "ratio and sigmoid saturation (mg.diagnostics); --plot draws the "
+                        "gradient norms")
     p.add_argument("--target-acc", type=fraction, default=None, metavar="A",
                    help="exit code 1 when the final test accuracy is below A (0 to 1)")
     args = p.parse_args(argv)
@@ -458,8 +482,9 @@ def main(argv: list[str] | None = None) -> int:
         model.apply(xavier)
     model.to(args.device)
     opt = make_optimizer(args, model)
+    diagnostics = mg.diagnostics.Diagnostics(model) if args.diagnose else None
     loss_fn = nn.CrossEntropyLoss()
-    history: list[dict[str, float]] = []
+    history: list[dict[str, Any]] = []
     if state is not None:
         try:
             model.load_state_dict(state["model"])
@@ -512,6 +537,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"ex/s  epoch {seconds:5.1f} s  elapsed {time.perf_counter() - began:6.1f} s"
                   + (f"  threads {mg.threads.get_num_threads()}" if args.device == "cpu" else ""),
                   flush=True)
+            if diagnostics is not None:  # --diagnose: the gradient flow of this epoch
+                history[-1]["grad_norm"] = diagnose(diagnostics)
             if args.checkpoint:
                 mg.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
                          "epoch": epoch, "history": history, "rng": mg.get_rng_state(),

@@ -5,6 +5,7 @@ from minigrad import (
     backends,
     cuda,
     data,
+    diagnostics,
     dtypes,
     fast,
     linalg,
@@ -12,6 +13,7 @@ from minigrad import (
     optim,
     threads,
     utils,
+    viz,
 )
 from minigrad.autograd import is_tensor
 from minigrad.backends import (
@@ -22,6 +24,7 @@ from minigrad.backends import (
     register_backend,
     set_default_device,
 )
+from minigrad.backends.transfers import transfer_guard
 from minigrad.dtypes import bool_ as bool  # torch.bool
 from minigrad.dtypes import dtype, float16, float32, float64, int32, int64, uint8
 from minigrad.dtypes import float16 as half
@@ -139,8 +142,10 @@ from minigrad.ops import (
 )
 from minigrad.random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from minigrad.serialization import load, save
+from minigrad.summary import summary
 from minigrad.tensor import Size, Tensor
 from minigrad.threads import get_num_threads, set_num_threads
+from minigrad.tracing import trace
 
 __version__ = "0.1.0"
 
@@ -166,3 +171,5 @@ __all__ = [
     "subtract", "sum", "t", "tanh", "tensor", "threads", "topk", "transpose", "true_divide",
     "trunc", "uint8", "unfold", "unsqueeze", "utils", "var", "where", "zeros", "zeros_like",
 ]
+__all__ += ["diagnostics", "summary"]  # seeing inside the engine
+__all__ += ["trace", "transfer_guard", "viz"]  # seeing inside the engine: ops, transfers, graph

@@ -10,6 +10,7 @@ else backward needs is stored on ``self`` by ``forward``.
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 import weakref
 from collections.abc import Callable, Sequence
@@ -101,7 +102,10 @@ class Function:
             for t in inputs:  # a view whose base changed in place since: renew its history
                 if t._view is not None and t._view.version != t._version_counter[0]:
                     t._renew_view()
-        result = fn.forward(*[t._data for t in inputs], **params)
+        if mode.trace is None:
+            result = fn.forward(*[t._data for t in inputs], **params)
+        else:  # mg.trace(): the trace runs forward, timing it and writing down what ran
+            result = mode.trace.forward(cls, fn, inputs, params)
         if mode.anomaly:
             _check_forward(fn, inputs, result)
         out = _Tensor._make(result, fn.device_out or dev)
@@ -240,7 +244,9 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
         pending[id(e)] = pending[id(e)] + g if id(e) in pending else g
     wanted = None if capture is None else {id(_entry(t)) for t in capture}
     captured: dict[int, Tensor] = {}
-    with set_grad_enabled(create_graph):
+    tracer = grad_mode.modes.trace  # mg.trace(): the walk's ops are backward's
+    walk = contextlib.nullcontext() if tracer is None else tracer.backward_walk()
+    with set_grad_enabled(create_graph), walk:
         for entry in order:
             g = pending.pop(id(entry), None)
             if g is None:
@@ -257,14 +263,14 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
                     captured[id(entry)] = g
             elif current and (node is None or t._retains_grad):
                 # a fresh tensor: one gradient object may flow to several leaves (a + b)
-                t.grad = g.clone() if t.grad is None else t.grad + g
+                t._grad = g.clone() if t._grad is None else t._grad + g
             if node is None:
                 continue
             node.check_saved()
             anomaly = grad_mode.modes.anomaly
             grad_mode.modes.anomaly = False  # backward's own ops: their gradients are checked
             try:
-                in_grads = node.backward(g)
+                in_grads = node.backward(g) if tracer is None else tracer.backward(node, g)
             finally:
                 grad_mode.modes.anomaly = anomaly
             if not isinstance(in_grads, tuple):
@@ -288,6 +294,10 @@ def _run_hooks(hooks: dict, g: Tensor) -> Tensor:
     for hook in hooks.values():
         new = hook(g)
         if new is not None:
+            if not isinstance(new, _Tensor):
+                raise TypeError(f"expected Tensor, but hook "
+                                f"'{getattr(hook, '__name__', hook)}' returned "
+                                f"'{type(new).__name__}'")
             if tuple(new.shape) != tuple(g.shape):
                 raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has changed the "
                                    f"size of value: the gradient is {list(g.shape)}, the hook "
@@ -304,11 +314,12 @@ def _check_forward(fn: Function, inputs: Sequence[Tensor], result: Any) -> None:
     while stack and "/minigrad/" in stack[-1]:  # minigrad's own frames: up to the user's call
         stack.pop()
     fn.trace = stack
-    xp = fn.xp
-    if not _floating(xp, result) or bool(xp.all(xp.isfinite(result))):
+    xp, host_value = fn.xp, fn.backend.host_value  # a look at the values on the host
+    if not _floating(xp, result) or host_value(xp.all(xp.isfinite(result)), "anomaly check"):
         return
-    if all(not _floating(xp, t._data) or bool(xp.all(xp.isfinite(t._data))) for t in inputs):
-        kind = "nan" if bool(xp.any(xp.isnan(result))) else "inf"
+    if all(not _floating(xp, t._data) or host_value(xp.all(xp.isfinite(t._data)),
+                                                    "anomaly check") for t in inputs):
+        kind = "nan" if host_value(xp.any(xp.isnan(result)), "anomaly check") else "inf"
         raise RuntimeError(f"Function '{type(fn).__name__}' made {kind} values from finite "
                            f"inputs (anomaly mode), called at {_caller(fn.trace)}")
 
@@ -316,8 +327,8 @@ def _check_forward(fn: Function, inputs: Sequence[Tensor], result: Any) -> None:
 def _check_backward(node: Function, grads: Sequence[Tensor | None]) -> None:
     """In anomaly mode: fail, as torch does, when a gradient has a NaN."""
     for i, g in enumerate(grads):
-        if g is not None and _floating(node.xp, g._data) and bool(
-                node.xp.any(node.xp.isnan(g._data))):
+        if g is not None and _floating(node.xp, g._data) and node.backend.host_value(
+                node.xp.any(node.xp.isnan(g._data)), "anomaly check"):
             forward = "".join(getattr(node, "trace", []))
             raise RuntimeError(
                 f"Function '{node.name()}' returned nan values in its {i}th output."
@@ -339,8 +350,13 @@ def _caller(stack: list[str]) -> str:
 
 
 def _root_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor | None]) -> list:
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(out, _Tensor):
+            raise TypeError(f"element {i} of tensors is a {type(out).__name__}, not a Tensor "
+                            f"(got {out!r})")
         if out._view is not None and out._view.version != out._version_counter[0]:
             out._renew_view()  # a view whose base changed in place since: from the base now
         if not out.requires_grad:
@@ -355,7 +371,8 @@ def _root_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor | None]
                 )
             g = _Tensor._make(out.backend.xp.ones(out.shape, dtype=out._data.dtype), out.device)
         elif not isinstance(g, _Tensor):
-            g = _Tensor(g, dtype=out.dtype, device=out.device)
+            raise TypeError(f"gradients can be either Tensors or None, but got "
+                            f"{type(g).__name__} (grad_tensors[{i}] = {g!r})")
         if g.shape != out.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
@@ -390,7 +407,12 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     inputs = [inputs] if isinstance(inputs, _Tensor) else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, _Tensor):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     for i, t in enumerate(inputs):
+        if not isinstance(t, _Tensor):
+            raise RuntimeError(f"all inputs have to be Tensors, but got {type(t).__name__} "
+                               f"(inputs[{i}] = {t!r})")
         if not t.requires_grad:
             raise RuntimeError(f"input {i} of autograd.grad does not require grad")
         if t._view is not None and t._view.version != t._version_counter[0]:
@@ -400,10 +422,11 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     captured = run_backward(outputs, _root_grads(outputs, list(grad_outputs)), retain_graph,
                             create_graph, capture=inputs)
     result = tuple(captured.get(id(_entry(t))) for t in inputs)
-    if not allow_unused and any(g is None for g in result):
+    unused = next((i for i, g in enumerate(result) if g is None), None)
+    if not allow_unused and unused is not None:
         raise RuntimeError(
-            "One of the differentiated Tensors appears to not have been used in the graph. "
-            "Set allow_unused=True if this is the desired behavior."
+            f"The differentiated Tensor at index {unused} appears to not have been used in the "
+            "graph. Set allow_unused=True if this is the desired behavior."
         )
     return result
 
@@ -421,3 +444,82 @@ class RemovableHandle:
     def remove(self) -> None:
         """Remove the hook (no error if it is gone already)."""
         self._hooks.pop(self.id, None)
+
+
+# ---- what the graph keeps for backward (mg.summary, mg.diagnostics) ------------------------
+def _buffer(array: Any, backend: Backend) -> tuple[int, int]:
+    """(id, bytes) of the memory an array lives in: a view's base, so that an array kept
+    through several views is counted once."""
+    while getattr(array, "base", None) is not None and hasattr(array.base, "shape"):
+        array = array.base
+    nbytes = getattr(array, "nbytes", None)
+    if nbytes is None:  # array-api-strict has no nbytes
+        nbytes = backend.dtype_of(array).itemsize
+        for n in array.shape:
+            nbytes *= n
+    return id(array), int(nbytes)
+
+
+def _arrays_in(value: Any) -> list[Any]:
+    """The arrays among a Function's attributes (a mask, integer indices in a key)."""
+    if isinstance(value, (tuple, list)):
+        return [a for v in value for a in _arrays_in(v)]
+    if hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, _Tensor):
+        return [value]
+    return []
+
+
+def saved_buffers(node: Function) -> dict[int, int]:
+    """The memory ``node``'s backward keeps, as {buffer id: bytes}: the inputs and the output
+    it reads (``reads()``) and the arrays forward stored on it (a max's mask)."""
+    if node.inputs is None:  # released by a backward
+        return {}
+    kept = []
+    for r in node.reads():
+        t = node.output if r == "output" else node.inputs[r]
+        if t is not None:
+            kept.append(t._data)
+    for name, value in vars(node).items():
+        if name not in ("inputs", "next", "versions", "_output", "xp", "backend"):
+            kept += _arrays_in(value)
+    return dict(_buffer(a, node.backend) for a in kept)
+
+
+def graph_nodes(tensor: Tensor) -> list[Function]:
+    """The nodes of the graph behind ``tensor``: from its grad_fn along the ``next`` edges,
+    each once, consumers before producers along each path."""
+    nodes: list[Function] = []
+    seen: set[int] = set()
+    stack = [tensor.grad_fn] if tensor.grad_fn is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        nodes.append(node)
+        if node.inputs is not None:
+            stack += [e for e in reversed(node.next) if isinstance(e, Function)]
+    return nodes
+
+
+def saved_bytes(tensor: Tensor, by_kind: bool = False) -> int | dict[str, int]:
+    """The bytes the graph behind ``tensor`` holds for backward, each array once (leaves'
+    arrays too, when a node reads them: ``(x * w).sum()`` keeps x and w). With ``by_kind``:
+    {node name, e.g. ``MulBackward0``: bytes}, each array under the first node that keeps it."""
+    counted: set[int] = set()
+    kinds: dict[str, int] = {}
+    for node in graph_nodes(tensor):
+        for key, nbytes in saved_buffers(node).items():
+            if key not in counted:
+                counted.add(key)
+                kinds[node.name()] = kinds.get(node.name(), 0) + nbytes
+    return kinds if by_kind else sum(kinds.values())
+
+
+def memory_of(tensor: Tensor) -> tuple[int, int]:
+    """(id, bytes) of the memory a tensor's values live in (a view's base): the keys of
+    ``saved_buffers``, to leave out memory counted elsewhere (a model's parameters)."""
+    return _buffer(tensor._data, tensor.backend)
+
+
+__all__ += ["graph_nodes", "memory_of", "saved_buffers", "saved_bytes"]

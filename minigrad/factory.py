@@ -139,7 +139,10 @@ def _from_host(a: np.ndarray, dtype: DTypeLike, device: DeviceLike, requires_gra
                default: dtypes.dtype) -> Tensor:
     dev = as_device(device)
     d = dtypes.to_dtype(dtype) if dtype is not None else default
-    t = Tensor._make(dev.backend.from_numpy(np.asarray(a, dtype=d.name, order="C")), dev)
+    # values made on the host (random numbers come from one host generator, so a seed gives the
+    # same weights on every device): on a device a copy, which mg.transfer_guard counts
+    t = Tensor._make(dev.backend.from_host(np.asarray(a, dtype=d.name, order="C"), "creation"),
+                     dev)
     return t.requires_grad_() if requires_grad else t
 
 

@@ -30,6 +30,17 @@ class Size(tuple):
             n *= s
         return n
 
+    def __getitem__(self, key: Any) -> Any:
+        """A dim's size, or for a slice a Size (``x.shape[1:].numel()``, as torch)."""
+        item = tuple.__getitem__(self, key)
+        return Size(item) if isinstance(key, slice) else item
+
+    def __add__(self, other: Any) -> Size:
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other: Any) -> Size:
+        return Size(tuple.__add__(tuple(other), self))
+
     def __repr__(self) -> str:
         return f"minigrad.Size({list(self)})"
 
@@ -96,7 +107,7 @@ class Tensor:
         else:
             dev = as_device(device)
             d = None if dtype is None else dtypes.to_dtype(dtype)
-            array = dev.backend.from_numpy(host_array(data, d))
+            array = dev.backend.from_host(host_array(data, d), "tensor")
         self._init(array, dev)
         if requires_grad:
             self.requires_grad = True
@@ -247,7 +258,7 @@ class Tensor:
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
-        return self.backend.to_numpy(self._data)
+        return self.backend.to_host(self._data, "numpy")
 
     def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
         """The values as a DLPack capsule, shared (``torch.from_dlpack(t)``, ``np.from_dlpack``,
@@ -261,48 +272,52 @@ class Tensor:
         return self._data.__dlpack_device__()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        a = self.backend.to_numpy(self._data)
+        a = self.backend.to_host(self._data, "numpy")
         return a if dtype is None else a.astype(dtype)
 
     def item(self) -> bool | int | float:
         """The value of a one-element tensor as a Python number."""
+        return self._item("item")
+
+    def _item(self, what: str) -> bool | int | float:
+        """The one value on the host; ``what`` names the transfer (mg.transfer_guard)."""
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to "
                                "Scalar")
-        return self.backend.to_numpy(self._data).item()
+        return self.backend.to_host(self._data, what).item()
 
     def tolist(self) -> Any:
         """The values as nested Python lists (a number for a 0-d tensor)."""
-        return self.backend.to_numpy(self._data).tolist()
+        return self.backend.to_host(self._data, "tolist").tolist()
 
     def __format__(self, spec: str) -> str:
         if self.ndim == 0:  # f"{loss:.3f}": the number, as torch
-            return format(self.item(), spec)
+            return format(self._item("format"), spec)
         return format(str(self), spec)
 
     def __float__(self) -> float:
-        return float(self._scalar())
+        return float(self._scalar("float"))
 
     def __int__(self) -> int:
-        return int(self._scalar())
+        return int(self._scalar("int"))
 
-    def _scalar(self) -> bool | int | float:
+    def _scalar(self, what: str) -> bool | int | float:
         if self.numel() != 1:
             raise ValueError(f"only one element tensors can be converted to Python scalars (got "
                              f"a tensor of shape {list(self.shape)})")
-        return self.item()
+        return self._item(what)
 
     def __index__(self) -> int:
         if self.dtype.is_floating_point or self.numel() != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
                             "index")
-        return int(self.item())
+        return int(self._item("index"))
 
     def __bool__(self) -> bool:
         if self.numel() != 1:
             raise RuntimeError(f"Boolean value of Tensor with {self.numel()} values is "
                                "ambiguous")
-        return bool(self.item())
+        return bool(self._item("bool"))
 
     def to(self, *args: Any, dtype: DTypeLike = None, device: DeviceLike = None,
            non_blocking: bool = False, copy: bool = False, memory_format: Any = None) -> Tensor:
@@ -958,7 +973,7 @@ class Tensor:
     def allclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8,
                  equal_nan: bool = False) -> bool:
         """Whether every element is close to ``other``'s (see ``isclose``)."""
-        return bool(self.isclose(other, rtol, atol, equal_nan).all().item())
+        return bool(self.isclose(other, rtol, atol, equal_nan).all()._item("allclose"))
 
     def floor(self) -> Tensor:
         """Round down (gradient 0)."""
@@ -1077,7 +1092,7 @@ class Tensor:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
-        body = format_values(self.backend.to_numpy(self._data), indent=len("tensor("))
+        body = format_values(self.backend.to_host(self._data, "repr"), indent=len("tensor("))
         if self.numel() == 0:
             body = "[]" if self.ndim == 1 else f"size={tuple(self.shape)}"
         return "tensor(" + ", ".join([body, *extras]) + ")"

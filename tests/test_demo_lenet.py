@@ -83,6 +83,32 @@ def test_plot_without_an_extension_writes_and_reports_a_png(
     assert not (tmp_path / "curves").exists()
 
 
+def test_diagnose_shows_the_gradient_vanishing_towards_the_first_layer(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """d2l's sigmoid LeNet with SGD learns slowly at first: the first layer gets a gradient
+    hundreds of times smaller than the last. --diagnose prints it per epoch, --plot draws it,
+    and watching changes nothing in the training."""
+    d2l = ["--dataset", "digits", "--optimizer", "sgd", "--lr", "0.9", "--schedule", "none",
+           "--init", "default", "--epochs", "2"]
+    png = tmp_path / "curves.png"
+    code, out, _ = run_main([*d2l, "--diagnose", "--plot", str(png)], capsys)
+    assert code == 0
+    tables = [line for line in out.splitlines() if line.strip().startswith("layer")]
+    assert len(tables) == 2
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[-7:-1]
+            if line.startswith("  ") and not line.strip().startswith("layer")}
+    assert rows["0"][1:4] == ["Conv2d", ">", "1"] and rows["11"][1] == "Linear"
+    first, last = float(rows["0"][5]), float(rows["11"][2])
+    assert 0 < first < last / 100
+    assert rows["0"][-1].endswith("%")
+    assert int.from_bytes(png.read_bytes()[16:20], "big") == 1350  # three panels
+    _, plain, _ = run_main(d2l, capsys)
+    losses = [line.split("train loss ")[1][:6] for line in out.splitlines()
+              if line.startswith("epoch")]
+    assert losses == [line.split("train loss ")[1][:6] for line in plain.splitlines()
+                      if line.startswith("epoch")]
+
+
 def test_threads_fixed_or_following_the_free_cpus(capsys: pytest.CaptureFixture) -> None:
     before = mg.get_num_threads()
     try:

@@ -18,25 +18,28 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "minigrad"
 
 LAYERS = [
-    "minigrad.dtypes", "minigrad.random",
+    "minigrad.dtypes", "minigrad.random", "minigrad.backends.transfers",
     "minigrad.backends.base", "minigrad.backends.numpy_backend", "minigrad.backends.cupy_backend",
     "minigrad.backends.strict", "minigrad.backends", "minigrad.cuda",
-    "minigrad.grad_mode", "minigrad.autograd",
+    "minigrad.grad_mode", "minigrad.autograd", "minigrad.tracing",
     "minigrad.ops.promotion", "minigrad.ops.elementwise", "minigrad.ops.reduce",
     "minigrad.ops.movement", "minigrad.ops.sort", "minigrad.ops.matmul", "minigrad.ops.unfold",
     "minigrad.ops.inplace", "minigrad.ops.special", "minigrad.ops.deform", "minigrad.ops",
-    "minigrad.tensor", "minigrad.factory", "minigrad.functions", "minigrad.linalg",
+    "minigrad.tensor", "minigrad.viz", "minigrad.factory", "minigrad.functions", "minigrad.linalg",
     "minigrad.testing", "minigrad.serialization",
-    "minigrad.nn.module", "minigrad.nn.containers", "minigrad.nn.init", "minigrad.nn.functional",
+    "minigrad.nn.hooks", "minigrad.nn.module", "minigrad.nn.containers", "minigrad.nn.init",
+    "minigrad.nn.functional",
     "minigrad.nn.layers", "minigrad.nn.deform", "minigrad.nn.loss", "minigrad.nn",
     "minigrad.fast.generic", "minigrad.fast.numpy_backend", "minigrad.fast.cupy_backend",
     "minigrad.fast",
     "minigrad.optim.optimizer", "minigrad.optim.lr_scheduler", "minigrad.optim", "minigrad.data",
     "minigrad.utils.data", "minigrad.utils", "minigrad.threads",
+    "minigrad.summary", "minigrad.diagnostics",
     "minigrad",
 ]
 RAW_ARRAYS_FORBIDDEN = ["minigrad/nn", "minigrad/optim", "minigrad/data.py",
-                        "minigrad/serialization.py", "minigrad/testing.py", "demos", "lectures"]
+                        "minigrad/serialization.py", "minigrad/testing.py", "minigrad/summary.py",
+                        "minigrad/diagnostics.py", "minigrad/viz.py", "demos", "lectures"]
 
 
 def module_name(path: Path) -> str:

@@ -86,6 +86,9 @@ def test_attributes() -> None:
     assert x.shape == (2, 3) and x.shape == mg.Size([2, 3]) and repr(x.shape) == (
         "minigrad.Size([2, 3])")
     assert x.ndim == 2 and x.size() == (2, 3) and x.size(1) == 3 and x.size(-1) == 3
+    for shape in (x.shape[1:], x.shape + (4,), (4,) + x.shape):  # still Sizes, as torch's
+        assert type(shape) is mg.Size
+    assert x.shape[1:].numel() == 3 and ((1,) + x.shape) == (1, 2, 3) and x.shape[0] == 2
     assert x.numel() == 6 and x.T.shape == (3, 2) and len(x) == 2
     assert x.device == "cpu" and x.device == mg.device("cpu") and x.is_leaf
     assert x.grad is None and x.grad_fn is None and not x.requires_grad

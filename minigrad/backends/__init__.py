@@ -1,8 +1,10 @@
 """Backends: the registry of array libraries minigrad runs on, and device strings.
 
-The base class and the fast-path switch are in ``backends/base.py``; the built-in backends
-(NumPy, CuPy, array-api-strict) each in a file of their own, registered below. This package is
-the only place that imports an array library other than NumPy, and it does so lazily.
+The base class and the fast-path switch are in ``backends/base.py``, the count and guard of
+host <-> device transfers (``mg.transfer_guard``) in ``backends/transfers.py``; the built-in
+backends (NumPy, CuPy, array-api-strict) each in a file of their own, registered below. This
+package is the only place that imports an array library other than NumPy, and it does so
+lazily.
 """
 
 from __future__ import annotations

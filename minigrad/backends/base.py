@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import dtypes
+from minigrad.backends import transfers
 
 # ---- the switch for every fast path ---------------------------------------------------------
 _OFF = ("0", "false", "off", "no")
@@ -116,6 +117,9 @@ class Backend:
     """
 
     name: str = ""
+    # False for a backend whose arrays live on an accelerator (CuPy): a copy to or from NumPy
+    # is then a host transfer, counted (and maybe refused) by ``transfer_guard``
+    is_host = True
     # faster versions of textbook Functions and @fast_path functions, keyed by what they
     # replace; empty for a new backend (textbook code only), filled by minigrad.fast
     fast_table: Mapping[Any, Any] = {}
@@ -158,6 +162,32 @@ class Backend:
     def to_numpy(self, a: Any) -> np.ndarray:
         """A host NumPy array with the values of ``a``."""
         return np.from_dlpack(a)
+
+    def to_host(self, a: Any, what: str, category: str = "implicit") -> np.ndarray:
+        """``to_numpy(a)``, the way minigrad reads values on the host; from a device it is a
+        transfer, which ``transfer_guard`` counts and may refuse. ``what`` names it (``"item"``),
+        ``category`` is ``"implicit"``, ``"explicit"`` or ``"internal"`` (backends/transfers.py)."""
+        if not self.is_host:
+            transfers.record(self.name, what, category, "device-to-host", self._nbytes(a),
+                             a.shape)
+        return self.to_numpy(a)
+
+    def from_host(self, a: np.ndarray, what: str, category: str = "explicit") -> Any:
+        """``from_numpy(a)``, the way minigrad puts host values on a device (counted as
+        ``to_host`` is)."""
+        if not self.is_host:
+            transfers.record(self.name, what, category, "host-to-device", a.nbytes, a.shape)
+        return self.from_numpy(a)
+
+    def host_value(self, a: Any, what: str) -> bool | int | float:
+        """The value of a one-element array as a Python number, for minigrad's own checks
+        (index bounds, ...): from a device an internal transfer, counted."""
+        return self.to_host(self.xp.asarray(a), what, "internal").item()  # NumPy: a scalar
+
+    def _nbytes(self, a: Any) -> int:
+        nbytes = getattr(a, "nbytes", None)  # array-api-strict has none
+        return int(nbytes) if nbytes is not None else math.prod(a.shape) * (
+            self.dtype_of(a).itemsize)
 
     def synchronize(self) -> None:
         """Wait until queued work is done (a no-op on the CPU); benchmarks call it."""
@@ -216,7 +246,7 @@ class Backend:
         sizes = y.shape[: len(adv)]
         index = xp.broadcast_arrays(*[xp.asarray(key[i], dtype=xp.int64) for i in adv])
         for i, a, n in zip(adv, index, sizes):  # the Array API leaves the others undefined
-            check_bounds(xp, a, n, sum(k is not None for k in key[:i]))
+            check_bounds(self, a, n, sum(k is not None for k in key[:i]))
         flat_index = 0
         for a, n in zip(index, sizes):
             flat_index = flat_index * n + xp.where(a < 0, a + n, a)
@@ -297,12 +327,14 @@ class Backend:
         return f"<{type(self).__name__} {self.name!r}>"
 
 
-def check_bounds(xp: Any, index: Any, n: int, dim: int) -> None:
+def check_bounds(backend: Backend, index: Any, n: int, dim: int) -> None:
     """torch's IndexError for an index array with a value outside [-n, n) (a look at the values
     on the host: CuPy would wrap them around, other libraries do as they please)."""
     if index.size == 0:
         return
-    lo, hi = int(xp.min(index)), int(xp.max(index))
+    xp = backend.xp
+    lo = int(backend.host_value(xp.min(index), "index bounds"))
+    hi = int(backend.host_value(xp.max(index), "index bounds"))
     if lo < -n or hi >= n:
         raise IndexError(f"index {hi if hi >= n else lo} is out of bounds for dimension {dim} "
                          f"with size {n}")

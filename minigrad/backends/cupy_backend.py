@@ -13,6 +13,7 @@ class CupyBackend(Backend):
     """CuPy on an NVIDIA GPU (``pip install 'minigrad[cuda]'``)."""
 
     name = "cuda"
+    is_host = False  # its arrays live on the GPU: copies to and from NumPy are transfers
 
     def _load(self) -> Any:
         # CuPy imports without a GPU and fails on first use: count devices, then run a kernel.

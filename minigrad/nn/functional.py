@@ -1371,8 +1371,9 @@ def _class_targets(input: Tensor, target: Tensor, ignore_index: int) -> tuple[Te
     safe = ops.where(keep, target, 0)
     n_classes = input.shape[1]
     bad = keep & ((safe < 0) | (safe >= n_classes))
-    if bad.any().item():
-        raise IndexError(f"Target {target.numpy()[bad.numpy()][0]} is out of bounds.")
+    if ops.host_values(bad.any(), "target check"):  # a look on the host (mg.transfer_guard)
+        first = ops.host_values(target, "target check")[ops.host_values(bad, "target check")][0]
+        raise IndexError(f"Target {first} is out of bounds.")
     return safe, keep
 
 
@@ -1578,7 +1579,7 @@ def _binary_cross_entropy_arguments(input: Tensor, target: Tensor, weight: Tenso
                            f"input's)")
     _floating(input, "binary_cross_entropy")
     for name, t in (("input", input), ("target", target)):
-        if not ((t >= 0) & (t <= 1)).all().item():
+        if not ops.host_values(((t >= 0) & (t <= 1)).all(), "bce range check"):
             raise RuntimeError(f"all elements of {name} should be between 0 and 1")
     _weight_expands(weight, input, "weight", "binary_cross_entropy")
 

@@ -18,6 +18,7 @@ from minigrad.factory import empty, ones, tensor, zeros
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
+from minigrad.ops.promotion import host_values
 from minigrad.ops.unfold import int_tuple, is_int, pair
 from minigrad.tensor import Tensor
 
@@ -554,7 +555,7 @@ class _BatchNorm(_NormBase):
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.add_(1)
             if self.momentum is None:  # a cumulative moving average
-                factor = 1.0 / self.num_batches_tracked.item()
+                factor = 1.0 / float(host_values(self.num_batches_tracked, "batch count"))
         use_batch = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
         return F.batch_norm(input, self.running_mean if track else None,

@@ -15,8 +15,21 @@ from typing import Any
 import numpy as np
 
 from minigrad import dtypes
+from minigrad.autograd import RemovableHandle
 from minigrad.backends import device as device_type
 from minigrad.grad_mode import no_grad
+from minigrad.nn.hooks import (  # the module-wide ones: torch.nn.modules.module has them
+    call_with_hooks,
+    global_backward_hooks,
+    global_backward_pre_hooks,
+    global_forward_hooks,
+    global_forward_pre_hooks,
+    register,
+    register_module_forward_hook,  # noqa: F401
+    register_module_forward_pre_hook,  # noqa: F401
+    register_module_full_backward_hook,  # noqa: F401
+    register_module_full_backward_pre_hook,  # noqa: F401
+)
 from minigrad.tensor import Tensor
 
 
@@ -64,6 +77,12 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        for name in ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks",
+                     "_backward_hooks"):
+            object.__setattr__(self, name, OrderedDict())
+        for name in ("_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs",
+                     "_forward_hooks_always_called"):
+            object.__setattr__(self, name, {})
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The computation; every subclass defines it and calls it through ``module(x)``."""
@@ -71,7 +90,47 @@ class Module:
             f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks or global_forward_pre_hooks
+                or global_forward_hooks or global_backward_hooks or global_backward_pre_hooks):
+            return call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # ---- hooks -------------------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each forward; it may return new args (a tuple,
+        or one value). With ``with_kwargs``: ``hook(module, args, kwargs)`` -> (args, kwargs).
+        """
+        return register(self._forward_pre_hooks, hook, prepend,
+                         ((self._forward_pre_hooks_with_kwargs, with_kwargs),))
+
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                              with_kwargs: bool = False, always_call: bool = False
+                              ) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each forward; it may return a new output.
+
+        With ``with_kwargs``: ``hook(module, args, kwargs, output)``; with ``always_call`` it
+        runs even when forward raises.
+        """
+        return register(self._forward_hooks, hook, prepend,
+                         ((self._forward_hooks_with_kwargs, with_kwargs),
+                          (self._forward_hooks_always_called, always_call)))
+
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                        ) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradients of the module's outputs are
+        ready; it may return new ones (a tuple as long as ``grad_output``)."""
+        return register(self._backward_pre_hooks, hook, prepend)
+
+    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                    ) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients of the module's
+        inputs are computed (tuples with None for non-tensors); it may return new grad_input.
+
+        If no input requires grad, it fires at the outputs with grad_input all None.
+        """
+        return register(self._backward_hooks, hook, prepend)
 
     # ---- registration ------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -130,7 +189,7 @@ class Module:
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
         if "." in name:
-            raise KeyError(f'{kind} name can\'t contain "."')
+            raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
         if name == "":
             raise KeyError(f'{kind} name can\'t be empty string ""')
 
@@ -189,6 +248,40 @@ class Module:
         """This module and all below it."""
         for _, m in self.named_modules():
             yield m
+
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at a dotted path (``"features.0"``; ``""`` is this module)."""
+        if target == "":
+            return self
+        module: Any = self
+        for item in target.split("."):
+            if not hasattr(module, item):
+                raise AttributeError(f"{module._get_name()} has no attribute `{item}`")
+            module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at a dotted path (``"0.weight"``)."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        param = getattr(module, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at a dotted path (``"1.running_mean"``)."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return getattr(module, name)
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """The direct children with their names."""
@@ -355,6 +448,8 @@ class Module:
         the missing and unexpected keys; with ``strict``, either is an error, as is a shape
         mismatch (always), naming the key and both shapes.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -370,6 +465,11 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
+            if not isinstance(value, (Tensor, np.ndarray, np.generic)):
+                errors.append(f'While copying the parameter named "{key}", expected a minigrad '
+                              f"Tensor or a NumPy array from checkpoint but received "
+                              f"{type(value)}")
+                continue
             if not isinstance(value, Tensor):
                 value = Tensor(np.asarray(value))
             if tuple(value.shape) != tuple(target.shape):

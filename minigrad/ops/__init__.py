@@ -56,7 +56,7 @@ from minigrad.ops.movement import (
     transpose,
     unsqueeze,
 )
-from minigrad.ops.promotion import broadcast_shapes, promote
+from minigrad.ops.promotion import broadcast_shapes, host_values, promote
 from minigrad.ops.reduce import (
     Max,
     Min,
@@ -80,7 +80,7 @@ __all__ = [
     "Minimum", "Mul", "Neg", "Permute", "Pow", "Relu", "Reshape", "Sigmoid", "Sin", "Sqrt", "Sub",
     "Sum", "Tanh", "ToDevice", "Unfold", "Where", "argmax", "argmin", "binary", "broadcast_shapes",
     "cat", "compare", "deform_conv2d", "expand", "flatten", "fold", "gather", "gather_in_range",
-    "getitem", "inplace", "log_softmax", "logical", "masked_select", "matmul", "max", "mean",
-    "min", "nonzero", "pad", "permute", "promote", "reshape", "softmax", "sort", "special",
-    "squeeze", "stack", "std", "sum", "transpose", "unfold", "unsqueeze", "var", "where",
+    "getitem", "host_values", "inplace", "log_softmax", "logical", "masked_select", "matmul",
+    "max", "mean", "min", "nonzero", "pad", "permute", "promote", "reshape", "softmax", "sort",
+    "special", "squeeze", "stack", "std", "sum", "transpose", "unfold", "unsqueeze", "var", "where",
 ]

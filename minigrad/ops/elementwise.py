@@ -16,6 +16,7 @@ from minigrad.ops.promotion import (
     as_tensor_arg,
     as_tensor_like,
     broadcast_shapes,
+    host_values,
     promote,
 )
 
@@ -352,7 +353,8 @@ class ToDevice(Function):
 
     def forward(self, x: Any, *, target: Any) -> Any:
         self.device_out = target
-        return target.backend.from_numpy(self.backend.to_numpy(x))
+        host = self.backend.to_host(x, "to", "explicit")
+        return target.backend.from_host(host, "to", "explicit")
 
     # a copy between devices: send the gradient back
     def backward(self, g: Tensor) -> Tensor:
@@ -425,9 +427,12 @@ def integer_op(name: str, a: Tensor, b: Any) -> Tensor:
     a, b = promote(a, b)
     if is_grad_enabled() and (a.requires_grad or b.requires_grad):
         raise RuntimeError(f"the derivative for '{name}' is not implemented in minigrad")
-    if not a.dtype.is_floating_point and bool(a.backend.xp.any(b._data == 0)):
-        raise RuntimeError(f"ZeroDivisionError: integer {name} by zero (divisor "
-                           f"{b.tolist() if b.numel() < 10 else 'of shape ' + str(list(b.shape))})")
+    backend = a.backend
+    if not a.dtype.is_floating_point and backend.host_value(backend.xp.any(b._data == 0),
+                                                            "integer division check"):
+        divisor = (host_values(b, "integer division check").tolist() if b.numel() < 10
+                   else f"of shape {list(b.shape)}")
+        raise RuntimeError(f"ZeroDivisionError: integer {name} by zero (divisor {divisor})")
     return _without_graph(name, a, b)
 
 

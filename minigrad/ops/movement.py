@@ -314,7 +314,7 @@ def _index_array(x: Tensor, k: Any) -> Any:
         raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte "
                          f"tensors are valid indices (got {type(k).__name__} of {a.dtype}: "
                          f"{k!r})")
-    return x.backend.from_numpy(a.astype(np.int64))
+    return x.backend.from_host(a.astype(np.int64), "index", "implicit")
 
 
 def _mask(x: Tensor, k: Any) -> Any:
@@ -323,7 +323,7 @@ def _mask(x: Tensor, k: Any) -> Any:
     if is_tensor(k):
         return k._data if k.dtype is dtypes.bool_ else None
     if isinstance(k, (np.ndarray, list)) and np.asarray(k).dtype == bool:
-        return x.backend.from_numpy(np.asarray(k))
+        return x.backend.from_host(np.asarray(k), "index", "implicit")
     return None
 
 
@@ -416,7 +416,7 @@ def nonzero(x: Tensor, as_tuple: bool = False) -> Any:
     xp, i64 = x.backend.xp, x.backend.dtype(dtypes.int64)
     truth = x._data if x.dtype is dtypes.bool_ else x._data != 0
     if x.ndim == 0:  # a 0-d tensor: one empty index if it is non-zero, as torch
-        count = int(bool(truth))
+        count = int(bool(x.backend.host_value(truth, "nonzero")))
         index = (xp.zeros((count,), dtype=i64),) if as_tuple else ()
         return tuple(make_tensor(i, x.device) for i in index) if as_tuple else make_tensor(
             xp.zeros((count, 0), dtype=i64), x.device)
@@ -456,7 +456,8 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
             f"apart from dimension {d}")
     idx = _index_array(x, index)
     xp = x.backend.xp
-    lo, hi = (int(xp.min(idx)), int(xp.max(idx))) if index.numel() else (0, 0)
+    lo = int(x.backend.host_value(xp.min(idx), "gather bounds"))
+    hi = int(x.backend.host_value(xp.max(idx), "gather bounds"))
     if lo < 0 or hi >= x.shape[d]:
         bad = hi if hi >= x.shape[d] else lo
         raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size "

@@ -30,6 +30,12 @@ def as_tensor_like(value: Any, like: Tensor, dtype: dtypes.dtype | None = None) 
     return make_tensor(xp.asarray(value, dtype=like.backend.dtype(d)), like.device)
 
 
+def host_values(t: Tensor, what: str) -> np.ndarray:
+    """The values of ``t`` on the host, for one of minigrad's own checks (a loss's targets):
+    from a device an internal transfer, which ``mg.transfer_guard`` counts as ``what``."""
+    return t.backend.to_host(t._data, what, "internal")
+
+
 def result_type(a: Tensor, b: Tensor) -> dtypes.dtype:
     """PyTorch's promotion: a 0-d tensor does not widen a dimensioned one of the same kind."""
     da, db = a.dtype, b.dtype
