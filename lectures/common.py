@@ -214,32 +214,17 @@ def scenes(n: int, size: int, positions: Sequence[tuple[int, int]] | None,
 
 
 # ---- a network, layer by layer -------------------------------------------------------------
-def layer_outputs(net: nn.Sequential, x: mg.Tensor) -> list[tuple[str, nn.Module, mg.Tensor]]:
-    """Run ``x`` through ``net`` one layer at a time: each layer's name, the layer and its
-    output (what a forward hook on every layer would see).
-
-    TODO(issue 14): mg.summary / register_forward_hook replace this walk (it only works for
-    nn.Sequential).
-    """
-    outputs = []
-    for name, layer in net.named_children():
-        x = layer(x)
-        outputs.append((name, layer, x))
+def layer_outputs(net: nn.Module, x: mg.Tensor) -> list[tuple[str, nn.Module, mg.Tensor]]:
+    """Run ``x`` through ``net`` once and catch what each of its layers gives: the layer's
+    name, the layer and its output, seen by a forward hook on every child (torch.nn's
+    ``register_forward_hook``)."""
+    outputs: list[tuple[str, nn.Module, mg.Tensor]] = []
+    handles = [layer.register_forward_hook(
+        lambda layer, args, y, name=name: outputs.append((name, layer, y)))
+        for name, layer in net.named_children()]
+    try:
+        net(x)
+    finally:
+        for handle in handles:
+            handle.remove()
     return outputs
-
-
-def summary(net: nn.Sequential, x: mg.Tensor) -> str:
-    """A table of every layer's output shape and parameter count, and the total.
-
-    TODO(issue 14): mg.summary / register_forward_hook (this is the stand-in).
-    """
-    lines = [f"{'layer':<16} {'output shape':<18} {'params':>8}",
-             f"{'input':<16} {str(list(x.shape)):<18} {0:>8}"]
-    total = 0
-    for name, layer, y in layer_outputs(net, x):
-        count = sum(p.numel() for p in layer.parameters())
-        total += count
-        kind = f"{name}: {type(layer).__name__}"
-        lines.append(f"{kind:<16} {str(list(y.shape)):<18} {count:>8,}")
-    lines.append(f"total parameters: {total:,}")
-    return "\n".join(lines)

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     net = lenet()
     x = mg.zeros(1, 1, args.size, args.size)
     with mg.no_grad():
-        print(common.summary(net, x))
+        print(mg.summary(net, input_data=x))
         steps = [("input", x)] + [(f"{name} {type(layer).__name__}", y)
                                   for name, layer, y in common.layer_outputs(net, x)]
     flat = nn.Flatten()(mg.zeros(2, 3, 10, 10))

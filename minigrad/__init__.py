@@ -11,6 +11,7 @@ from minigrad import (
     linalg,
     nn,
     optim,
+    testing,
     threads,
     utils,
     viz,
@@ -173,3 +174,4 @@ __all__ = [
 ]
 __all__ += ["diagnostics", "summary"]  # seeing inside the engine
 __all__ += ["trace", "transfer_guard", "viz"]  # seeing inside the engine: ops, transfers, graph
+__all__ += ["testing"]  # gradcheck, assert_close: as torch.testing
