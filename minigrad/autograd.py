@@ -64,6 +64,7 @@ class Function:
     saves: tuple[int | str, ...] | dict[int, tuple[int | str, ...]] | None = None
     view_of_input = False  # forward sets it when its output shares the first input's memory
     hooks: dict | None = None  # an output's hooks, kept here when an in-place op moved it on
+    output_version = 0  # the output's version when this node made it (an in-place op's: later)
 
     def forward(self, *arrays: Any, **params: Any) -> Any:
         """Compute the output array from the input arrays."""
@@ -117,11 +118,13 @@ class Function:
                 fn.needs_input_grad = needs
                 fn.inputs = inputs
                 # edges lead to the node each input came from (or the leaf itself), as it is
-                # now: an in-place op later moves the tensor on, not this node's past
-                fn.next = [(t.grad_fn or t) if need else None for t, need in zip(inputs, needs)]
-                fn.versions = [t._version_counter[0] for t in inputs]
+                # now: an in-place op later moves the tensor on, not this node's past; and
+                # each input's version now, to see in backward whether it changed since
+                fn.next, fn.versions = [], []
+                for t, need in zip(inputs, needs):
+                    fn.next.append((t.grad_fn or t) if need else None)
+                    fn.versions.append(t._version_counter[0])
                 fn._output = weakref.ref(out)
-                fn.output_version = 0
                 out._requires_grad = True
                 out.grad_fn = fn
                 if mode.watch is not None:  # an in-place op looks at the nodes it makes
@@ -143,6 +146,13 @@ class Function:
         """Fail as torch does when a tensor backward needs was modified in place since."""
         if self.saves == ():
             return
+        out = self._output()
+        if out is None or out._version_counter[0] == self.output_version:
+            for t, version in zip(self.inputs, self.versions):
+                if t._version_counter[0] != version:
+                    break
+            else:  # nothing changed in place since forward: the common case, checked quickly
+                return
         saves = self.reads()
         saved = [(t, self.versions[i], self.next[i]) for i, t in enumerate(self.inputs)
                  if i in saves]
@@ -221,7 +231,7 @@ def _topological_order(roots: Sequence[Any], keep: list) -> list[Any]:
                     "autograd.grad(). Specify retain_graph=True if you need to backward "
                     "through the graph a second time."
                 )
-            keep.append(entry.output)
+            keep.append(entry._output())
             for edge in reversed(entry.next):
                 if edge is not None and id(edge) not in seen:
                     stack.append((edge, False))
@@ -244,7 +254,8 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
         pending[id(e)] = pending[id(e)] + g if id(e) in pending else g
     wanted = None if capture is None else {id(_entry(t)) for t in capture}
     captured: dict[int, Tensor] = {}
-    tracer = grad_mode.modes.trace  # mg.trace(): the walk's ops are backward's
+    modes = grad_mode.modes  # this thread's
+    tracer = modes.trace  # mg.trace(): the walk's ops are backward's
     walk = contextlib.nullcontext() if tracer is None else tracer.backward_walk()
     with set_grad_enabled(create_graph), walk:
         for entry in order:
@@ -252,7 +263,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
             if g is None:
                 continue
             node = entry if isinstance(entry, Function) else None
-            t = entry if node is None else node.output  # whose gradient g is (if still here)
+            t = entry if node is None else node._output()  # whose gradient g is (if still here)
             current = t is not None and t.grad_fn is node  # not moved on by an in-place op
             if current and t._hooks:
                 g = _run_hooks(t._hooks, g)
@@ -267,15 +278,18 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
             if node is None:
                 continue
             node.check_saved()
-            anomaly = grad_mode.modes.anomaly
-            grad_mode.modes.anomaly = False  # backward's own ops: their gradients are checked
-            try:
+            if not modes.anomaly:
                 in_grads = node.backward(g) if tracer is None else tracer.backward(node, g)
-            finally:
-                grad_mode.modes.anomaly = anomaly
-            if not isinstance(in_grads, tuple):
-                in_grads = (in_grads,)
-            if anomaly:
+                if not isinstance(in_grads, tuple):
+                    in_grads = (in_grads,)
+            else:
+                modes.anomaly = False  # backward's own ops: their gradients are checked here
+                try:
+                    in_grads = node.backward(g) if tracer is None else tracer.backward(node, g)
+                finally:
+                    modes.anomaly = True
+                if not isinstance(in_grads, tuple):
+                    in_grads = (in_grads,)
                 _check_backward(node, in_grads)
             for p, gp, edge in zip(node.inputs, in_grads, node.next):
                 if edge is None or gp is None:
