@@ -253,6 +253,12 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
     for e, g in zip(entries, grads):
         pending[id(e)] = pending[id(e)] + g if id(e) in pending else g
     wanted = None if capture is None else {id(_entry(t)) for t in capture}
+    if wanted is not None:  # autograd.grad runs only the nodes that lead to what it wants
+        leads: set[int] = set()
+        for entry in reversed(order):  # producers before consumers
+            if isinstance(entry, Function) and any(
+                    e is not None and (id(e) in wanted or id(e) in leads) for e in entry.next):
+                leads.add(id(entry))
     captured: dict[int, Tensor] = {}
     modes = grad_mode.modes  # this thread's
     tracer = modes.trace  # mg.trace(): the walk's ops are backward's
@@ -260,7 +266,8 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
     with set_grad_enabled(create_graph), walk:
         for entry in order:
             g = pending.pop(id(entry), None)
-            if g is None:
+            if g is None or (wanted is not None and id(entry) not in wanted
+                             and id(entry) not in leads):
                 continue
             node = entry if isinstance(entry, Function) else None
             t = entry if node is None else node._output()  # whose gradient g is (if still here)
@@ -275,7 +282,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
             elif current and (node is None or t._retains_grad):
                 # a fresh tensor: one gradient object may flow to several leaves (a + b)
                 t._grad = g.clone() if t._grad is None else t._grad + g
-            if node is None:
+            if node is None or (wanted is not None and id(entry) not in leads):
                 continue
             node.check_saved()
             if not modes.anomaly:

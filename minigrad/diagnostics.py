@@ -146,6 +146,7 @@ class Diagnostics:
         self.layers = _layers(model)
         self.handles: list[RemovableHandle] = []
         self._previous: list[list[Tensor] | None] = [None] * len(self.layers)
+        self._versions: list[list[int]] = [[] for _ in self.layers]  # at the last snapshot
         self._reset()
         for i, (_, m) in enumerate(self.layers):
             if isinstance(m, SATURATING):
@@ -160,7 +161,7 @@ class Diagnostics:
         self._grad_sq: list[Any] = [0.0] * n  # sum over steps of ||gradient||^2
         self._grad_steps = [0] * n
         self._ratios: list[Any] = [0.0] * n  # sum over steps of ||update|| / ||weights||
-        self._ratio_steps = [0] * n
+        self._ratio_steps: list[Any] = [0] * n
         self._saturated: list[Any] = [0] * n
         self._seen = [0] * n
 
@@ -185,17 +186,27 @@ class Diagnostics:
             self._take_updates(keep=True)
 
     def _take_updates(self, keep: bool) -> None:
+        """One optimizer step's update per layer. An optimizer changes the weights in place
+        (their version goes up): that is a step, even of size 0. Weights at the same version
+        moved only if changed through ``.data``; unmoved, the model just ran again within one
+        step (two forwards before a backward): no step, so the mean is not diluted."""
         for i, (_, m) in enumerate(self.layers):
-            own = [p.detach() for p in m.parameters(recurse=False)]
-            if not own:
+            params = list(m.parameters(recurse=False))
+            if not params:
                 continue
+            own = [p.detach() for p in params]
+            versions = [p._version for p in params]
             before = self._previous[i]
             if before is not None:
                 with no_grad():
                     change = _norm([a - b for a, b in zip(own, before)])
                     self._ratios[i] = self._ratios[i] + change / (_norm(before) + 1e-12)
-                self._ratio_steps[i] += 1
+                    stepped = versions != self._versions[i]
+                    # a tensor, not a bool: deciding here would wait for the GPU every forward
+                    self._ratio_steps[i] = self._ratio_steps[i] + (1 if stepped else
+                                                                   (change > 0).float())
             self._previous[i] = [p.clone() for p in own] if keep else None
+            self._versions[i] = versions
 
     def report(self, reset: bool = True) -> Report:
         """Per layer since the last report: the gradient norm (root mean square over the
@@ -209,8 +220,9 @@ class Diagnostics:
                 row.weight_norm = _norm(own).item()
             if self._grad_steps[i]:
                 row.grad_norm = math.sqrt(_value(self._grad_sq[i]) / self._grad_steps[i])
-            if self._ratio_steps[i]:
-                row.update_ratio = _value(self._ratios[i]) / self._ratio_steps[i]
+            steps = _value(self._ratio_steps[i])
+            if steps:
+                row.update_ratio = _value(self._ratios[i]) / steps
             if self._seen[i]:
                 row.saturation = _value(self._saturated[i]) / self._seen[i]
             rows.append(row)

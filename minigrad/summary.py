@@ -13,7 +13,7 @@ One forward pass on a made-up input, watched by forward hooks on every module, g
   spatial size (activations, batch norm, dropout) keeps both; a module built of others shows
   what its last layer gives. ``--`` once the output has no spatial axes (after Flatten),
   ``?`` where a layer changes the geometry in a way not modelled (upsampling, transposed or
-  deformable convolution);
+  deformable convolution, adaptive pooling whose windows differ in size);
 - the bytes its forward keeps for backward: the arrays that the graph nodes made by the
   layer's forward read in backward (``mg.autograd.saved_buffers``), each array counted once,
   under the first layer that keeps it; the parameters are not counted again.
@@ -25,7 +25,6 @@ random number generator are left as they were.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,7 +109,7 @@ def summary(model: nn.Module, input_size: Sequence[int] | Sequence[Sequence[int]
         trainable_params=sum(p.numel() for p in params if p.requires_grad),
         total_macs=sum(r.macs for r in watch.rows),
         saved_bytes=sum(r.saved_bytes for r in watch.rows),
-        input_bytes=sum(t.numel() * t.element_size() for t in inputs),
+        input_bytes=sum(t.numel() * t.element_size() for t in _tensors(inputs)),
         params_bytes=sum(p.numel() * p.element_size() for p in params))
 
 
@@ -163,12 +162,15 @@ class _Watch:
         self.stack: list[tuple[LayerRow, Tensor | None, set[int]]] = []
         self.children: dict[int, int] = {}  # rows made so far under each open row
         self.seen_modules: set[int] = set()
-        self.axes = inputs[0].ndim - 2 if inputs and inputs[0].ndim >= 3 else 0
+        self.seen_params: set[int] = set()  # a parameter shared by two layers counts once
+        tensors = _tensors(inputs)
+        self.axes = tensors[0].ndim - 2 if tensors and tensors[0].ndim >= 3 else 0
         # receptive field (sizes, jumps) of each tensor met, by id (alive: kept in `alive`)
-        self.fields: dict[int, Any] = {id(t): self._start(t) for t in inputs}
-        self.alive: list[Any] = list(inputs)
+        self.fields: dict[int, Any] = {id(t): self._start(t) for t in tensors}
+        self.alive: list[Any] = list(tensors)
         self.claimed: set[int] = set()  # graph nodes already counted under some row
-        self.counted = {memory_of(p)[0] for p in model.parameters()}  # arrays counted
+        # arrays already counted elsewhere in the totals: the parameters and the inputs
+        self.counted = {memory_of(t)[0] for t in [*model.parameters(), *tensors]}
         self.outputs: Any = None
 
     def _start(self, t: Tensor) -> Any:
@@ -182,7 +184,8 @@ class _Watch:
                        depth=len(self.stack), index=self.children[parent], module=module)
         if id(module) not in self.seen_modules:
             self.seen_modules.add(id(module))
-            own = [p for p in module.parameters(recurse=False)]
+            own = [p for p in module.parameters(recurse=False) if id(p) not in self.seen_params]
+            self.seen_params.update(id(p) for p in own)
             row.params = sum(p.numel() for p in own)
             row.trainable = sum(p.numel() for p in own if p.requires_grad)
         self.rows.append(row)
@@ -272,6 +275,8 @@ def _receptive(module: nn.Module, before: Any, x: Tensor, out: Tensor, axes: int
     elif isinstance(module, (nn.AvgPool1d, nn.AvgPool2d)):
         window = (module.kernel_size, module.stride, 1)
     elif isinstance(module, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
+        if any(n_in % n_out for n_in, n_out in zip(x.shape[2:], out.shape[2:])):
+            return None  # windows of different sizes (or upsampling): no single r and j
         strides = tuple(n_in // n_out for n_in, n_out in zip(x.shape[2:], out.shape[2:]))
         kernel = tuple(n_in - (n_out - 1) * s
                        for n_in, n_out, s in zip(x.shape[2:], out.shape[2:], strides))
@@ -289,10 +294,10 @@ def _receptive(module: nn.Module, before: Any, x: Tensor, out: Tensor, axes: int
 
 def _macs(module: nn.Module, x: Tensor, out: Tensor) -> int:
     """Multiply-accumulates of a conv or linear layer's forward (0 for other layers)."""
-    if isinstance(module, nn.ConvTranspose2d):  # every input value meets the whole kernel
-        return module.weight.numel() * x.shape[0] * math.prod(x.shape[2:])
-    if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.DeformConv2d)):
-        return module.weight.numel() * out.shape[0] * math.prod(out.shape[2:])
+    if isinstance(module, nn.ConvTranspose2d):  # each input value meets C_out / groups kernels
+        return module.weight.numel() // module.weight.shape[0] * x.numel()
+    if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.DeformConv2d)):  # C_in / groups * k each
+        return module.weight.numel() // module.weight.shape[0] * out.numel()
     if isinstance(module, nn.Linear):
         return module.in_features * out.numel()
     return 0

@@ -306,3 +306,17 @@ def test_mean_over_an_empty_dim_backpropagates_without_a_warning() -> None:
         warnings.simplefilter("error")
         out.backward()
     assert x.grad.shape == (3, 0)
+
+
+def test_grad_runs_only_the_nodes_that_lead_to_what_it_asks_for() -> None:
+    """As torch: autograd.grad(out, [h]) stops at h; hooks further back never fire, and a
+    gradient penalty's inner grad leaves .grad alone."""
+    x = mg.randn(3, requires_grad=True)
+    fired: list[str] = []
+    x.register_hook(lambda g: fired.append("x"))
+    h = x * 2
+    h.register_hook(lambda g: fired.append("h"))
+    (gh,) = mg.autograd.grad((h ** 2).sum(), [h])
+    assert fired == ["h"]
+    mg.testing.assert_close(gh, 2 * h.detach())
+    assert x.grad is None

@@ -61,6 +61,33 @@ def step(net: nn.Module, x: mg.Tensor) -> None:
     (net(x) ** 2).sum().backward()
 
 
+def test_two_forwards_in_one_step_count_as_one_step() -> None:
+    """A GAN's D(real) and D(fake), a siamese pair, gradient accumulation: the model runs
+    twice before each optimizer step; the update ratio is still the mean over the steps. A
+    step of size 0 (lr 0) still counts, and an update written through .data is still seen."""
+    net = model()
+    opt = optim.SGD(net.parameters(), lr=0.1)
+    diag = Diagnostics(net)
+    ratios = []
+    for lr in (0.1, 0.0, 0.1):
+        opt.param_groups[0]["lr"] = lr
+        before = [p.detach().clone() for p in net[2].parameters()]
+        net.zero_grad()
+        x = mg.randn(5, 3)
+        ((net(x) ** 2).sum() + (net(x[:2]) ** 2).sum()).backward()
+        opt.step()
+        change = math.sqrt(sum(float(((p.detach() - b) ** 2).sum().item())
+                               for p, b in zip(net[2].parameters(), before)))
+        ratios.append(change / math.sqrt(sum(float((b ** 2).sum().item()) for b in before)))
+    assert ratios[1] == 0 and ratios[0] > 0
+    assert diag.report()["2"].update_ratio == pytest.approx(sum(ratios) / 3, rel=1e-4)
+    net(mg.randn(5, 3))
+    with mg.no_grad():
+        net[2].weight.data = net[2].weight.data * 2  # by hand, as old code does: no version
+    net(mg.randn(5, 3))
+    assert diag.report()["2"].update_ratio > 0.5
+
+
 def test_gradient_flow_after_a_backward() -> None:
     net = model()
     step(net, mg.randn(5, 3))

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import minigrad as mg
 import minigrad.nn as nn
 from minigrad.nn import hooks as hooks_py
 from tests.test_nn_modules import mg_or_torch
@@ -377,3 +378,25 @@ def test_get_submodule_parameter_and_buffer() -> None:
     assert log[-5:] == ["Sequential has no attribute `2`", "`weight` is not an nn.Module",
                         "`running_var` is not an nn.Parameter", "`weight` is not a buffer",
                         "Conv2d has no attribute `nope`"]
+
+
+def test_backward_hooks_keep_a_namedtuple_output_and_stay_out_of_a_partial_grad() -> None:
+    """A module returning a namedtuple still does with a full backward hook (torch rebuilds
+    it), and autograd.grad up to its output never reaches the module's hook."""
+    from collections import namedtuple
+
+    pair = namedtuple("pair", "a b")
+
+    class Two(nn.Module):
+        def forward(self, x: mg.Tensor) -> tuple:
+            return pair(x * 2, x * 3)
+
+    calls: list[int] = []
+    m = Two()
+    m.register_full_backward_hook(lambda mod, gi, go: calls.append(len(gi)))
+    out = m(mg.randn(2, requires_grad=True))
+    assert type(out) is pair and out.b.shape == (2,)
+    mg.autograd.grad(out.a.sum(), [out.a], retain_graph=True)
+    assert calls == []
+    (out.a.sum() + out.b.sum()).backward()
+    assert calls == [1]

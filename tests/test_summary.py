@@ -104,6 +104,40 @@ def test_macs_by_hand() -> None:
     assert s.rows[0].macs == conv_macs(4 // 2, 6, 3, 5, 5, n=2)
     s = mg.summary(nn.Linear(5, 7), input_size=(2, 3, 5))  # a linear layer on (N, *, in)
     assert s.rows[0].macs == 2 * 3 * 5 * 7
+    # unbatched inputs, as torch's conv layers take them: no batch axis to multiply by
+    assert mg.summary(nn.Conv2d(3, 4, 3), input_size=(3, 8, 8)).rows[0].macs == 4 * 3 * 9 * 36
+    assert mg.summary(nn.Conv1d(3, 4, 3), input_size=(3, 8)).rows[0].macs == 4 * 3 * 3 * 6
+    up = nn.ConvTranspose2d(4, 6, 3, groups=2)  # each input value meets 6 / 2 kernels of 3x3
+    assert mg.summary(up, input_size=(2, 4, 5, 5)).rows[0].macs == 2 * 4 * 25 * 3 * 9
+
+
+def test_shared_parameters_and_inputs_are_counted_once() -> None:
+    """Every column adds up to its total: a weight tied between two layers counts under the
+    first; an input a layer keeps for backward is already in the input size."""
+    a, b = nn.Linear(4, 4), nn.Linear(4, 4)
+    b.weight = a.weight
+    s = mg.summary(nn.Sequential(a, b), input_size=(2, 4))
+    assert [r.params for r in s.rows] == [0, 20, 4] and s.total_params == 24
+    s = mg.summary(nn.Linear(1000, 1), input_size=(1, 1000))
+    assert s.input_bytes == 4000 and s.saved_bytes == 0
+
+
+def test_input_data_may_hold_numbers() -> None:
+    class Scale(nn.Module):
+        def forward(self, k: Any, x: Any) -> Any:
+            return x * k
+
+    s = mg.summary(Scale(), input_data=[3, mg.rand(2, 4)])
+    assert s.input_bytes == 8 * 4 and s.rows[0].output_shape == [2, 4]
+
+
+def test_adaptive_pooling_has_a_field_only_when_its_windows_are_equal() -> None:
+    """10 -> 5 is a 2x2 pooling (r 2, j 2 after r 1); 10 -> 4 has windows of 3 and 4 pixels,
+    and 5 -> 7 repeats pixels: no single receptive field, so '?'."""
+    for n_in, n_out, want in [(10, 5, (2, 2)), (10, 4, None), (5, 7, None)]:
+        s = mg.summary(nn.AdaptiveAvgPool2d(n_out), input_size=(1, 1, n_in, n_in))
+        got = s.rows[0].receptive_field
+        assert (got if got is None else (got[0], s.rows[0].jump[0])) == want
 
 
 def test_lenet_memory_kept_for_backward() -> None:

@@ -116,6 +116,23 @@ def test_a_list_index_is_an_implicit_transfer_to_the_device(dev: str) -> None:
     assert moved.by_kind == {"index bounds": (2, 16)}  # the bounds check looks on the host
 
 
+def test_a_cpu_index_or_mask_tensor_is_implicit_too_and_the_message_points_the_right_way(
+        dev: str) -> None:
+    """A CPU tensor indexing a device tensor is copied over as a list would be: implicit,
+    refused under 'disallow' with advice to move it before; allowed, it picks what it should."""
+    t = mg.arange(5, device=dev)
+    for key in (mg.tensor([0, 2]), mg.tensor([True, False, True, False, False])):
+        with mg.transfer_guard("disallow"), pytest.raises(
+                RuntimeError, match=r"host-to-device transfer \(index\).*t\.to\('standin'\)"):
+            t[key]
+        with mg.transfer_guard("allow") as moved:
+            picked = t[key]
+        assert moved.by_category["implicit"][0] == 1
+        assert picked.cpu().tolist() == [0, 2]
+    with pytest.raises(RuntimeError, match="indices should be either on cpu or on the same"):
+        mg.arange(5)[mg.tensor([True] * 5, device=dev)]
+
+
 def test_nothing_is_a_transfer_on_the_host_backends() -> None:
     for device in ("cpu", "strict"):
         if not mg.get_backend(device).is_available():

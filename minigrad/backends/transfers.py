@@ -105,7 +105,9 @@ def record(device: str, what: str, category: str, direction: str, nbytes: int,
         message = (f"{category} {direction} transfer ({what}) of {nbytes} bytes, shape "
                    f"{tuple(shape)}, on the {device!r} device, at {_caller()}")
         if refuse:
-            on_purpose = f"t.cpu().{what}()" if what in ("item", "numpy", "tolist") else ".cpu()"
+            on_purpose = (f"t.cpu().{what}()" if what in ("item", "numpy", "tolist") else
+                          ".cpu()" if direction == "device-to-host" else
+                          f"t.to({device!r}) before the block")
             raise RuntimeError(f"Disallowed {message} inside transfer_guard('disallow'): it "
                                f"waits for the device. Move it out of the block, or copy on "
                                f"purpose with {on_purpose}")

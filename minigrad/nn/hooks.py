@@ -206,7 +206,9 @@ class BackwardHooks:
         values = (result,) if single else result
         self.n_outputs = len(values)
         values, self.output_index = self._tap(values, self._on_output_grads, zeros=False)
-        return values[0] if single else values
+        if single:
+            return values[0]
+        return type(result)(*values) if hasattr(result, "_fields") else values  # namedtuple
 
     def _on_output_grads(self, grads: tuple) -> tuple:
         """At the outputs (before the module's own backward): the pre-hooks."""

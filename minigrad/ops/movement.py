@@ -303,7 +303,8 @@ def _index_array(x: Tensor, k: Any) -> Any:
                 raise RuntimeError(
                     f"indices should be either on cpu or on the same device as the indexed "
                     f"tensor ({x.device}), got indices on {k.device}")
-            k = k.to(x.device)
+            # an implicit copy to the device, as a list index would be (transfer_guard)
+            return x.backend.from_host(k.numpy().astype(np.int64), "index", "implicit")
         # a copy: the backward reads the key, and the index tensor may change in place after
         return x.backend.xp.astype(k._data, x.backend.dtype(dtypes.int64), copy=True)
     if isinstance(k, (str, bytes)):
@@ -321,7 +322,15 @@ def _mask(x: Tensor, k: Any) -> Any:
     """A boolean mask given as a tensor, NumPy array or list, as an array on x's device (None
     when ``k`` is not a mask)."""
     if is_tensor(k):
-        return k._data if k.dtype is dtypes.bool_ else None
+        if k.dtype is not dtypes.bool_:
+            return None
+        if k._device is not x._device and k.device != x.device:
+            if k.device.type != "cpu":
+                raise RuntimeError(
+                    f"indices should be either on cpu or on the same device as the indexed "
+                    f"tensor ({x.device}), got indices on {k.device}")
+            return x.backend.from_host(k.numpy(), "index", "implicit")
+        return k._data
     if isinstance(k, (np.ndarray, list)) and np.asarray(k).dtype == bool:
         return x.backend.from_host(np.asarray(k), "index", "implicit")
     return None
