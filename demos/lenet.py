@@ -207,15 +207,28 @@ class Parser(argparse.ArgumentParser):
         fail(message)
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def number(kind: type, ok: Callable[[Any], bool], wanted: str, doc: str) -> Callable[[str], Any]:
+    """An argparse type: the text read as ``kind`` (int or float), refused unless ``ok``."""
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            expected = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(
+                f"must be {wanted}, got {value if kind is int else text}")
+        return value
+    parse.__doc__ = f"An argparse type: {doc}."
+    return parse
+
+
+positive_int = number(int, lambda v: v >= 1, "at least 1", "a whole number of at least 1")
+non_negative_int = number(int, lambda v: v >= 0, "0 or more", "a whole number of at least 0")
+positive_float = number(float, lambda v: math.isfinite(v) and v > 0, "a number above 0",
+                        "a finite number above 0")
+fraction = number(float, lambda v: 0.0 <= v <= 1.0, "an accuracy from 0 to 1",
+                  "a number from 0 to 1 (an accuracy)")
 
 
 def thread_count(text: str) -> str | int:
@@ -238,39 +251,6 @@ def cpu_threads(setting: str | int) -> Callable[[], int] | None:
         print("notice: --threads auto needs threadpoolctl (pip install threadpoolctl); the BLAS "
               "keeps its own thread count", file=sys.stderr)
         return None
-
-
-def non_negative_int(text: str) -> int:
-    """An argparse type: a whole number of at least 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """An argparse type: a finite number above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text}")
-    return value
-
-
-def fraction(text: str) -> float:
-    """An argparse type: a number from 0 to 1 (an accuracy)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be an accuracy from 0 to 1, got {text}")
-    return value
 
 
 def check_device(spec: str) -> None:

@@ -35,6 +35,23 @@ def _factory(device: Any, dtype: Any) -> dict[str, Any]:
     return {"device": device, "dtype": dtype or dtypes.float32}
 
 
+def _scale_and_shift(module: Module, shape: tuple[int, ...], affine: bool, bias: bool,
+                     f: dict[str, Any]) -> None:
+    """A normalization layer's learned weight (scale) and bias (shift) of ``shape``, or the
+    None placeholders torch registers without them (``affine=False``, ``bias=False``)."""
+    module.register_parameter("weight", Parameter(empty(*shape, **f)) if affine else None)
+    module.register_parameter("bias", Parameter(empty(*shape, **f)) if affine and bias else None)
+
+
+def _reset_scale_and_shift(module: Module) -> None:
+    """Weight 1 and bias 0, where the layer has them: at first a normalization changes
+    nothing after normalizing."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 def _int_arguments(**arguments: Any) -> None:
     """Counts must be ints (not floats, nor bools), as torch's argument parser says."""
     for name, value in arguments.items():
@@ -501,15 +518,7 @@ class _NormBase(Module):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         f = _factory(device, dtype)
-        if affine:
-            self.weight = Parameter(empty(num_features, **f))
-            if bias:
-                self.bias = Parameter(empty(num_features, **f))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _scale_and_shift(self, (num_features,), affine, bias, f)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, **f))
             self.register_buffer("running_var", ones(num_features, **f))
@@ -531,10 +540,7 @@ class _NormBase(Module):
     def reset_parameters(self) -> None:
         """Reset the running statistics; weight 1 and bias 0."""
         self.reset_running_stats()
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_scale_and_shift(self)
 
     def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError
@@ -633,24 +639,13 @@ class LayerNorm(Module):
         super().__init__()
         self.normalized_shape = int_tuple(normalized_shape, None, "normalized_shape")
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        f = _factory(device, dtype)
-        if elementwise_affine:
-            self.weight = Parameter(empty(*self.normalized_shape, **f))
-            if bias:
-                self.bias = Parameter(empty(*self.normalized_shape, **f))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _scale_and_shift(self, self.normalized_shape, elementwise_affine, bias,
+                         _factory(device, dtype))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """Weight 1 and bias 0."""
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_scale_and_shift(self)
 
     def forward(self, input: Tensor) -> Tensor:
         """Normalize over the last dims."""
@@ -681,24 +676,12 @@ class GroupNorm(Module):
         _int_arguments(num_groups=num_groups)
         self.num_groups, self.num_channels = num_groups, num_channels
         self.eps, self.affine = eps, affine
-        f = _factory(device, dtype)
-        if affine:
-            self.weight = Parameter(empty(num_channels, **f))
-            if bias:
-                self.bias = Parameter(empty(num_channels, **f))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _scale_and_shift(self, (num_channels,), affine, bias, _factory(device, dtype))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """Weight 1 and bias 0."""
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_scale_and_shift(self)
 
     def forward(self, input: Tensor) -> Tensor:
         """Normalize each group of channels."""
