@@ -35,9 +35,7 @@ def worker(lib_name: str, threads: str, seconds: float) -> None:
             os.environ[var] = threads  # before NumPy or torch load their BLAS
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from bench_nn import sgd_step
-
-    from demos.lenet import lenet
+    from bench_nn import lenet_step
 
     follow = lambda: None  # noqa: E731
     if lib_name == "torch":
@@ -50,16 +48,15 @@ def worker(lib_name: str, threads: str, seconds: float) -> None:
         if threads == "auto":
             follow = lib.threads.FollowFreeCpus()
     lib.manual_seed(0)
-    model, loss_fn = lenet(lib.nn), lib.nn.CrossEntropyLoss()
-    x, y = lib.randn(64, 1, 28, 28), lib.randint(0, 10, (64,))
+    step = lenet_step(64)(lib, "cpu")  # the SGD step bench_all times
     for _ in range(5):
-        sgd_step(lib, model, loss_fn, x, y, 0.1)
+        step()
     times: list[float] = []
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
         follow()
         tic = time.perf_counter()
-        sgd_step(lib, model, loss_fn, x, y, 0.1)
+        step()
         times.append(time.perf_counter() - tic)
     print(json.dumps(times))
 

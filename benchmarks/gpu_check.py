@@ -379,16 +379,16 @@ def lenet(args: argparse.Namespace) -> int:
     """lenet_curves.csv (and .png with matplotlib): LeNet trained from one seed, the same
     batches, on the CPU and on the device, the two loss curves side by side."""
     images, labels = lenet_data(args.steps, args.batch)
-    curves, seconds = {}, {}
+    curves, seconds = [], []  # the CPU's run, then the device's (in a dry run the CPU again)
     for where in ("cpu", args.device):
         start = time.perf_counter()
         try:
-            curves[where] = train_lenet(where, images, labels)
+            curves.append(train_lenet(where, images, labels))
         except Exception as e:  # the curve stays NaN: the step fails, the file is written
             print(f"training on {where} failed: {type(e).__name__}: {e}")
-            curves[where] = [float("nan")] * args.steps
-        seconds[where] = time.perf_counter() - start
-    cpu, ours = np.array(curves["cpu"]), np.array(curves[args.device])
+            curves.append([float("nan")] * args.steps)
+        seconds.append(time.perf_counter() - start)
+    cpu, ours = map(np.array, curves)
     diff = np.abs(ours - cpu)
     column = f"loss_{args.device}" if args.device != "cpu" else "loss_stand_in"
     with open(args.out, "w", newline="") as f:
@@ -400,8 +400,8 @@ def lenet(args: argparse.Namespace) -> int:
     ok = bool(np.isfinite(diff).all()) and float(diff.max()) <= LENET_TOL * max(
         1.0, float(np.abs(cpu).max()))
     print(f"LeNet, {args.steps} Adam steps at batch {args.batch}: loss {cpu[0]:.4f} -> "
-          f"{cpu[-1]:.4f} on the CPU ({seconds['cpu']:.1f} s), {ours[0]:.4f} -> {ours[-1]:.4f} "
-          f"on {args.device} ({seconds[args.device]:.1f} s); largest difference "
+          f"{cpu[-1]:.4f} on the CPU ({seconds[0]:.1f} s), {ours[0]:.4f} -> {ours[-1]:.4f} "
+          f"on {args.device} ({seconds[1]:.1f} s); largest difference "
           f"{diff.max():.3g} (step {int(diff.argmax())}): {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
 

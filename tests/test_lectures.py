@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_scripts import run_script
+from tests.test_scripts import assert_prints_what_it_says
 
 pytest.importorskip("matplotlib", reason="the lectures draw with matplotlib (the 'demos' extra)")
 pytest.importorskip("sklearn", reason="the lectures use scikit-learn's digits and photographs "
@@ -248,14 +248,7 @@ def test_11_batch_norm_keeps_each_channel_at_std_1(
 # ---- the README ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("block", blocks("python"), ids=lambda b: b.splitlines()[-1][:40])
 def test_readme_python_blocks_print_what_they_say(block: str) -> None:
-    done = run_script("-c", block, timeout=120)
-    assert done.returncode == 0, done.stderr
-    printed = done.stdout.splitlines()
-    promised = [line.split("# ", 1)[1] for line in block.splitlines()
-                if line.startswith("print(") and "# " in line]
-    assert len(printed) == len(promised) > 0
-    for got, want in zip(printed, promised):
-        assert want.startswith(got), f"the README says {want!r}, the code prints {got!r}"
+    assert assert_prints_what_it_says(block, timeout=120) > 0
 
 
 def test_readme_has_python_blocks_and_one_command_to_redraw() -> None:

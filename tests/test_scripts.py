@@ -39,14 +39,21 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_test_one() -> Non
     assert re.search(r"pip install .*torch==2\.13\.0", ci), "CI installs the PyTorch oracle"
 
 
-@pytest.mark.parametrize("block", re.findall(r"```python\n(.*?)```", README, re.S))
-def test_readme_examples_print_what_they_say(block: str) -> None:
-    printed = run_python(code=block).splitlines()
+def assert_prints_what_it_says(block: str, timeout: int = 300) -> int:
+    """Run a README's code block: each ``print(...)  # text`` line must print the start of its
+    text, and nothing else may be printed. How many lines it promised."""
+    printed = run_python(code=block, timeout=timeout).splitlines()
     promised = [line.split("# ", 1)[1] for line in block.splitlines()
                 if line.startswith("print(") and "# " in line]
     assert len(printed) == len(promised)
     for got, want in zip(printed, promised):
         assert want.startswith(got), f"README says {want!r}, the code prints {got!r}"
+    return len(promised)
+
+
+@pytest.mark.parametrize("block", re.findall(r"```python\n(.*?)```", README, re.S))
+def test_readme_examples_print_what_they_say(block: str) -> None:
+    assert_prints_what_it_says(block)
 
 
 def test_demo_loss_falls() -> None:
