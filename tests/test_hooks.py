@@ -400,3 +400,26 @@ def test_backward_hooks_keep_a_namedtuple_output_and_stay_out_of_a_partial_grad(
     assert calls == []
     (out.a.sum() + out.b.sum()).backward()
     assert calls == [1]
+
+
+def test_a_global_always_called_hook_with_kwargs_gets_them_when_forward_fails() -> None:
+    """As torch: a global forward hook registered with_kwargs and always_call is called as
+    hook(module, args, kwargs, output) on the way out of a failing forward too."""
+    from minigrad.nn.module import register_module_forward_hook
+
+    class Fails(nn.Module):
+        def forward(self, x: mg.Tensor, *, scale: float = 1.0) -> mg.Tensor:
+            raise ValueError("broken forward")
+
+    seen: list[tuple] = []
+    handle = register_module_forward_hook(
+        lambda m, args, kwargs, out: seen.append((type(m).__name__, kwargs)),
+        with_kwargs=True, always_call=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a hook called wrongly would warn instead
+            with pytest.raises(ValueError, match="broken forward"):
+                Fails()(mg.ones(2), scale=2.0)
+    finally:
+        handle.remove()
+    assert seen == [("Fails", {"scale": 2.0})]

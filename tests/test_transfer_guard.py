@@ -133,6 +133,18 @@ def test_a_cpu_index_or_mask_tensor_is_implicit_too_and_the_message_points_the_r
         mg.arange(5)[mg.tensor([True] * 5, device=dev)]
 
 
+def test_assigning_through_a_device_index_moves_no_index(dev: str) -> None:
+    """x[index] = v with the index on the device is parsed once: no implicit copy of the
+    index (CuPy refuses np.asarray on its arrays), only the bounds checks reading it does."""
+    t = mg.zeros(5, device=dev)
+    index, two = mg.tensor([0, 2], device=dev), mg.tensor(2.0, device=dev)
+    with mg.transfer_guard("disallow") as moved:
+        t[index] = 1.0
+        t.index_put_((index,), two, accumulate=True)
+    assert set(moved.by_kind) == {"index bounds"}
+    assert t.cpu().tolist() == [3.0, 0.0, 3.0, 0.0, 0.0]
+
+
 def test_nothing_is_a_transfer_on_the_host_backends() -> None:
     for device in ("cpu", "strict"):
         if not mg.get_backend(device).is_available():

@@ -285,14 +285,9 @@ def call_with_hooks(module: Module, args: tuple, kwargs: dict) -> Any:
             args = backward.setup_input_hook(args)
         result = module.forward(*args, **kwargs)
         for hook_id, hook in (*global_forward_hooks.items(), *module._forward_hooks.items()):
-            if (hook_id in module._forward_hooks_always_called
-                    or hook_id in global_forward_hooks_always_called):
+            if _always_called(module, hook_id):
                 called.add(hook_id)
-            if (hook_id in module._forward_hooks_with_kwargs
-                    or hook_id in global_forward_hooks_with_kwargs):
-                new = hook(module, args, kwargs, result)
-            else:
-                new = hook(module, args, result)
+            new = _call_forward_hook(module, hook_id, hook, args, kwargs, result)
             if new is not None:
                 result = new
         if backward is not None:
@@ -304,13 +299,10 @@ def call_with_hooks(module: Module, args: tuple, kwargs: dict) -> Any:
         return result
     except Exception:  # the always_call forward hooks run still, then the error goes on
         for hook_id, hook in (*global_forward_hooks.items(), *module._forward_hooks.items()):
-            if hook_id in called or not (hook_id in module._forward_hooks_always_called or
-                                         hook_id in global_forward_hooks_always_called):
+            if hook_id in called or not _always_called(module, hook_id):
                 continue
             try:
-                new = (hook(module, args, kwargs, result)
-                       if hook_id in module._forward_hooks_with_kwargs
-                       else hook(module, args, result))
+                new = _call_forward_hook(module, hook_id, hook, args, kwargs, result)
                 if new is not None:
                     result = new
             except Exception as e:
@@ -318,3 +310,18 @@ def call_with_hooks(module: Module, args: tuple, kwargs: dict) -> Any:
                               "exception that was silenced as another error was raised in "
                               f"forward: {e}", stacklevel=2)
         raise
+
+
+def _always_called(module: Module, hook_id: int) -> bool:
+    """Whether a forward hook (the module's own or a global one) runs even when forward fails."""
+    return (hook_id in module._forward_hooks_always_called
+            or hook_id in global_forward_hooks_always_called)
+
+
+def _call_forward_hook(module: Module, hook_id: int, hook: Callable, args: tuple,
+                       kwargs: dict, result: Any) -> Any:
+    """A forward hook called as it was registered: with the keyword arguments or without."""
+    if (hook_id in module._forward_hooks_with_kwargs
+            or hook_id in global_forward_hooks_with_kwargs):
+        return hook(module, args, kwargs, result)
+    return hook(module, args, result)

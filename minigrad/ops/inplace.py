@@ -30,7 +30,6 @@ from minigrad.ops.movement import (
     IndexPut,
     Permute,
     Reshape,
-    getitem,
     index_positions,
     parse_key,
 )
@@ -93,30 +92,25 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
         raise TypeError(f"can't assign a {type(value).__name__} to a {x.type()} (got "
                         f"{value!r}; assign a number or a tensor)")
     v = value.to(x.device, x.dtype) if is_tensor(value) else as_tensor_like(value, x)
-    while v.ndim and v.shape[0] == 1 and v.ndim > len(_target_shape(x, key)):
-        v = v.squeeze(0)  # leading dims of size 1 go, as torch (preds[i] = net(x[i:i + 1]))
-    if any(hasattr(k, "shape") for k in key):  # integer or mask indices: positions in x
-        positions = index_positions(x, key)
+    advanced = any(hasattr(k, "shape") for k in key)  # integer or mask indices
+    if advanced:
+        positions = index_positions(x, key)  # x[key]'s elements' places in x
         target = positions.shape
-        _check_broadcast(v, target)
-
+    else:
+        with no_grad():
+            target = Index.apply(x, key=key).shape
+    while v.ndim and v.shape[0] == 1 and v.ndim > len(target):
+        v = v.squeeze(0)  # leading dims of size 1 go, as torch (preds[i] = net(x[i:i + 1]))
+    _check_broadcast(v, target)
+    if advanced:
         def compute(t: Tensor) -> Tensor:
             flat = IndexPut.apply(t.reshape(-1), v.expand(target).reshape(-1),
                                   key=(positions.reshape(-1)._data,))
             return flat.reshape(t.shape)
     else:
-        with no_grad():
-            target = Index.apply(x, key=key).shape
-        _check_broadcast(v, target)
-
         def compute(t: Tensor) -> Tensor:
             return IndexPut.apply(t, v, key=key)
     apply_inplace(x, compute, (v,))
-
-
-def _target_shape(x: Tensor, key: tuple) -> tuple[int, ...]:
-    with no_grad():
-        return tuple(getitem(x, key).shape)
 
 
 def renew_view(view: Tensor) -> None:

@@ -391,7 +391,11 @@ def parse_key(x: Tensor, key: Any) -> tuple:
 def getitem(x: Tensor, key: Any) -> Tensor:
     """``x[key]``: ints, slices (any step), None, ..., integer tensors, arrays and lists, and
     boolean masks."""
-    key = parse_key(x, key)
+    return getitem_parsed(x, parse_key(x, key))
+
+
+def getitem_parsed(x: Tensor, key: tuple) -> Tensor:
+    """``x[key]`` for a key ``parse_key`` has already made (its arrays on x's device)."""
     has_array = any(_is_array(k) for k in key)
     if has_array and any(isinstance(k, int) for k in key):
         # PyTorch selects with ints first (they never join the advanced indices, unlike in
@@ -404,10 +408,11 @@ def getitem(x: Tensor, key: Any) -> Tensor:
 
 
 def index_positions(x: Tensor, key: tuple) -> Tensor:
-    """The flat positions in x of the elements ``x[key]`` reads, in x[key]'s shape (int64)."""
+    """The flat positions in x of the elements ``x[key]`` reads, in x[key]'s shape (int64);
+    ``key`` as ``parse_key`` made it."""
     xp, i64 = x.backend.xp, x.backend.dtype(dtypes.int64)
     flat = make_tensor(xp.reshape(xp.arange(x.numel(), dtype=i64), tuple(x.shape)), x.device)
-    return getitem(flat, key)
+    return getitem_parsed(flat, key)
 
 
 def masked_select(x: Tensor, mask: Tensor) -> Tensor:
