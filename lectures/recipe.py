@@ -35,16 +35,16 @@ def main(argv: list[str] | None = None) -> None:
 
     net = lenet()
     x = mg.zeros(1, 1, args.size, args.size)
-    with mg.no_grad():
-        print(mg.summary(net, input_data=x))
-        steps = [("input", x)] + [(f"{name} {type(layer).__name__}", y)
-                                  for name, layer, y in common.layer_outputs(net, x)]
+    table = mg.summary(net, input_data=x)  # one forward pass, watched by hooks on every layer
+    print(table)
+    steps = [("input", list(x.shape))] + [(f"{row.name} {row.kind}", row.output_shape)
+                                          for row in table.rows[1:]]  # (rows[0]: the model)
     flat = nn.Flatten()(mg.zeros(2, 3, 10, 10))
     print(f"nn.Flatten() keeps the batch: [2, 3, 10, 10] -> {list(flat.shape)}")
-    total = sum(p.numel() for p in net.parameters())
+    total = table.total_params
 
     # the stages that change the shape (activations keep it)
-    stages = [(name, y.shape) for name, y in steps if "Sigmoid" not in name]
+    stages = [(name, shape) for name, shape in steps if "Sigmoid" not in name]
     images = [(name, shape) for name, shape in stages if len(shape) == 4]
     fig, ax = common.mosaic("rs", size=(11, 3.6))
     at = range(len(images))

@@ -156,10 +156,8 @@ class Function:
         saves = self.reads()
         saved = [(t, self.versions[i], self.next[i]) for i, t in enumerate(self.inputs)
                  if i in saves]
-        if "output" in saves:
-            out = self.output
-            if out is not None:
-                saved.append((out, self.output_version, self))
+        if "output" in saves and out is not None:
+            saved.append((out, self.output_version, self))
         for t, version, producer in saved:
             if t._version_counter[0] != version:
                 made = f", which is output 0 of {producer.name()}," if isinstance(
@@ -285,18 +283,16 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
             if node is None or (wanted is not None and id(entry) not in leads):
                 continue
             node.check_saved()
-            if not modes.anomaly:
+            anomaly = modes.anomaly
+            if anomaly:
+                modes.anomaly = False  # backward's own ops: their gradients are checked below
+            try:
                 in_grads = node.backward(g) if tracer is None else tracer.backward(node, g)
-                if not isinstance(in_grads, tuple):
-                    in_grads = (in_grads,)
-            else:
-                modes.anomaly = False  # backward's own ops: their gradients are checked here
-                try:
-                    in_grads = node.backward(g) if tracer is None else tracer.backward(node, g)
-                finally:
-                    modes.anomaly = True
-                if not isinstance(in_grads, tuple):
-                    in_grads = (in_grads,)
+            finally:
+                modes.anomaly = anomaly
+            if not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+            if anomaly:
                 _check_backward(node, in_grads)
             for p, gp, edge in zip(node.inputs, in_grads, node.next):
                 if edge is None or gp is None:

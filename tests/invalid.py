@@ -39,6 +39,14 @@ def raised_by(call: Callable[[], Any]) -> BaseException | None:
     return None
 
 
+def assert_raised_by_minigrad(e: BaseException) -> None:
+    """The error came from minigrad's own code (not from inside NumPy or Python)."""
+    frame = traceback.extract_tb(e.__traceback__)[-1]
+    assert frame.filename.startswith(MINIGRAD_DIR), (
+        f"raised from {frame.filename}:{frame.lineno}, not from minigrad's own code: "
+        f"{type(e).__name__}: {e}")
+
+
 def assert_rejects(build: Callable[[Any], Any], error: type[BaseException],
                    names: Sequence[str]) -> None:
     """``build(lib)`` raises ``error`` for minigrad (from minigrad's own code, its message
@@ -47,10 +55,7 @@ def assert_rejects(build: Callable[[Any], Any], error: type[BaseException],
     assert e is not None, f"minigrad accepted the call; expected {error.__name__}"
     assert isinstance(e, error), (
         f"minigrad raised {type(e).__name__}: {e}; expected {error.__name__}")
-    frame = traceback.extract_tb(e.__traceback__)[-1]
-    assert frame.filename.startswith(MINIGRAD_DIR), (
-        f"raised from {frame.filename}:{frame.lineno}, not from minigrad's own code: "
-        f"{type(e).__name__}: {e}")
+    assert_raised_by_minigrad(e)
     message = str(e).lower()
     for name in names:
         assert name.lower() in message, f"the message does not name {name!r}: {e}"

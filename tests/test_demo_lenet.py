@@ -20,6 +20,7 @@ import pytest
 import demos.lenet as lenet_demo
 import minigrad as mg
 from minigrad.testing import assert_close
+from tests.test_data import idx_bytes
 from tests.test_scripts import run_script
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -207,8 +208,7 @@ def test_a_read_only_directory_is_refused_up_front(option: str, tmp_path: Path,
 # ---- data: asked for means it must load; only the default run falls back -------------------
 def write_idx(path: Path, array: np.ndarray) -> None:
     """``array`` (uint8) as a gzip IDX file."""
-    header = bytes([0, 0, 8, array.ndim]) + b"".join(n.to_bytes(4, "big") for n in array.shape)
-    path.write_bytes(gzip.compress(header + array.tobytes()))
+    path.write_bytes(gzip.compress(idx_bytes(array)))
 
 
 def mnist_dir(tmp_path: Path, images: Callable[[Path], None]) -> Path:
@@ -222,8 +222,8 @@ def mnist_dir(tmp_path: Path, images: Callable[[Path], None]) -> Path:
 
 def truncated(path: Path) -> None:
     """The header promises 3 images of 28x28; the file holds two and a half."""
-    header = bytes([0, 0, 8, 3]) + b"".join(n.to_bytes(4, "big") for n in (3, 28, 28))
-    path.write_bytes(gzip.compress(header + bytes(28 * 28 * 5 // 2)))
+    whole = idx_bytes(np.zeros((3, 28, 28), np.uint8))
+    path.write_bytes(gzip.compress(whole[:len(whole) - 28 * 28 // 2]))
 
 
 def not_gzip(path: Path) -> None:

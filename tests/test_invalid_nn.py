@@ -10,7 +10,6 @@ accepts (an empty batch, an output size of 0) are accepted here too, with torch'
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad as mg
-from tests.invalid import MINIGRAD_DIR, assert_accepts, assert_rejects
+from tests.invalid import assert_accepts, assert_raised_by_minigrad, assert_rejects
 
 Build = Callable[[Any], Any]
 
@@ -550,7 +549,7 @@ def raised_here(call: Callable[[], Any], error: type[BaseException]) -> BaseExce
     """The ``error`` ``call`` raises from minigrad's own code."""
     with pytest.raises(error) as info:
         call()
-    assert traceback.extract_tb(info.value.__traceback__)[-1].filename.startswith(MINIGRAD_DIR)
+    assert_raised_by_minigrad(info.value)
     return info.value
 
 

@@ -157,9 +157,8 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
 
 def _softmax_arguments(input: Tensor, dim: Any, dtype: Any, name: str) -> None:
     """An int dim (or None); a floating-point input unless ``dtype`` says what to compute in."""
-    if dim is not None and not is_int(dim):
-        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__} "
-                        f"(got dim={dim!r})")
+    if dim is not None:
+        _int_argument(dim, "dim", name)
     if dtype is None:
         _floating(input, name)
 
@@ -179,14 +178,27 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
             ) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p) (training);
     the identity otherwise. The mask comes from minigrad's seeded host generator."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _dropout_probability(p)
     if not training or p == 0.0:
         return input
     if p == 1.0:
         return input * 0.0
     keep = rand(*input.shape, device=input.device) >= p
     return input * keep.to(input.dtype) * (1.0 / (1.0 - p))
+
+
+def _int_argument(value: Any, name: str, fn: str = "") -> None:
+    """An argument that must be an int (not a float, nor a bool): torch's TypeError, naming
+    the function (if given), the argument and the value."""
+    if not is_int(value):
+        raise TypeError(f"{fn + '(): ' if fn else ''}argument '{name}' must be int, not "
+                        f"{type(value).__name__} (got {name}={value!r})")
+
+
+def _dropout_probability(p: float) -> None:
+    """Dropout's probability must lie in [0, 1] (PyTorch's ValueError)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
@@ -209,8 +221,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 
 def _dropout2d_arguments(input: Tensor, p: float) -> None:
     """dropout2d's checks and PyTorch's warnings for inputs that are not (N, C, H, W)."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _dropout_probability(p)
     if input.ndim < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     if input.ndim not in (3, 4):
@@ -379,9 +390,7 @@ def _conv_window_values(weight: Tensor, stride: tuple[int, ...], padding: tuple[
                         output_padding: tuple[int, ...] = ()) -> None:
     """The convolutions' checks of their numbers, as torch's (its order and messages, with the
     values): padding >= 0, stride, dilation and groups >= 1, a kernel and output channels."""
-    if not is_int(groups):
-        raise TypeError(f"argument 'groups' must be int, not {type(groups).__name__} (got "
-                        f"groups={groups!r})")
+    _int_argument(groups, "groups")
     if min(padding) < 0:
         raise RuntimeError(f"negative padding is not supported, but got "
                            f"padding={_shown(padding)}")
@@ -583,9 +592,8 @@ def _pool_arguments(x: Tensor, name: str, kernel_size: IntOrPair, stride: IntOrP
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:  # so that no window is padding alone
         raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got "
                            f"padW = {p[1]}, padH = {p[0]}, kW = {k[1]}, kH = {k[0]}")
-    if divisor_override is not None and not is_int(divisor_override):
-        raise TypeError(f"{name}(): argument 'divisor_override' must be int, not "
-                        f"{type(divisor_override).__name__} (got {divisor_override!r})")
+    if divisor_override is not None:
+        _int_argument(divisor_override, "divisor_override", name)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero (got divisor_override=0)")
     window = Window(k, d, p, s)
@@ -1047,15 +1055,16 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     shape = (1, -1) + (1,) * (input.ndim - 2)    # per channel, broadcast over the rest
     if training:
         mean = input.mean(dim=axes)
-        var = input.var(dim=axes, correction=0)
+        centred = input - mean.reshape(shape)
+        var = (centred * centred).mean(dim=axes)  # the biased variance
         if running_mean is not None and running_var is not None:
             count = input.numel() // input.shape[1]
             with no_grad():
                 running_mean.mul_(1 - momentum).add_(mean * momentum)
                 running_var.mul_(1 - momentum).add_(var * (count / (count - 1)) * momentum)
     else:
-        mean, var = running_mean, running_var
-    out = (input - mean.reshape(shape)) / (var.reshape(shape) + eps).sqrt()
+        centred, var = input - running_mean.reshape(shape), running_var
+    out = centred / (var.reshape(shape) + eps).sqrt()
     if weight is not None:
         out = out * weight.reshape(shape)
     if bias is not None:
@@ -1109,9 +1118,9 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int],
 
 def _normalize(x: Tensor, dims: int | tuple[int, ...], eps: float) -> Tensor:
     """(x - mean) / sqrt(var + eps), with the mean and the biased variance over ``dims``."""
-    mean = x.mean(dim=dims, keepdim=True)
-    var = x.var(dim=dims, keepdim=True, correction=0)
-    return (x - mean) / (var + eps).sqrt()
+    centred = x - x.mean(dim=dims, keepdim=True)
+    var = (centred * centred).mean(dim=dims, keepdim=True)
+    return centred / (var + eps).sqrt()
 
 
 def _layer_norm_arguments(input: Tensor, normalized_shape: int | Sequence[int],
@@ -1157,9 +1166,7 @@ def _group_norm_arguments(input: Tensor, num_groups: int, weight: Tensor | None,
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
                            f"{input.ndim}")
     n, c, spatial = input.shape[0], input.shape[1], list(input.shape[2:])
-    if not is_int(num_groups):
-        raise TypeError(f"group_norm(): argument 'num_groups' must be int, not "
-                        f"{type(num_groups).__name__} (got num_groups={num_groups!r})")
+    _int_argument(num_groups, "num_groups", "group_norm")
     if num_groups < 1:
         raise RuntimeError(f"Expected num groups to be greater than 0, got {num_groups}")
     if c % num_groups:
@@ -1488,9 +1495,7 @@ def _class_target_arguments(input: Tensor, target: Tensor, weight: Tensor | None
     """The checks of class-index targets (nll_loss's, in torch's order, types and messages):
     an int ignore_index, a floating-point input of 1 or more dims, targets of dtype int64 (or
     uint8), one per sample and position, and a weight per class of the input's dtype."""
-    if not is_int(ignore_index):
-        raise TypeError(f"{name}(): argument 'ignore_index' must be int, not "
-                        f"{type(ignore_index).__name__} (got ignore_index={ignore_index!r})")
+    _int_argument(ignore_index, "ignore_index", name)
     _floating(input, name)
     shapes = f"(input of shape {list(input.shape)}, target {list(target.shape)})"
     if input.ndim >= 2 and (target.ndim == 0 or target.shape[0] != input.shape[0]):
@@ -1578,8 +1583,10 @@ def _binary_cross_entropy_arguments(input: Tensor, target: Tensor, weight: Tenso
                            f"expected {input.dtype.torch_name} (the target's dtype must be the "
                            f"input's)")
     _floating(input, "binary_cross_entropy")
-    for name, t in (("input", input), ("target", target)):
-        if not ops.host_values(((t >= 0) & (t <= 1)).all(), "bce range check"):
+    in_range = ops.host_values(ops.stack([((t >= 0) & (t <= 1)).all()
+                                          for t in (input, target)]), "bce range check")
+    for name, ok in zip(("input", "target"), in_range):  # one look on the host for both
+        if not ok:
             raise RuntimeError(f"all elements of {name} should be between 0 and 1")
     _weight_expands(weight, input, "weight", "binary_cross_entropy")
 

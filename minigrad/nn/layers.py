@@ -55,9 +55,7 @@ def _reset_scale_and_shift(module: Module) -> None:
 def _int_arguments(**arguments: Any) -> None:
     """Counts must be ints (not floats, nor bools), as torch's argument parser says."""
     for name, value in arguments.items():
-        if not is_int(value):
-            raise TypeError(f"argument '{name}' must be int, not {type(value).__name__} (got "
-                            f"{name}={value!r})")
+        F._int_argument(value, name)
 
 
 def _size_arguments(**sizes: Any) -> None:
@@ -907,8 +905,7 @@ class _DropoutNd(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        F._dropout_probability(p)
         self.p, self.inplace = p, inplace
 
     def extra_repr(self) -> str:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from minigrad.autograd import make_tensor
-from minigrad.ops.movement import pad
+from minigrad.ops.movement import gather_in_range, pad
 from minigrad.ops.unfold import Pair, Window, output_size, window_arguments
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def bilinear_sample(image: Tensor, y: Tensor, x: Tensor) -> Tensor:
             row = (top + down).clamp(-1, h).long() + 1                # row in the padded image
             col = (left + right).clamp(-1, w).long() + 1
             index = (row * (w + 2) + col).unsqueeze(2).expand(n, g, c, y.shape[2])
-            term = (wy * wx).unsqueeze(2) * padded.gather(3, index)
+            term = (wy * wx).unsqueeze(2) * gather_in_range(padded, 3, index)  # clamped above
             out = term if out is None else out + term
     return out
 

@@ -424,12 +424,18 @@ def remainder(a: Tensor, b: Any, reverse: bool = False) -> Tensor:
 
 def integer_op(name: str, a: Tensor, b: Any) -> Tensor:
     """``//`` (floor_divide) and ``%`` (remainder) for index arithmetic: no derivative."""
+    number = b if isinstance(b, int) else None  # (bools are ints): checked without the device
     a, b = promote(a, b)
     if is_grad_enabled() and (a.requires_grad or b.requires_grad):
         raise RuntimeError(f"the derivative for '{name}' is not implemented in minigrad")
     backend = a.backend
-    if not a.dtype.is_floating_point and backend.host_value(backend.xp.any(b._data == 0),
-                                                            "integer division check"):
+    if a.dtype.is_floating_point:
+        zero = False
+    elif number is not None:
+        zero = number == 0
+    else:
+        zero = backend.host_value(backend.xp.any(b._data == 0), "integer division check")
+    if zero:
         divisor = (host_values(b, "integer division check").tolist() if b.numel() < 10
                    else f"of shape {list(b.shape)}")
         raise RuntimeError(f"ZeroDivisionError: integer {name} by zero (divisor {divisor})")
@@ -506,5 +512,5 @@ def divide(a: Tensor, b: Any, rounding_mode: str | None = None) -> Tensor:
     q = integer_op("floor_divide", a, b)
     if rounding_mode == "floor":
         return q
-    inexact = integer_op("remainder", a, b) != 0
+    inexact = _without_graph("remainder", a, b) != 0  # (b has no zero: floor_divide checked)
     return q + (inexact & ((a < 0) != (b < 0))).to(q.dtype)  # floor moved one toward zero

@@ -298,12 +298,7 @@ def _index_array(x: Tensor, k: Any) -> Any:
         if k.dtype.is_floating_point:
             raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors "
                              f"(got {k.dtype.name})")
-        if k._device is not x._device and k.device != x.device:
-            if k.device.type != "cpu":  # indices on the CPU index a tensor anywhere, as torch
-                raise RuntimeError(
-                    f"indices should be either on cpu or on the same device as the indexed "
-                    f"tensor ({x.device}), got indices on {k.device}")
-            # an implicit copy to the device, as a list index would be (transfer_guard)
+        if _elsewhere(x, k):  # an implicit copy to the device, as a list index would be
             return x.backend.from_host(k.numpy().astype(np.int64), "index", "implicit")
         # a copy: the backward reads the key, and the index tensor may change in place after
         return x.backend.xp.astype(k._data, x.backend.dtype(dtypes.int64), copy=True)
@@ -318,17 +313,24 @@ def _index_array(x: Tensor, k: Any) -> Any:
     return x.backend.from_host(a.astype(np.int64), "index", "implicit")
 
 
+def _elsewhere(x: Tensor, k: Tensor) -> bool:
+    """Whether the index tensor ``k`` lives off x's device: then on the CPU (it indexes a
+    tensor anywhere, as torch's do, copied over), or it is an error."""
+    if k._device is x._device or k.device == x.device:
+        return False
+    if k.device.type != "cpu":
+        raise RuntimeError(f"indices should be either on cpu or on the same device as the "
+                           f"indexed tensor ({x.device}), got indices on {k.device}")
+    return True
+
+
 def _mask(x: Tensor, k: Any) -> Any:
     """A boolean mask given as a tensor, NumPy array or list, as an array on x's device (None
     when ``k`` is not a mask)."""
     if is_tensor(k):
         if k.dtype is not dtypes.bool_:
             return None
-        if k._device is not x._device and k.device != x.device:
-            if k.device.type != "cpu":
-                raise RuntimeError(
-                    f"indices should be either on cpu or on the same device as the indexed "
-                    f"tensor ({x.device}), got indices on {k.device}")
+        if _elsewhere(x, k):
             return x.backend.from_host(k.numpy(), "index", "implicit")
         return k._data
     if isinstance(k, (np.ndarray, list)) and np.asarray(k).dtype == bool:
