@@ -220,3 +220,23 @@ def test_ops_under_no_grad_are_marked() -> None:
         x * w
     assert [(r.grad_enabled, r.graph) for r in t.ops] == [(False, False), (True, True)]
     assert "Mul (no_grad)" in str(t)
+
+
+def test_every_op_writes_its_derivative_in_one_comment_above_backward() -> None:
+    """The house rule the trace reads: directly above each ``def backward`` in minigrad.ops,
+    one comment line with the derivative (more words go into the class docstring)."""
+    import ast
+    import inspect
+    from pathlib import Path
+
+    folder = Path(inspect.getfile(ops)).parent
+    found, wrong = 0, []
+    for path in sorted(folder.glob("*.py")):
+        lines = path.read_text().splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if isinstance(node, ast.FunctionDef) and node.name == "backward":
+                found += 1
+                above = [lines[node.lineno - 2].strip(), lines[node.lineno - 3].strip()]
+                if not above[0].startswith("#") or above[1].startswith("#"):
+                    wrong.append(f"{path.name}:{node.lineno}")
+    assert found > 40 and not wrong, wrong

@@ -101,15 +101,15 @@ class Pow(Function):
 
 
 class Maximum(Function):
-    """The larger of a and b, elementwise."""
+    """The larger of a and b, elementwise. Its gradient goes to the larger input; a tie
+    splits it in half; where they do not compare (NaN) both get it, as torch's."""
 
     saves = (0, 1)
 
     def forward(self, a: Any, b: Any) -> Any:
         return self.xp.maximum(a, b)
 
-    # the larger input gets the gradient, a tie splits it in half; where they do not compare
-    # (NaN) both get it, as torch
+    # d max(a, b) = [a > b] da + [a < b] db, ties split: (da + db) / 2
     def backward(self, g: Tensor) -> tuple[Tensor, Tensor]:
         a, b = self.inputs
         g = where(a == b, g / 2, g)
@@ -117,15 +117,15 @@ class Maximum(Function):
 
 
 class Minimum(Function):
-    """The smaller of a and b, elementwise."""
+    """The smaller of a and b, elementwise. Its gradient goes to the smaller input; a tie
+    splits it in half; where they do not compare (NaN) both get it, as torch's."""
 
     saves = (0, 1)
 
     def forward(self, a: Any, b: Any) -> Any:
         return self.xp.minimum(a, b)
 
-    # the smaller input gets the gradient, a tie splits it in half; where they do not compare
-    # (NaN) both get it, as torch
+    # d min(a, b) = [a < b] da + [a > b] db, ties split: (da + db) / 2
     def backward(self, g: Tensor) -> tuple[Tensor, Tensor]:
         a, b = self.inputs
         g = where(a == b, g / 2, g)

@@ -12,15 +12,15 @@ if TYPE_CHECKING:
 
 
 class MatMul(Function):
-    """a @ b with NumPy's rules (batched, broadcast, 1-D cases)."""
+    """a @ b with NumPy's rules (batched, broadcast, 1-D cases). In the gradient a 1-D operand
+    is a row (a) or a column (b), and batch dims broadcast (the engine sums them back)."""
 
     saves = {0: (1,), 1: (0,)}
 
     def forward(self, a: Any, b: Any) -> Any:
         return self.xp.matmul(a, b)
 
-    # d(A B) = dA B + A dB, so dA = G B^T and dB = A^T G; a 1-D operand is a row (a) or a
-    # column (b) while differentiating, and batch dims broadcast (the engine sums them back)
+    # d(A B) = dA B + A dB, so dA = G B^T and dB = A^T G
     def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = self.inputs
         a2 = a.unsqueeze(0) if a.ndim == 1 else a

@@ -64,8 +64,7 @@ class Expand(Function):
     def forward(self, x: Any, *, shape: tuple[int, ...]) -> Any:
         return self.xp.broadcast_to(x, shape)
 
-    # each input element was copied to many places: the engine sums the gradient back
-    # (autograd.sum_to, the one place where broadcasting is undone)
+    # each element was copied: the engine sums its copies' gradients back (autograd.sum_to)
     def backward(self, g: Tensor) -> Tensor:
         return g
 

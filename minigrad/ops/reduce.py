@@ -378,7 +378,8 @@ def rounded_sign(x: Tensor) -> Tensor:
 
 
 class NormP(Function):
-    """The p-norm (sum |x|^p)^(1/p) over some dims (p = 2: the Euclidean norm)."""
+    """The p-norm (sum |x|^p)^(1/p) over some dims (p = 2: the Euclidean norm). Where the norm
+    is 0 its gradient is 0, as torch's (a subgradient instead of 0/0)."""
 
     saves = (0, "output")
 
@@ -389,8 +390,7 @@ class NormP(Function):
             return xp.sqrt(xp.sum(x * x, axis=axes, keepdims=keepdim))
         return xp.sum(xp.abs(x) ** p, axis=axes, keepdims=keepdim) ** (1 / p)
 
-    # d ||x||_p = sign(x) |x|^(p-1) / ||x||^(p-1) . dx (x / ||x|| for p = 2), and 0 where the
-    # norm is 0 (as torch: a subgradient instead of 0/0)
+    # d ||x||_p = sign(x) |x|^(p-1) / ||x||^(p-1) . dx   (x / ||x|| . dx for p = 2)
     def backward(self, g: Tensor) -> Tensor:
         x, n, p = self.inputs[0], self.output, self.p
         if not self.keepdim:
