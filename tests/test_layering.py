@@ -19,7 +19,8 @@ PACKAGE = ROOT / "minigrad"
 
 LAYERS = [
     "minigrad.dtypes", "minigrad.random", "minigrad.backends.transfers",
-    "minigrad.backends.base", "minigrad.backends.numpy_backend", "minigrad.backends.cupy_backend",
+    "minigrad.backends.layout", "minigrad.backends.base", "minigrad.backends.numpy_backend",
+    "minigrad.backends.cupy_backend",
     "minigrad.backends.strict", "minigrad.backends", "minigrad.cuda",
     "minigrad.grad_mode", "minigrad.autograd", "minigrad.tracing",
     "minigrad.ops.promotion", "minigrad.ops.elementwise", "minigrad.ops.reduce",

@@ -100,7 +100,7 @@ def cases() -> list[Case]:
         # movement
         Case("reshape", reshape_input, lambda lib, x, shape: x.reshape(shape),
              lambda x, shape: x.reshape(shape)),
-        Case("view", reshape_input, lambda lib, x, shape: x.view(*shape),
+        Case("view", reshape_input, lambda lib, x, shape: x.contiguous().view(*shape),
              lambda x, shape: x.reshape(shape)),
         Case("flatten", flatten_input, lambda lib, x, start, end: x.flatten(start, end),
              lambda x, start, end: x.reshape(x.shape[:start] + (-1,) + x.shape[x.ndim + end + 1:])),

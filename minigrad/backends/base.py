@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from minigrad import dtypes
-from minigrad.backends import transfers
+from minigrad.backends import layout, transfers
 
 # ---- the switch for every fast path ---------------------------------------------------------
 _OFF = ("0", "false", "off", "no")
@@ -316,6 +316,110 @@ class Backend:
         one_hot = xp.reshape(positions, (-1, 1)) == xp.arange(n, dtype=xp.int64)
         summed = xp.matmul(xp.reshape(values, (1, -1)), xp.astype(one_hot, values.dtype))
         return xp.reshape(summed, shape)
+
+    # ---- memory layouts (backends/layout.py) -----------------------------------------------
+    def strides(self, a: Any) -> tuple[int, ...] | None:
+        """An array's strides in elements, or None where the library does not say."""
+        strides = getattr(a, "strides", None)
+        if strides is None:
+            try:  # a host library without strides (array-api-strict): through DLPack
+                a = np.from_dlpack(a)
+            except (TypeError, RuntimeError, BufferError, AttributeError):
+                return None
+            strides = a.strides
+        size = a.dtype.itemsize
+        return tuple(s // size for s in strides)
+
+    def is_contiguous(self, a: Any) -> bool:
+        """Whether ``a`` lies row-major in memory (PyTorch's rule: dims of size 1 aside)."""
+        strides = self.strides(a)
+        return strides is None or layout.is_contiguous(a.shape, strides)
+
+    def torch_layout(self, result: Any, kind: str, arrays: list[Any]) -> Any:
+        """``result`` (an op's output, not a view) laid out as PyTorch lays out that op's:
+        ``"elementwise"`` in TensorIterator's order of the input ``arrays``, ``"first"`` in the
+        order of the first input alone, ``"contiguous"`` row-major, ``"keep"`` as it is."""
+        if kind == "keep":
+            return result
+        strides = self.strides(result)
+        if strides is None:
+            return result
+        shape = tuple(result.shape)
+        if kind == "contiguous":
+            return result if layout.is_contiguous(shape, strides) else layout.relaid(
+                self.xp, result, list(reversed(range(len(shape)))))
+        operands = arrays[:1] if kind == "first" else arrays
+        seen = [(a.shape, self.strides(a)) for a in operands]
+        if layout.is_contiguous(shape, strides) and all(
+                s is not None and layout.is_contiguous(n, s) for n, s in seen):
+            return result
+        perm = layout.iterator_order(shape, [layout.broadcast_strides(n, s, shape)
+                                             for n, s in seen if s is not None])
+        if layout.same_layout(shape, strides, layout.strides_in_order(shape, perm)):
+            return result
+        return layout.relaid(self.xp, result, perm)
+
+    def index_layout(self, out: Any, x: Any, key: tuple) -> Any:
+        """``x[key]``'s result (advanced indexing: a copy) laid out as PyTorch lays it out:
+        in TensorIterator's order of the restrided source and the index arrays."""
+        strides, out_strides = self.strides(x), self.strides(out)
+        if strides is None or out_strides is None:
+            return out
+        arrays = [k for k in key if hasattr(k, "shape")]
+        common = tuple(np.broadcast_shapes(*(tuple(a.shape) for a in arrays)))
+        shape = tuple(out.shape)
+        operands = layout.index_operands(
+            tuple(x.shape), strides, key, shape,
+            [layout.broadcast_strides(a.shape, self.strides(a), common) for a in arrays])
+        perm = (list(reversed(range(len(shape)))) if operands is None
+                else layout.iterator_order(shape, operands))
+        if layout.same_layout(shape, out_strides, layout.strides_in_order(shape, perm)):
+            return out
+        return layout.relaid(self.xp, out, perm)
+
+    def grad_layout(self, g: Any, like: Any | None) -> Any:
+        """A copy of the gradient ``g`` laid out as torch lays out ``.grad``: as the leaf's
+        array ``like`` where that is dense without overlap, else row-major."""
+        shape = tuple(g.shape)
+        perm = list(reversed(range(len(shape))))
+        strides = None if like is None else self.strides(like)
+        if strides is not None and layout.is_dense(shape, strides):
+            perm = layout.iterator_order(shape, [strides])
+        return layout.relaid(self.xp, g, perm)
+
+    def overlap(self, a: Any, b: Any) -> str | None:
+        """How the memory of two arrays overlaps: ``"full"`` (the same elements in the same
+        places), ``"partial"``, or None (apart, or too hard to tell: either has gaps or
+        shared elements), as PyTorch's in-place checks ask."""
+        if a is b:
+            return "full"
+        sa, sb = self.strides(a), self.strides(b)
+        if (0 in a.shape or 0 in b.shape or sa is None or sb is None
+                or not layout.is_dense(a.shape, sa) or not layout.is_dense(b.shape, sb)
+                or not self.shares_memory(a, b)):
+            return None
+        if (tuple(a.shape) == tuple(b.shape) and self.address(a) == self.address(b)
+                and layout.significant_strides(a.shape, sa)
+                == layout.significant_strides(b.shape, sb)):
+            return "full"
+        return "partial"
+
+    def address(self, a: Any) -> int | None:
+        """Where an array's first element lies in memory (None where unknown)."""
+        try:
+            return np.from_dlpack(a).__array_interface__["data"][0]
+        except (TypeError, RuntimeError, BufferError, AttributeError):
+            return None
+
+    def internal_overlap(self, a: Any) -> bool:
+        """Whether two of ``a``'s elements are one memory location (a broadcast view)."""
+        strides = self.strides(a)
+        return strides is not None and layout.internal_overlap(a.shape, strides)
+
+    def broadcast_to(self, a: Any, shape: tuple[int, ...]) -> Any:
+        """A view of ``a`` broadcast to ``shape`` that can be written through (as
+        ``Tensor.expand``'s, whose single elements may be written)."""
+        return self.xp.broadcast_to(a, shape)
 
     # ---- the seam ---------------------------------------------------------------------------
     def faster(self, what: Any) -> Any:

@@ -39,6 +39,10 @@ class CupyBackend(Backend):
         """cupy.may_share_memory."""
         return bool(self.xp.may_share_memory(a, b))
 
+    def address(self, a: Any) -> int:
+        """The device address of the first element."""
+        return int(a.data.ptr)
+
     def argsort(self, a: Any, axis: int, descending: bool) -> Any:
         """cupy.argsort (stable); descending as the reverse of the reversed array's order."""
         xp = self.xp

@@ -99,6 +99,40 @@ class NumpyBackend(Backend):
         """np.may_share_memory: whether the two arrays' memory ranges overlap."""
         return bool(np.may_share_memory(a, b))
 
+    def strides(self, a: np.ndarray) -> tuple[int, ...]:
+        """The strides in elements."""
+        size = a.itemsize
+        return tuple(s // size for s in a.strides)
+
+    def is_contiguous(self, a: np.ndarray) -> bool:
+        """NumPy's flag (its relaxed strides follow PyTorch's rule)."""
+        return a.flags.c_contiguous
+
+    def torch_layout(self, result: np.ndarray, kind: str, arrays: list[Any]) -> np.ndarray:
+        """As Backend's, with NumPy's flags for the common case: everything row-major."""
+        if kind == "keep" or (result.flags.c_contiguous and (
+                kind == "contiguous" or all(a.flags.c_contiguous for a in arrays))):
+            return result
+        return super().torch_layout(result, kind, arrays)
+
+    def grad_layout(self, g: np.ndarray, like: np.ndarray | None) -> np.ndarray:
+        """As Backend's, with NumPy's flags for the common case: a row-major leaf."""
+        if like is None or like.flags.c_contiguous:
+            return np.array(g, order="C", copy=True)
+        return super().grad_layout(g, like)
+
+    def address(self, a: np.ndarray) -> int:
+        """The address of the first element."""
+        return a.__array_interface__["data"][0]
+
+    def broadcast_to(self, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        """A writable broadcast view (np.broadcast_to's is read-only; minigrad refuses writes
+        to elements that share memory itself, as torch does)."""
+        lead = len(shape) - a.ndim
+        strides = (0,) * lead + tuple(0 if n == 1 and m != 1 else s for n, s, m in
+                                      zip(a.shape, a.strides, shape[lead:]))
+        return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=a.flags.writeable)
+
     def index_add(self, shape: tuple[int, ...], key: tuple, values: np.ndarray) -> np.ndarray:
         """A true scatter-add (np.add.at)."""
         out = np.zeros(shape, dtype=values.dtype)

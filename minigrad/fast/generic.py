@@ -222,6 +222,7 @@ class SigmoidBackward(Function):
     sigmoid_backward). g has y's shape and dtype (the backward walk sees to it)."""
 
     saves = {0: (1,), 1: (0, 1)}
+    layout = "elementwise"
 
     def forward(self, g: Any, y: Any) -> Any:
         out = 1 - y

@@ -183,7 +183,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1.0:
         return input * 0.0
-    keep = rand(*input.shape, device=input.device) >= p
+    keep = rand(tuple(input.shape), device=input.device) >= p
     return input * keep.to(input.dtype) * (1.0 / (1.0 - p))
 
 
@@ -1536,6 +1536,7 @@ class BinaryCrossEntropy(Function):
     """-(t log x + (1 - t) log(1 - x)) with each log clamped at -100, as torch's."""
 
     saves = (0, 1)
+    layout = "elementwise"
 
     def forward(self, x: Any, t: Any) -> Any:
         xp = self.xp

@@ -29,6 +29,7 @@ class Add(Function):
     """a + b, elementwise."""
 
     saves = ()
+    layout = "elementwise"
 
     def forward(self, a: Any, b: Any) -> Any:
         return a + b
@@ -42,6 +43,7 @@ class Sub(Function):
     """a - b, elementwise."""
 
     saves = ()
+    layout = "elementwise"
 
     def forward(self, a: Any, b: Any) -> Any:
         return a - b
@@ -55,6 +57,7 @@ class Mul(Function):
     """a * b, elementwise."""
 
     saves = {0: (1,), 1: (0,)}
+    layout = "elementwise"
 
     def forward(self, a: Any, b: Any) -> Any:
         return a * b
@@ -69,22 +72,24 @@ class Mul(Function):
 class Div(Function):
     """a / b, elementwise."""
 
-    saves = {0: (1,), 1: (1, "output")}
+    saves = {0: (1,), 1: (0, 1)}  # the inputs, as torch (the output may change in place)
+    layout = "elementwise"
 
     def forward(self, a: Any, b: Any) -> Any:
         return a / b
 
-    # d(a / b) = da / b - (a / b) db / b
+    # d(a / b) = da / b - a db / b^2
     def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        b = self.inputs[1]
+        a, b = self.inputs
         return (g / b if self.needs_input_grad[0] else None,
-                -g * self.output / b if self.needs_input_grad[1] else None)
+                -g * a / (b * b) if self.needs_input_grad[1] else None)
 
 
 class Pow(Function):
     """a ** b, elementwise."""
 
     saves = {0: (0, 1), 1: (0, "output")}
+    layout = "elementwise"
 
     def forward(self, a: Any, b: Any) -> Any:
         return a ** b
@@ -105,6 +110,7 @@ class Maximum(Function):
     splits it in half; where they do not compare (NaN) both get it, as torch's."""
 
     saves = (0, 1)
+    layout = "elementwise"
 
     def forward(self, a: Any, b: Any) -> Any:
         return self.xp.maximum(a, b)
@@ -121,6 +127,7 @@ class Minimum(Function):
     splits it in half; where they do not compare (NaN) both get it, as torch's."""
 
     saves = (0, 1)
+    layout = "elementwise"
 
     def forward(self, a: Any, b: Any) -> Any:
         return self.xp.minimum(a, b)
@@ -136,6 +143,7 @@ class Where(Function):
     """a where cond holds, else b."""
 
     saves = (0,)
+    layout = "elementwise"
 
     def forward(self, cond: Any, a: Any, b: Any) -> Any:
         return self.xp.where(cond, a, b)
@@ -151,6 +159,7 @@ class Neg(Function):
     """-x."""
 
     saves = ()
+    layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
         return -x
@@ -164,6 +173,7 @@ class Abs(Function):
     """|x|."""
 
     saves = (0,)
+    layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
         return self.xp.abs(x)
@@ -177,6 +187,7 @@ class Exp(Function):
     """e^x."""
 
     saves = ("output",)
+    layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
         return self.xp.exp(x)
@@ -190,6 +201,7 @@ class Log(Function):
     """The natural logarithm."""
 
     saves = (0,)
+    layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
         return self.xp.log(x)
@@ -203,6 +215,7 @@ class Sqrt(Function):
     """The square root."""
 
     saves = ("output",)
+    layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
         return self.xp.sqrt(x)
@@ -216,6 +229,7 @@ class Sin(Function):
     """sin(x)."""
 
     saves = (0,)
+    layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
         return self.xp.sin(x)
@@ -229,6 +243,7 @@ class Cos(Function):
     """cos(x)."""
 
     saves = (0,)
+    layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
         return self.xp.cos(x)
@@ -242,6 +257,7 @@ class Tanh(Function):
     """tanh(x)."""
 
     saves = ("output",)
+    layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
         return self.xp.tanh(x)
@@ -256,6 +272,7 @@ class Sigmoid(Function):
     """1 / (1 + e^-x)."""
 
     saves = ("output",)
+    layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
         # below x = -88 (float32) e^-x overflows to inf, and 1 / inf is the right 0
@@ -272,6 +289,7 @@ class LogSigmoid(Function):
     """log(sigmoid(x)), stable for large |x|."""
 
     saves = (0,)
+    layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
         xp = self.xp  # log(1 / (1 + e^-x)) = min(x, 0) - log(1 + e^-|x|): no overflow
@@ -286,19 +304,38 @@ class Relu(Function):
     """max(x, 0)."""
 
     saves = ("output",)
+    layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
         return self.xp.maximum(x, self.xp.zeros_like(x))
 
     # d relu(x) = [x > 0] dx  (as torch: 0 where the output is <= 0, so NaN passes it on)
     def backward(self, g: Tensor) -> Tensor:
-        return where(self.output <= 0, 0.0, g)
+        return ReluBackward.apply(g, self.output)
+
+
+class ReluBackward(Function):
+    """g where y > 0, else 0: relu's gradient from its output y (torch's threshold_backward),
+    an op of y too, so that its own gradient (zero) keeps a second backward in the graph."""
+
+    saves = {0: (1,), 1: ()}
+    layout = "elementwise"
+
+    def forward(self, g: Any, y: Any) -> Any:
+        return self.xp.where(y <= 0, self.xp.zeros_like(g), g)
+
+    # linear in g; a step in y (zero derivative)
+    def backward(self, gg: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        y = self.inputs[1]
+        return (ReluBackward.apply(gg, y) if self.needs_input_grad[0] else None,
+                gg * 0 if self.needs_input_grad[1] else None)
 
 
 class Clamp(Function):
     """x limited to [lo, hi]."""
 
     saves = (0,)
+    layout = "elementwise"
 
     def forward(self, x: Any, *, lo: float | None, hi: float | None) -> Any:
         self.lo, self.hi = lo, hi
@@ -318,6 +355,7 @@ class Rounding(Function):
     """floor, ceil, trunc, round (half to even) or sign of x (NaN's sign is 0, as torch)."""
 
     saves = ()
+    layout = "elementwise"
 
     def forward(self, x: Any, *, mode: str) -> Any:
         xp = self.xp
@@ -334,6 +372,7 @@ class Cast(Function):
     """x converted to another dtype."""
 
     saves = ()
+    layout = "elementwise"
 
     def forward(self, x: Any, *, dtype: dtypes.dtype) -> Any:
         xp = self.xp
@@ -350,6 +389,7 @@ class ToDevice(Function):
     """x copied to another device."""
 
     saves = ()
+    layout = "keep"  # the copy as the other device lays it out
 
     def forward(self, x: Any, *, target: Any) -> Any:
         self.device_out = target
@@ -402,6 +442,7 @@ class Remainder(Function):
     """a % b with b's sign (Python's and torch.remainder)."""
 
     saves = {1: (0, 1)}
+    layout = "elementwise"
 
     def forward(self, a: Any, b: Any) -> Any:
         return self.xp.remainder(a, b)
@@ -468,6 +509,7 @@ class RoundedDivide(Function):
     """a / b rounded down ('floor', Python's floor division) or toward zero ('trunc')."""
 
     saves = ()
+    layout = "elementwise"
 
     def forward(self, a: Any, b: Any, *, mode: str) -> Any:
         xp = self.xp

@@ -101,7 +101,8 @@ class Mean(Sum):
 
     # d mean(x) = sum(dx) / n
     def backward(self, g: Tensor) -> Tensor:
-        return super().backward(g / self.count if self.count else g)
+        g = super().backward(g)
+        return g / self.count if self.count else g
 
 
 class Max(Function):

@@ -44,6 +44,7 @@ class Erf(Function):
     """The error function erf(x) = 2/sqrt(pi) * integral from 0 to x of exp(-t^2) dt."""
 
     saves = (0,)
+    layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
         xp = self.xp
