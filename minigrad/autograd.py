@@ -11,6 +11,8 @@ else backward needs is stored on ``self`` by ``forward``.
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import traceback
 import weakref
 from collections.abc import Callable, Sequence
@@ -38,11 +40,19 @@ __all__ = ["Function", "RemovableHandle", "backward", "detect_anomaly", "enable_
 # tensor.py imports this module and registers its Tensor class here (the one name this module
 # gets from above it), so that Function.apply can wrap results without a circular import.
 _Tensor: Any = None
+recorded = itertools.count(1)  # numbers the recorded nodes in order
+_Number: Any = None  # the Tensor subclass of a Python number wrapped for an op (x * 2)
 
 
 def make_tensor(array: Any, device: Any) -> Tensor:
     """Wrap a backend array as a Tensor that records no graph (for ops' constants)."""
     return _Tensor._make(array, device)
+
+
+def make_number(array: Any, device: Any) -> Tensor:
+    """Wrap a Python number's 0-d array as a Tensor for an op (torch's "wrapped number"):
+    backward keeps no copy of it, so ``x * 2`` saves nothing."""
+    return _Number._make(array, device)
 
 
 def is_tensor(obj: Any) -> bool:
@@ -62,9 +72,16 @@ class Function:
     # of them), or a dict from each input to what its gradient reads (Mul: {0: (1,), 1: (0,)}).
     # Modifying one of them in place before backward is an error (version counters).
     saves: tuple[int | str, ...] | dict[int, tuple[int | str, ...]] | None = None
+    # How PyTorch lays out this op's result (backends/layout.py): "elementwise" in the order
+    # of its inputs' layouts, "first" in its first input's, "contiguous" row-major.
+    layout = "contiguous"
     view_of_input = False  # forward sets it when its output shares the first input's memory
     hooks: dict | None = None  # an output's hooks, kept here when an in-place op moved it on
+    detached = False  # its output was cut off by detach_(): a retained .grad still comes here
+    seq = 0  # when it was recorded (newer nodes run first in backward, as torch's)
     output_version = 0  # the output's version when this node made it (an in-place op's: later)
+    saved_output: Any = None  # the output's array, when backward reads it (as torch saves it)
+    released = False  # set by a backward that freed what this node kept
 
     def forward(self, *arrays: Any, **params: Any) -> Any:
         """Compute the output array from the input arrays."""
@@ -76,8 +93,14 @@ class Function:
 
     @property
     def output(self) -> Tensor | None:
-        """The tensor forward produced (held weakly: no reference cycle through the graph)."""
-        return self._output()
+        """The output as forward made it, for backward to read: its array as it was then
+        (``y.data = ...`` later does not change it; writes into its memory do, and are
+        caught by the version check), in the graph as this node's output."""
+        if self.saved_output is None:
+            return self._output()
+        out = _Tensor._make(self.saved_output, self.output_device)
+        out.grad_fn, out._requires_grad = self, True
+        return out
 
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
@@ -103,28 +126,36 @@ class Function:
             for t in inputs:  # a view whose base changed in place since: renew its history
                 if t._view is not None and t._view.version != t._version_counter[0]:
                     t._renew_view()
+        arrays = [t._data for t in inputs]
         if mode.trace is None:
-            result = fn.forward(*[t._data for t in inputs], **params)
+            result = fn.forward(*arrays, **params)
         else:  # mg.trace(): the trace runs forward, timing it and writing down what ran
             result = mode.trace.forward(cls, fn, inputs, params)
+        if not fn.view_of_input and type(fn) is cls:  # (a fast twin keeps its own layout)
+            result = backend.torch_layout(result, cls.layout, arrays)
         if mode.anomaly:
             _check_forward(fn, inputs, result)
         out = _Tensor._make(result, fn.device_out or dev)
         if fn.view_of_input:
             out._become_view(inputs[0], cls, params)
-        if recording:
-            needs = [t._requires_grad for t in inputs]
+        if recording:  # (a view of a tensor that requires grad does too, as torch's)
+            needs = [t._requires_grad or (t._view is not None and t.requires_grad)
+                     for t in inputs]
             if True in needs:
-                fn.needs_input_grad = needs
                 fn.inputs = inputs
-                # edges lead to the node each input came from (or the leaf itself), as it is
-                # now: an in-place op later moves the tensor on, not this node's past; and
-                # each input's version now, to see in backward whether it changed since
-                fn.next, fn.versions = [], []
-                for t, need in zip(inputs, needs):
-                    fn.next.append((t.grad_fn or t) if need else None)
-                    fn.versions.append(t._version_counter[0])
+                # edges lead to the node each input came from, or to the leaf itself, as it is
+                # now: an in-place op later moves the tensor on, not this node's past (a view
+                # made under no_grad has no edge: its gradient goes nowhere, as in torch);
+                # and each input's version now, to see in backward whether it changed since
+                fn.next = [(t.grad_fn or (t if t._requires_grad else None)) if need else None
+                           for t, need in zip(inputs, needs)]
+                fn.needs_input_grad = [e is not None for e in fn.next]
+                fn.seq = next(recorded)
+                fn.versions = [t._version_counter[0] for t in inputs]
                 fn._output = weakref.ref(out)
+                fn.output_counter = out._version_counter
+                if "output" in fn.reads():  # kept as it is now (y.data = ... won't change it)
+                    fn.saved_output, fn.output_device = result, out._device
                 out._requires_grad = True
                 out.grad_fn = fn
                 if mode.watch is not None:  # an in-place op looks at the nodes it makes
@@ -146,19 +177,31 @@ class Function:
         """Fail as torch does when a tensor backward needs was modified in place since."""
         if self.saves == ():
             return
-        out = self._output()
-        if out is None or out._version_counter[0] == self.output_version:
-            for t, version in zip(self.inputs, self.versions):
-                if t._version_counter[0] != version:
+        counter = self.output_counter
+        if counter[0] == self.output_version:
+            for t, version, edge in zip(self.inputs, self.versions, self.next):
+                if t._version_counter[0] != version or (t.grad_fn is None
+                                                        and isinstance(edge, Function)):
                     break
-            else:  # nothing changed in place since forward: the common case, checked quickly
+            else:  # nothing changed or detached in place since: the common case, quickly
                 return
         saves = self.reads()
         saved = [(t, self.versions[i], self.next[i]) for i, t in enumerate(self.inputs)
                  if i in saves]
-        if "output" in saves and out is not None:
+        out = self._output()
+        if "output" in saves and counter[0] != self.output_version:
             saved.append((out, self.output_version, self))
         for t, version, producer in saved:
+            if t is None:  # the output itself is gone; a view of it was changed in place
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: the output of {self.name()} is at version "
+                    f"{counter[0]}; expected version {version} instead.")
+            if t is not out and isinstance(producer, Function) and t.grad_fn is None:
+                raise RuntimeError(
+                    "Trying to use a saved tensor that has been detached in-place, i.e. with "
+                    ".detach_().This is not supported, please use out-of-place `.detach()` "
+                    "instead")
             if t._version_counter[0] != version:
                 made = f", which is output 0 of {producer.name()}," if isinstance(
                     producer, Function) else ""
@@ -169,10 +212,25 @@ class Function:
                     f"Hint: {self.name()} saved it; change a copy (x = x + y, or x.clone()) "
                     "instead of x in place.")
 
+    def kept_anything(self) -> bool:
+        """Whether backward keeps values for this node (torch's saved tensors): its output,
+        an input (a Python number too: torch saves the 2 of ``x * 2``), or arrays forward
+        stored (a mask)."""
+        if self.reads():
+            return True
+        return any(_arrays_in(v) for k, v in vars(self).items() if k not in _STRUCTURE)
+
     def _release(self) -> None:
-        """Free what backward needed; a second backward through here then fails clearly."""
-        self.__dict__.clear()
-        self.inputs = None
+        """After a backward without ``retain_graph``: keep the graph's shape (edges, the
+        inputs' shapes and dtypes), drop the values. A node that kept values is marked
+        released, and a second backward through it fails as torch's does; one that kept
+        nothing (a sum, a reshape, ``x + 2``) runs again, as in torch."""
+        kept = self.kept_anything()
+        self.inputs = tuple(t if type(t) is _Number else _shell(t) for t in self.inputs)
+        if kept:
+            for k in [k for k in vars(self) if k not in _STRUCTURE]:
+                del self.__dict__[k]
+            self.released = True
 
     def name(self) -> str:
         """The name PyTorch prints for this node, e.g. ``MulBackward0``."""
@@ -195,46 +253,66 @@ def sum_to(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
     return grad
 
 
+# What a node keeps after a backward released it: the graph's shape, not its values.
+_STRUCTURE = frozenset({"inputs", "next", "needs_input_grad", "versions", "_output",
+                        "output_counter", "output_version", "hooks", "backend", "xp",
+                        "released", "device_out"})
+
+
+def _shell(t: Tensor) -> Tensor:
+    """A stand-in for an input after backward: its shape, dtype, device and version counter,
+    no values (one element broadcast), so the released graph holds no memory."""
+    xp = t.backend.xp
+    shell = _Tensor._make(xp.broadcast_to(xp.empty((), dtype=t._data.dtype), t._data.shape),
+                          t._device)
+    shell._version_counter = t._version_counter
+    return shell
+
+
 def _entry(t: Tensor) -> Any:
     """Where a tensor's gradient goes in the graph: the node that made it, or the leaf itself."""
     return t.grad_fn if t.grad_fn is not None else t
 
 
 def _topological_order(roots: Sequence[Any], keep: list) -> list[Any]:
-    """Nodes and leaves reachable from ``roots``, each after all its consumers; the nodes'
-    outputs go into ``keep`` (alive until the walk ends: a node's backward may read its output
-    after the consumer that held it has been released).
-
-    An iterative depth-first walk (deep graphs do not hit the recursion limit) over each
-    node's edges in their order (the result is the same in every run).
+    """Nodes and leaves reachable from ``roots``, in the order torch's engine runs them: each
+    once all its consumers have run and, of those ready, a leaf first (its ``.grad``), then
+    the newest node. The nodes' outputs go into ``keep`` (alive until the walk ends: a node's
+    backward may read its output after the consumer that held it has been released).
     """
-    post: list[Any] = []
-    seen: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(r, False) for r in reversed(roots)]
-    while stack:
-        entry, done = stack.pop()
-        if done:
-            post.append(entry)
-            continue
-        if id(entry) in seen:
-            continue
-        seen.add(id(entry))
-        stack.append((entry, True))
+    users: dict[int, int] = {}  # how many consumers each entry waits for
+    stack, seen = list(roots), {id(r) for r in roots}
+    while stack:  # (a loop, not recursion: deep graphs do not hit the recursion limit)
+        entry = stack.pop()
         if isinstance(entry, Function):
-            if entry.inputs is None:
-                raise RuntimeError(
-                    "Trying to backward through the graph a second time (or directly access "
-                    "saved tensors after they have already been freed). Saved intermediate "
-                    "values of the graph are freed when you call .backward() or "
-                    "autograd.grad(). Specify retain_graph=True if you need to backward "
-                    "through the graph a second time."
-                )
             keep.append(entry._output())
-            for edge in reversed(entry.next):
-                if edge is not None and id(edge) not in seen:
-                    stack.append((edge, False))
-    post.reverse()
-    return post
+            for edge in entry.next:
+                if edge is not None:
+                    users[id(edge)] = users.get(id(edge), 0) + 1
+                    if id(edge) not in seen:
+                        seen.add(id(edge))
+                        stack.append(edge)
+    order: list[Any] = []
+    ready = [(_rank(r), i, r) for i, r in enumerate(roots) if id(r) not in users]
+    heapq.heapify(ready)
+    done: set[int] = set()
+    while ready:
+        entry = heapq.heappop(ready)[2]
+        if id(entry) in done:
+            continue  # (a root given twice)
+        done.add(id(entry))
+        order.append(entry)
+        for edge in entry.next if isinstance(entry, Function) else ():
+            if edge is not None:
+                users[id(edge)] -= 1
+                if users[id(edge)] == 0:
+                    heapq.heappush(ready, (_rank(edge), len(order) + len(ready), edge))
+    return order
+
+
+def _rank(entry: Any) -> int:
+    """Which ready entry runs first (the smallest): a leaf, then the newest node."""
+    return -entry.seq if isinstance(entry, Function) else -(1 << 62)
 
 
 def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph: bool,
@@ -251,8 +329,8 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
     for e, g in zip(entries, grads):
         pending[id(e)] = pending[id(e)] + g if id(e) in pending else g
     wanted = None if capture is None else {id(_entry(t)) for t in capture}
+    leads: set[int] = set()
     if wanted is not None:  # autograd.grad runs only the nodes that lead to what it wants
-        leads: set[int] = set()
         for entry in reversed(order):  # producers before consumers
             if isinstance(entry, Function) and any(
                     e is not None and (id(e) in wanted or id(e) in leads) for e in entry.next):
@@ -270,18 +348,33 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
             node = entry if isinstance(entry, Function) else None
             t = entry if node is None else node._output()  # whose gradient g is (if still here)
             current = t is not None and t.grad_fn is node  # not moved on by an in-place op
+            # autograd.grad captures a gradient after its tensor's hooks, but before them where
+            # the walk goes on through the node (as torch's engine: they run when it runs)
+            early = wanted is not None and id(entry) in wanted and id(entry) in leads
+            if early:
+                captured[id(entry)] = g
             if current and t._hooks:
                 g = _run_hooks(t._hooks, g)
             elif node is not None and node.hooks:  # hooks of a value changed in place since
                 g = _run_hooks(node.hooks, g)
-            if wanted is not None:
-                if id(entry) in wanted:
-                    captured[id(entry)] = g
-            elif current and (node is None or t._retains_grad):
-                # a fresh tensor: one gradient object may flow to several leaves (a + b)
-                t._grad = g.clone() if t._grad is None else t._grad + g
+            if wanted is not None and id(entry) in wanted and not early:
+                captured[id(entry)] = g
+            if node is None and not current and wanted is None:  # as torch's AccumulateGrad
+                raise RuntimeError("leaf variable has been moved into the graph interior")
+            detached = node is not None and node.detached and t is not None
+            if (current or detached) and (t._retains_grad if node is not None else (
+                    wanted is None and t._requires_grad)):  # (a leaf switched off since: no)
+                _accumulate(t, g, create_graph)
             if node is None or (wanted is not None and id(entry) not in leads):
                 continue
+            if node.released:
+                raise RuntimeError(
+                    "Trying to backward through the graph a second time (or directly access "
+                    "saved tensors after they have already been freed). Saved intermediate "
+                    "values of the graph are freed when you call .backward() or "
+                    "autograd.grad(). Specify retain_graph=True if you need to backward "
+                    "through the graph a second time or if you need to access saved tensors "
+                    "after calling backward.")
             node.check_saved()
             anomaly = modes.anomaly
             if anomaly:
@@ -304,6 +397,26 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
             if not retain_graph:
                 node._release()
     return captured
+
+
+def _accumulate(t: Tensor, g: Tensor, create_graph: bool) -> None:
+    """Add ``g`` into ``t.grad`` as torch's AccumulateGrad does: the first gradient is a copy
+    laid out like the leaf (row-major for a retained non-leaf), later ones add in place (out
+    of place under ``create_graph``, so the sum stays in the graph)."""
+    if t._grad is not None and tuple(t._grad.shape) != tuple(g.shape):  # (after .data = ...)
+        raise RuntimeError(f"output with shape {list(t._grad.shape)} doesn't match the "
+                           f"broadcast shape {list(g.shape)}")
+    if t._grad is None:
+        if create_graph and g._requires_grad:  # the gradient's own graph goes along
+            t._grad = g.clone()
+        else:
+            like = t._data if t.grad_fn is None else None
+            t._grad = _Tensor._make(t.backend.grad_layout(g._data, like), g._device)
+    elif create_graph:
+        t._grad = t._grad + g
+    else:
+        t._grad._data += g._data
+        t._grad._version_counter[0] += 1
 
 
 def _run_hooks(hooks: dict, g: Tensor) -> Tensor:
@@ -376,7 +489,7 @@ def _root_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor | None]
                             f"(got {out!r})")
         if out._view is not None and out._view.version != out._version_counter[0]:
             out._renew_view()  # a view whose base changed in place since: from the base now
-        if not out.requires_grad:
+        if out.grad_fn is None and not out._requires_grad:  # no edge (a no_grad view too)
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
@@ -489,7 +602,7 @@ def _arrays_in(value: Any) -> list[Any]:
 def saved_buffers(node: Function) -> dict[int, int]:
     """The memory ``node``'s backward keeps, as {buffer id: bytes}: the inputs and the output
     it reads (``reads()``) and the arrays forward stored on it (a max's mask)."""
-    if node.inputs is None:  # released by a backward
+    if node.released:  # by a backward
         return {}
     kept = []
     for r in node.reads():
@@ -497,7 +610,7 @@ def saved_buffers(node: Function) -> dict[int, int]:
         if t is not None:
             kept.append(t._data)
     for name, value in vars(node).items():
-        if name not in ("inputs", "next", "versions", "_output", "xp", "backend"):
+        if name not in _STRUCTURE:
             kept += _arrays_in(value)
     return dict(_buffer(a, node.backend) for a in kept)
 
@@ -514,8 +627,7 @@ def graph_nodes(tensor: Tensor) -> list[Function]:
             continue
         seen.add(id(node))
         nodes.append(node)
-        if node.inputs is not None:
-            stack += [e for e in reversed(node.next) if isinstance(e, Function)]
+        stack += [e for e in reversed(node.next) if isinstance(e, Function)]
     return nodes
 
 

@@ -134,8 +134,9 @@ def _inputs(model: nn.Module, input_size: Any, device: Any, dtype_list: Any, inp
         device = first.device if first is not None else "cpu"
     rng = get_rng_state()  # a summary draws no numbers from the user's generator
     try:
-        made = [rand(*size, dtype=dt, device=device) if dtypes.to_dtype(dt).is_floating_point
-                else zeros(*size, dtype=dt, device=device)
+        made = [rand(tuple(size), dtype=dt, device=device)
+                if dtypes.to_dtype(dt).is_floating_point
+                else zeros(tuple(size), dtype=dt, device=device)
                 for size, dt in zip(sizes, dtype_list)]
     finally:
         set_rng_state(rng)

@@ -166,8 +166,10 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
-        """Whether ops on this tensor are recorded for backward."""
-        return self._requires_grad
+        """Whether ops on this tensor are recorded for backward (a view's, also when only its
+        base requires grad, as torch's)."""
+        return self._requires_grad or (self._view is not None and self.grad_fn is None
+                                       and self._view.base.requires_grad)
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
@@ -196,6 +198,8 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         """True for tensors made by the user (not by a recorded op)."""
+        if self._view is not None:
+            self._renew_if_stale()
         return self.grad_fn is None
 
     @property
@@ -431,12 +435,21 @@ class Tensor:
 
     def contiguous(self, memory_format: Any = None) -> Tensor:
         """This tensor if its memory is laid out row-major, else a row-major copy."""
-        return self if self.is_contiguous() else self.flatten().reshape(self.shape)
+        return self if self.is_contiguous() else ops.Contiguous.apply(self)
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
-        """Whether the memory is laid out row-major (as the backend can tell; else True)."""
-        flags = getattr(self._data, "flags", None)
-        return True if flags is None else bool(flags["C_CONTIGUOUS"])
+        """Whether the memory is laid out row-major (PyTorch's rule: dims of size 1 aside)."""
+        return self._device.backend.is_contiguous(self._data)
+
+    def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """The step in elements between neighbours along each dim (or along ``dim``)."""
+        strides = self._device.backend.strides(self._data)
+        if strides is None:
+            from minigrad.backends.layout import contiguous_strides
+            strides = contiguous_strides(self.shape)
+        if dim is None:
+            return strides
+        return strides[ops.reduce.normalize_dim(dim, max(self.ndim, 1)) if self.ndim else 0]
 
     def type_as(self, other: Tensor) -> Tensor:
         """Cast to ``other``'s dtype."""
@@ -477,14 +490,28 @@ class Tensor:
                               grad_mode.modes.grad)
         else:
             self._view = View(source._view.base, source._view.steps + ((fn, params),),
-                              source._version_counter[0], grad_mode.modes.grad)
+                              source._version_counter[0],  # (a view of a no_grad view is
+                              grad_mode.modes.grad and source._view.in_grad_mode)  # one too)
 
     def _renew_view(self) -> None:
         """This view's history, from its base as the base is now (after an in-place change)."""
         ops.inplace.renew_view(self)
 
+    def _renew_if_stale(self) -> None:
+        """Renew a view's history if its base changed in place since it was made (torch does
+        it whenever the view's grad_fn is asked for)."""
+        if self._view is not None and self._view.version != self._version_counter[0]:
+            self._renew_view()
+
     def detach_(self) -> Tensor:
         """Cut this tensor from its graph, in place; it becomes a leaf."""
+        if self._view is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        node = self.grad_fn
+        if node is not None:  # hooks and a retained .grad stay with the node, as torch's
+            node.detached = True
+            if self._hooks:
+                node.hooks, self._hooks = self._hooks, None
         self.grad_fn = None
         self._requires_grad = False
         return self
@@ -494,17 +521,26 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
+    @property
+    def retains_grad(self) -> bool:
+        """Whether ``retain_grad()`` was called on this non-leaf tensor."""
+        return self._retains_grad
+
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor during backward."""
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        self._retains_grad = self.grad_fn is not None
+        if self.grad_fn is None or self._retains_grad:  # a leaf keeps its .grad anyway
+            return
+        self._renew_if_stale()
+        self._retains_grad = True
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require "
                                "gradient")
+        self._renew_if_stale()
         if self._hooks is None:
             self._hooks = {}
         handle = RemovableHandle(self._hooks)
@@ -668,13 +704,14 @@ class Tensor:
 
     def copy_(self, src: Tensor, non_blocking: bool = False) -> Tensor:
         """Copy ``src``'s values (broadcast, cast and moved as needed) into this tensor."""
-        return self._inplace(lambda t: ops.expand(src.to(t.device, t.dtype), t.shape), src)
+        if not isinstance(src, Tensor):
+            src = ops.promotion.as_tensor_like(
+                ops.promotion.as_number(src, "copy_", "src"), self)
+        return ops.inplace.copy_(self, src)
 
     def fill_(self, value: Any) -> Tensor:
         """Set every element to ``value`` (a number or a 0-d tensor), in place."""
-        return self._inplace(lambda t: ops.expand(
-            value.to(t.device, t.dtype) if isinstance(value, Tensor)
-            else ops.promotion.as_tensor_like(value, t), t.shape), value)
+        return ops.inplace.fill_(self, value)
 
     def zero_(self) -> Tensor:
         """Set every element to 0, in place."""
@@ -721,7 +758,10 @@ class Tensor:
         return out
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        ops.inplace.setitem(self, key, value)
+        if _is_scalar_mask(key):
+            ops.inplace.setitem(self.unsqueeze(0), key.reshape(1), value)
+        else:
+            ops.inplace.setitem(self, key, value)
 
     def index_put_(self, indices: tuple, values: Any, accumulate: bool = False) -> Tensor:
         """self[indices] = values (or += with ``accumulate``), in place."""
@@ -1000,16 +1040,22 @@ class Tensor:
 
     # ---- shape and movement -----------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
-        """The same values in a new shape (one size may be -1)."""
-        return ops.reshape(self, _sizes(shape, "view"))
+        """The same values in a new shape (one size may be -1): a view where the memory
+        allows one, else a row-major copy."""
+        return ops.reshape(self, _sizes(shape, "reshape"))
 
-    view = reshape
+    def view(self, *shape: Any) -> Tensor:
+        """The same memory seen in a new shape (one size may be -1); an error where the
+        strides do not allow it (use ``reshape``)."""
+        return ops.reshape(self, _sizes(shape, "view"), view=True)
 
     def view_as(self, other: Tensor) -> Tensor:
-        """Reshape to ``other``'s shape."""
-        return ops.reshape(self, other.shape)
+        """``view`` to ``other``'s shape."""
+        return ops.reshape(self, other.shape, view=True)
 
-    reshape_as = view_as
+    def reshape_as(self, other: Tensor) -> Tensor:
+        """``reshape`` to ``other``'s shape."""
+        return ops.reshape(self, other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Merge dims ``start_dim`` .. ``end_dim``."""
@@ -1017,6 +1063,8 @@ class Tensor:
 
     def permute(self, *dims: Any) -> Tensor:
         """Reorder dims."""
+        if not dims:
+            raise TypeError('permute() missing 1 required positional arguments: "dims"')
         return ops.permute(self, _sizes(dims, "permute", "dims"))
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
@@ -1024,11 +1072,11 @@ class Tensor:
         return ops.transpose(self, dim0, dim1)
 
     def t(self) -> Tensor:
-        """Transpose a matrix (a vector stays as it is)."""
+        """Transpose a matrix (a vector, as a view, stays as it is)."""
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                                f"{self.ndim}D")
-        return self.transpose(0, 1) if self.ndim == 2 else self
+        return self.transpose(0, 1) if self.ndim == 2 else self.transpose(0, 0)
 
     @_dim_alias
     def unsqueeze(self, dim: int) -> Tensor:
@@ -1053,6 +1101,8 @@ class Tensor:
         return ops.expand(self, ops.promotion.as_ints(shape, "broadcast_to", "size"))
 
     def __getitem__(self, key: Any) -> Tensor:
+        if _is_scalar_mask(key):  # x[True], x[t > 0] of a 0-d t: a new dim of 1 or 0, as torch
+            return ops.getitem(self.unsqueeze(0), key.reshape(1))
         return ops.getitem(self, key)
 
     def gather(self, dim: int, index: Tensor) -> Tensor:
@@ -1098,6 +1148,10 @@ class Tensor:
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
     __str__ = __repr__
+
+
+def _is_scalar_mask(key: Any) -> bool:
+    return isinstance(key, Tensor) and key.ndim == 0 and key.dtype is dtypes.bool_
 
 
 def _sizes(args: tuple, fn: str, arg: str = "size") -> tuple[int, ...]:
@@ -1194,4 +1248,12 @@ def format_values(a: np.ndarray, indent: int) -> str:
                            threshold=1000, edgeitems=3)
 
 
+class Number(Tensor):
+    """A Python number wrapped as a 0-d tensor for an op (``x * 2``), as torch's "wrapped
+    number": backward keeps no copy of it."""
+
+    __slots__ = ()
+
+
 autograd._Tensor = Tensor
+autograd._Number = Number

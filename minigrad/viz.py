@@ -47,10 +47,6 @@ def graph(tensor: Tensor, params: Mapping[str, Tensor] | None = None) -> str:
     seen = {id(root)}
     while stack:  # an ordered depth-first walk: each node once, its inputs in order
         node = stack.pop()
-        if node.inputs is None:
-            raise RuntimeError(f"viz.graph: the graph was freed by backward ({node.name()} "
-                               f"has no saved inputs); draw it before backward, or call "
-                               f"backward(retain_graph=True)")
         for t, edge in zip(node.inputs, node.next):
             if edge is None:
                 continue

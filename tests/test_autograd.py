@@ -48,10 +48,34 @@ def test_second_backward_needs_retain_graph() -> None:
 
 def test_graph_is_freed_after_backward() -> None:
     x = mg.tensor([1.0, 2.0], requires_grad=True)
-    y = (x * 2).sum()
-    node = y.grad_fn.inputs[0].grad_fn  # MulBackward0
+    w = mg.tensor([3.0, 4.0], requires_grad=True)
+    y = (x * w).sum()
+    node = y.grad_fn.inputs[0].grad_fn  # MulBackward0: it kept x and w for backward
+    assert node.inputs == (x, w)
     y.backward()
-    assert node.inputs is None and "inputs" in vars(node) and len(vars(node)) == 1
+    # the graph's shape stays (edges, shapes, dtypes), its values go: the inputs are stand-ins
+    # holding one element, and a second backward through the node fails, as torch's does
+    assert node.released and node.next == [x, w] and node.inputs[0] is not x
+    assert [tuple(t.shape) for t in node.inputs] == [(2,), (2,)]
+    assert all(t.stride() == (0,) for t in node.inputs)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+
+
+def test_nodes_that_kept_nothing_run_again_as_in_torch() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x + 2).sum()  # x + 2 keeps nothing (its derivative is 1); sum keeps nothing
+    y.backward()
+    y.backward()  # torch allows it: nothing was freed
+    assert x.grad.tolist() == [2.0, 2.0]
+    m = x.mean()
+    m.backward()
+    m.backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+    z = (x * 2).sum()  # x * 2 keeps the 2 (torch saves a Python number as a tensor)
+    z.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        z.backward()
 
 
 def test_backward_of_non_scalar_needs_a_gradient() -> None:

@@ -195,7 +195,7 @@ def test_in_place_on_a_view_moves_its_base_forward() -> None:
     h = w * 3
     part = h[1:3]
     part.mul_(2)
-    assert h.grad_fn.name() == "IndexPutBackward0"
+    assert h.grad_fn.name() == "CopySlices"  # as torch names it
     h.sum().backward()
     assert w.grad.tolist() == [3, 6, 6, 3]
 

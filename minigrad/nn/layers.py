@@ -39,8 +39,9 @@ def _scale_and_shift(module: Module, shape: tuple[int, ...], affine: bool, bias:
                      f: dict[str, Any]) -> None:
     """A normalization layer's learned weight (scale) and bias (shift) of ``shape``, or the
     None placeholders torch registers without them (``affine=False``, ``bias=False``)."""
-    module.register_parameter("weight", Parameter(empty(*shape, **f)) if affine else None)
-    module.register_parameter("bias", Parameter(empty(*shape, **f)) if affine and bias else None)
+    module.register_parameter("weight", Parameter(empty(tuple(shape), **f)) if affine else None)
+    module.register_parameter("bias", Parameter(empty(tuple(shape), **f))
+                              if affine and bias else None)
 
 
 def _reset_scale_and_shift(module: Module) -> None:
@@ -165,7 +166,7 @@ class _ConvNd(Module):
         self.output_padding = self._tuple(output_padding, "output_padding")
         shape = ((in_channels, out_channels // groups) if self.transposed
                  else (out_channels, in_channels // groups)) + self.kernel_size
-        self.weight = Parameter(empty(*shape, **_factory(device, dtype)))
+        self.weight = Parameter(empty(tuple(shape), **_factory(device, dtype)))
         if bias:
             self.bias = Parameter(empty(out_channels, **_factory(device, dtype)))
         else:

@@ -34,6 +34,7 @@ from minigrad.ops.matmul import MatMul, matmul
 from minigrad.ops.movement import (
     Cat,
     ConstantPad,
+    Contiguous,
     Expand,
     Index,
     IndexAdd,
@@ -75,7 +76,8 @@ from minigrad.ops.reduce import (
 from minigrad.ops.unfold import Fold, Unfold, fold, unfold
 
 __all__ = [
-    "Abs", "Add", "Cast", "Cat", "Clamp", "ConstantPad", "Cos", "Div", "Exp", "Expand", "Fold",
+    "Abs", "Add", "Cast", "Cat", "Clamp", "ConstantPad", "Contiguous", "Cos", "Div", "Exp",
+    "Expand", "Fold",
     "Index", "IndexAdd", "IndexPut", "Log", "LogSigmoid", "MatMul", "Max", "Maximum", "Min",
     "Minimum", "Mul", "Neg", "Permute", "Pow", "Relu", "Reshape", "Sigmoid", "Sin", "Sqrt", "Sub",
     "Sum", "Tanh", "ToDevice", "Unfold", "Where", "argmax", "argmin", "binary", "broadcast_shapes",

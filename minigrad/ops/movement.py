@@ -23,13 +23,21 @@ if TYPE_CHECKING:
 
 
 class Reshape(Function):
-    """The same values in a new shape."""
+    """The same values in a new shape: a view where the strides allow it, else a copy (or,
+    for ``view``, torch's error)."""
 
     saves = ()
 
-    def forward(self, x: Any, *, shape: tuple[int, ...]) -> Any:
+    def forward(self, x: Any, *, shape: tuple[int, ...], view: bool = False) -> Any:
         out = self.xp.reshape(x, shape)
-        self.view_of_input = self.backend.shares_memory(out, x)  # else a copy was needed
+        # a view, unless the memory needed a copy (an empty array is a view of anything)
+        self.view_of_input = out.size == 0 or self.backend.shares_memory(out, x)
+        if view and not self.view_of_input:
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one "
+                "dimension spans across two contiguous subspaces). Use .reshape(...) instead. "
+                f"(a view of shape {list(x.shape)} with strides {self.backend.strides(x)} "
+                f"as {list(shape)})")
         return out
 
     # a reshape moves no values: reshape the gradient back
@@ -52,7 +60,7 @@ class Permute(Function):
         inverse = [0] * len(self.dims)
         for i, d in enumerate(self.dims):
             inverse[d] = i
-        return g.permute(*inverse)
+        return permute(g, inverse)
 
 
 class Expand(Function):
@@ -62,7 +70,7 @@ class Expand(Function):
     view_of_input = True
 
     def forward(self, x: Any, *, shape: tuple[int, ...]) -> Any:
-        return self.xp.broadcast_to(x, shape)
+        return self.backend.broadcast_to(x, shape)
 
     # each element was copied: the engine sums its copies' gradients back (autograd.sum_to)
     def backward(self, g: Tensor) -> Tensor:
@@ -73,17 +81,23 @@ class Index(Function):
     """x[key]: basic and advanced indexing."""
 
     saves = ()
+    layout = "keep"  # (forward lays an advanced index's copy out as torch's)
 
     def forward(self, x: Any, *, key: tuple) -> Any:
         self.key = key
         out = self.backend.getitem(x, key)
         # basic indexing gives a view (advanced indexing a copy); ask the memory to be sure
-        self.view_of_input = (not any(_is_array(k) for k in key)
-                              and self.backend.shares_memory(out, x))
+        advanced = any(_is_array(k) for k in key)
+        self.view_of_input = not advanced and (
+            out.size == 0 or self.backend.shares_memory(out, x))
+        if advanced:
+            return self.backend.index_layout(out, x, key)
         return out
 
     # indexing gathers: the gradient is scattered back, repeated indices adding up
     def backward(self, g: Tensor) -> Tensor:
+        if all(k is Ellipsis or k is None for k in self.key):  # (x[...], x[None]: reshaped)
+            return reshape(g, self.inputs[0].shape)
         return IndexAdd.apply(g, shape=self.inputs[0].shape, key=self.key)
 
 
@@ -106,6 +120,7 @@ class IndexPut(Function):
     broadcast to ``x[key]``'s shape."""
 
     saves = ()
+    layout = "first"
 
     def forward(self, x: Any, values: Any, *, key: tuple) -> Any:
         self.key = key
@@ -120,6 +135,19 @@ class IndexPut(Function):
         if self.needs_input_grad[1]:
             gv = Index.apply(g, key=self.key)  # x[key]'s shape: the engine sums the broadcast
         return gx, gv
+
+
+class Contiguous(Function):
+    """A row-major copy (``x.contiguous()`` of a tensor that is not)."""
+
+    saves = ()
+
+    def forward(self, x: Any) -> Any:
+        return self.xp.asarray(x, copy=True)  # (laid out row-major by Function.apply)
+
+    # a copy: the gradient passes through
+    def backward(self, g: Tensor) -> Tensor:
+        return g
 
 
 class Cat(Function):
@@ -160,15 +188,14 @@ class ConstantPad(Function):
 
 
 # ---- Tensor-level entry points -------------------------------------------------------------
-def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
-    """The same values in a new shape; one dimension may be -1 (inferred)."""
+def reshape(x: Tensor, shape: Sequence[int], view: bool = False) -> Tensor:
+    """The same values in a new shape; one dimension may be -1 (inferred). A view where the
+    memory allows one (always, with ``view``: else torch's error), else a row-major copy."""
     shape = tuple(shape)  # (checked by Tensor.reshape: ints)
     n = x.numel()
     if -1 in shape or math.prod(shape) != n or min(shape, default=0) < 0:
         shape = _inferred(shape, n)
-    if shape == x.shape:
-        return x
-    return Reshape.apply(x, shape=shape)
+    return Reshape.apply(x, shape=shape, view=view)
 
 
 def _inferred(shape: tuple[int, ...], n: int) -> tuple[int, ...]:
@@ -200,8 +227,6 @@ def permute(x: Tensor, dims: Sequence[int]) -> Tensor:
             f"equal to len(dims) = {len(dims)}" if len(dims) != x.ndim
             else f"permute(): duplicate dims are not allowed in {dims}"
         )
-    if dims == tuple(range(x.ndim)):
-        return x
     return Permute.apply(x, dims=dims)
 
 
@@ -226,8 +251,6 @@ def expand(x: Tensor, shape: Sequence[int]) -> Tensor:
                 f"size ({n}) at non-singleton dimension {lead + i}.  Target sizes: "
                 f"{list(shape)}.  Tensor sizes: {list(x.shape)}"
             )
-    if shape == x.shape:
-        return x
     return Expand.apply(x, shape=shape)
 
 
@@ -236,11 +259,11 @@ def squeeze(x: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     if x.ndim == 0:  # a scalar's dim 0 (or -1) is itself, as torch
         if dim is not None:
             normalize_dims(dim, 0)
-        return x
-    if dim is None:
+        axes: set[int] = set()
+    elif dim is None:
         axes = {i for i, n in enumerate(x.shape) if n == 1}
     elif isinstance(dim, (tuple, list)) and not dim:  # no dims: nothing to squeeze
-        return x
+        axes = set()
     else:
         axes = {d for d in normalize_dims(dim, x.ndim) if x.shape[d] == 1}
     return reshape(x, [n for i, n in enumerate(x.shape) if i not in axes])
@@ -261,6 +284,8 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     end = normalize_dim(end_dim, x.ndim, "end_dim")
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:  # nothing to merge: the tensor itself, as torch
+        return x
     return reshape(x, x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
 
 
@@ -282,9 +307,9 @@ def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dims."""
-    if x.ndim == 0:  # dims 0 and -1 of a scalar are the scalar itself, as torch
+    if x.ndim == 0:  # dims 0 and -1 of a scalar are the scalar itself (a view), as torch
         normalize_dim(dim0, 0, "dim0"), normalize_dim(dim1, 0, "dim1")
-        return x
+        return Permute.apply(x, dims=())
     dims = list(range(x.ndim))
     a, b = normalize_dim(dim0, x.ndim, "dim0"), normalize_dim(dim1, x.ndim, "dim1")
     dims[a], dims[b] = dims[b], dims[a]

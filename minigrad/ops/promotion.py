@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from minigrad import dtypes
-from minigrad.autograd import is_tensor, make_tensor
+from minigrad.autograd import is_tensor, make_number
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -27,7 +27,7 @@ def as_tensor_like(value: Any, like: Tensor, dtype: dtypes.dtype | None = None) 
     """A Python scalar as a 0-d tensor on ``like``'s device (dtype: ``like``'s by default)."""
     d = dtype or like.dtype
     xp = like.backend.xp
-    return make_tensor(xp.asarray(value, dtype=like.backend.dtype(d)), like.device)
+    return make_number(xp.asarray(value, dtype=like.backend.dtype(d)), like.device)
 
 
 def host_values(t: Tensor, what: str) -> np.ndarray:
@@ -163,6 +163,8 @@ def _is_index(value: Any) -> bool:
 def size_arg(args: tuple, fn: str, arg: str = "size") -> tuple[int, ...]:
     """The sizes (or dims) of ``f(2, 3)``, ``f((2, 3))`` or ``f([2, 3])`` as a tuple of ints,
     or torch's TypeError naming ``fn``, ``arg`` and the value."""
+    if not args:  # x.view(), mg.zeros(): a size must be given, even for a 0-d tensor (())
+        raise TypeError(f'{fn}() missing 1 required positional arguments: "{arg}"')
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         return as_ints(args[0], fn, arg)
     if len(args) == 1 and (isinstance(args[0], (bool, np.bool_)) or not _is_index(args[0])):
