@@ -262,11 +262,19 @@ _STRUCTURE = frozenset({"inputs", "next", "needs_input_grad", "versions", "_outp
 def _shell(t: Tensor) -> Tensor:
     """A stand-in for an input after backward: its shape, dtype, device and version counter,
     no values (one element broadcast), so the released graph holds no memory."""
-    xp = t.backend.xp
-    shell = _Tensor._make(xp.broadcast_to(xp.empty((), dtype=t._data.dtype), t._data.shape),
-                          t._device)
+    key = (t._data.shape, t._data.dtype, t._device)
+    array = _SHELLS.get(key)
+    if array is None:  # (one per shape: a training loop meets the same few again and again)
+        if len(_SHELLS) > 256:
+            _SHELLS.clear()
+        xp = t.backend.xp
+        array = _SHELLS[key] = xp.broadcast_to(xp.empty((), dtype=key[1]), key[0])
+    shell = _Tensor._make(array, t._device)
     shell._version_counter = t._version_counter
     return shell
+
+
+_SHELLS: dict = {}
 
 
 def _entry(t: Tensor) -> Any:
