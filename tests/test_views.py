@@ -297,3 +297,43 @@ def test_overlapping_writes_are_refused_as_torch_refuses_them() -> None:
     with pytest.warns(UserWarning, match="index_put_ on expanded tensors is deprecated"):
         g = f64(1, 2, 3)[:1].expand(3)
         g[[0, 1]] = f64(4, 5)
+
+
+def test_copy_keeps_the_overwritten_values_history() -> None:
+    x = f64(1, 2, 3, requires_grad=True)
+    y = x * 2
+    y.copy_(f64(5, 6, 7))
+    y.sum().backward()
+    close(x.grad, [0, 0, 0])  # torch: x is still in the graph, its part overwritten
+
+
+def test_div_in_place_then_more_in_place_ops() -> None:
+    x = f64(1, 2, 3, requires_grad=True)
+    y = x / 2
+    y.div_(3)
+    y.mul_(2)
+    y.sum().backward()
+    close(x.grad, [1 / 3, 1 / 3, 1 / 3])
+
+
+def test_a_row_of_an_expanded_tensor_is_written_in_place() -> None:
+    x = f64(1, 2, 3)
+    x.expand(2, 3)[1].add_(1)  # one row: no element shares memory with another
+    assert x.tolist() == [2, 3, 4]
+    x.expand(2, 3).detach()[0, 0] = 5
+    assert x.tolist() == [5, 3, 4]
+
+
+def test_copy_into_a_view_of_itself() -> None:
+    y = f64(3)
+    y.view(1).copy_(y)  # the same memory, the same layout: nothing to copy
+    assert y.tolist() == [3]
+    s = mg.tensor(3.0, dtype=mg.float64)
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):
+        s.view(1).copy_(s)  # a 0-d tensor into its (1,) view: refused, as torch
+
+
+def test_in_place_on_a_view_of_a_leaf_names_the_view() -> None:
+    x = f64(1, 2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        x[:2].mul_(2)
