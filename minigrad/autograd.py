@@ -256,7 +256,7 @@ def sum_to(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
 # What a node keeps after a backward released it: the graph's shape, not its values.
 _STRUCTURE = frozenset({"inputs", "next", "needs_input_grad", "versions", "_output",
                         "output_counter", "output_version", "hooks", "backend", "xp",
-                        "released", "device_out"})
+                        "released", "device_out", "seq", "detached"})
 
 
 def _shell(t: Tensor) -> Tensor:

@@ -99,7 +99,7 @@ class Pow(Function):
         a, b = self.inputs
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = where(b == 0, 0.0, g * b * a ** (b - 1))
+            ga = where(b == 0, 0.0, g * (b * a ** (b - 1)))  # (grouped as torch: its layout)
         if self.needs_input_grad[1]:
             gb = where((a == 0) & (b >= 0), 0.0, g * self.output * a.log())
         return ga, gb
