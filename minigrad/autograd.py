@@ -41,18 +41,11 @@ __all__ = ["Function", "RemovableHandle", "backward", "detect_anomaly", "enable_
 # gets from above it), so that Function.apply can wrap results without a circular import.
 _Tensor: Any = None
 recorded = itertools.count(1)  # numbers the recorded nodes in order
-_Number: Any = None  # the Tensor subclass of a Python number wrapped for an op (x * 2)
 
 
 def make_tensor(array: Any, device: Any) -> Tensor:
     """Wrap a backend array as a Tensor that records no graph (for ops' constants)."""
     return _Tensor._make(array, device)
-
-
-def make_number(array: Any, device: Any) -> Tensor:
-    """Wrap a Python number's 0-d array as a Tensor for an op (torch's "wrapped number"):
-    backward keeps no copy of it, so ``x * 2`` saves nothing."""
-    return _Number._make(array, device)
 
 
 def is_tensor(obj: Any) -> bool:
@@ -226,7 +219,7 @@ class Function:
         released, and a second backward through it fails as torch's does; one that kept
         nothing (a sum, a reshape, ``x + 2``) runs again, as in torch."""
         kept = self.kept_anything()
-        self.inputs = tuple(t if type(t) is _Number else _shell(t) for t in self.inputs)
+        self.inputs = tuple(_shell(t) for t in self.inputs)
         if kept:
             for k in [k for k in vars(self) if k not in _STRUCTURE]:
                 del self.__dict__[k]

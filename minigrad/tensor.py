@@ -13,7 +13,7 @@ import numpy as np
 
 from minigrad import autograd, dtypes, grad_mode, ops
 from minigrad.autograd import RemovableHandle
-from minigrad.backends import Backend, as_device, device
+from minigrad.backends import Backend, as_device, device, layout
 from minigrad.grad_mode import no_grad
 
 DeviceLike = str | device | None
@@ -198,8 +198,7 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         """True for tensors made by the user (not by a recorded op)."""
-        if self._view is not None:
-            self._renew_if_stale()
+        self._renew_if_stale()
         return self.grad_fn is None
 
     @property
@@ -444,9 +443,8 @@ class Tensor:
     def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
         """The step in elements between neighbours along each dim (or along ``dim``)."""
         strides = self._device.backend.strides(self._data)
-        if strides is None:
-            from minigrad.backends.layout import contiguous_strides
-            strides = contiguous_strides(self.shape)
+        if strides is None:  # (a library that does not say: row-major)
+            strides = layout.contiguous_strides(self.shape)
         if dim is None:
             return strides
         return strides[ops.reduce.normalize_dim(dim, max(self.ndim, 1)) if self.ndim else 0]
@@ -1248,12 +1246,4 @@ def format_values(a: np.ndarray, indent: int) -> str:
                            threshold=1000, edgeitems=3)
 
 
-class Number(Tensor):
-    """A Python number wrapped as a 0-d tensor for an op (``x * 2``), as torch's "wrapped
-    number": backward keeps no copy of it."""
-
-    __slots__ = ()
-
-
 autograd._Tensor = Tensor
-autograd._Number = Number

@@ -265,11 +265,12 @@ def _check_memory(x: Tensor, others: Sequence[Any], overlap: str, internal: str 
     memory (an expanded view; only a warning for ``x[index] = v``), and an input that
     overlaps the target (partly, or at all for ``overlap="any"``)."""
     backend = x.backend
-    if backend.internal_overlap(x._data) and internal == "warn":
+    shared = backend.internal_overlap(x._data)
+    if shared and internal == "warn":
         warnings.warn("Use of index_put_ on expanded tensors is deprecated. Please clone() the "
                       "tensor before performing this operation. This also applies to advanced "
                       "indexing e.g. tensor[indices] = tensor", UserWarning, stacklevel=4)
-    elif backend.internal_overlap(x._data):
+    elif shared:
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to "
             "a single memory location. Please clone() the tensor before performing the "

@@ -143,7 +143,10 @@ class Contiguous(Function):
     saves = ()
 
     def forward(self, x: Any) -> Any:
-        return self.xp.asarray(x, copy=True)  # (laid out row-major by Function.apply)
+        flat = self.xp.reshape(x, (-1,))  # read in row-major order: a copy, unless x is
+        if self.backend.shares_memory(flat, x):  # already row-major but for gaps (x[::2])
+            flat = self.xp.asarray(flat, copy=True)
+        return self.xp.reshape(flat, x.shape)
 
     # a copy: the gradient passes through
     def backward(self, g: Tensor) -> Tensor:

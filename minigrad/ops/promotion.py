@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from minigrad import dtypes
-from minigrad.autograd import is_tensor, make_number
+from minigrad.autograd import is_tensor, make_tensor
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -27,7 +27,7 @@ def as_tensor_like(value: Any, like: Tensor, dtype: dtypes.dtype | None = None) 
     """A Python scalar as a 0-d tensor on ``like``'s device (dtype: ``like``'s by default)."""
     d = dtype or like.dtype
     xp = like.backend.xp
-    return make_number(xp.asarray(value, dtype=like.backend.dtype(d)), like.device)
+    return make_tensor(xp.asarray(value, dtype=like.backend.dtype(d)), like.device)
 
 
 def host_values(t: Tensor, what: str) -> np.ndarray:
