@@ -274,7 +274,8 @@ def _check_memory(x: Tensor, others: Sequence[Any], overlap: str, internal: str 
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to "
             "a single memory location. Please clone() the tensor before performing the "
-            "operation.")
+            f"operation. (writing into shape {list(x.shape)} with strides "
+            f"{backend.strides(x._data)})")
     for o in others:
         if is_tensor(o) and o._device == x._device:
             found = backend.overlap(x._data, o._data)
@@ -283,7 +284,8 @@ def _check_memory(x: Tensor, others: Sequence[Any], overlap: str, internal: str 
                     "unsupported operation: some elements of the input tensor and the "
                     "written-to tensor refer to a single memory location, which could cause "
                     "unexpected behavior. Please clone() the input tensor before performing "
-                    "the operation.")
+                    f"the operation. (writing into shape {list(x.shape)}, reading shape "
+                    f"{list(o.shape)} from the same memory)")
 
 
 def _check_allowed(x: Tensor, base: Tensor) -> None:
