@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import minigrad.nn as nn
-from minigrad.autograd import RemovableHandle
+from minigrad.extras.hooks import RemovableHandle
 from minigrad.grad_mode import is_grad_enabled, no_grad
 from minigrad.tensor import Tensor
 

@@ -24,9 +24,16 @@ class _Modes(threading.local):
     anomaly = False  # check every op's output and gradient for NaN (detect_anomaly)
     watch: list | None = None  # the nodes an in-place op makes (ops/inplace.py)
     trace: Any = None  # the innermost mg.trace() recording every op (minigrad/tracing.py)
+    extras = False  # any of the three above: Function.apply hands over to minigrad/extras/
 
 
 modes = _Modes()
+
+
+def set_mode(field: str, value: Any) -> None:
+    """Set one of this thread's modes (``modes.grad`` may also be set directly)."""
+    setattr(modes, field, value)
+    modes.extras = bool(modes.anomaly) or modes.watch is not None or modes.trace is not None
 
 
 def is_grad_enabled() -> bool:
@@ -42,10 +49,10 @@ class _Switch(contextlib.ContextDecorator):
 
     def __enter__(self) -> None:
         self.prev = getattr(modes, self.field)
-        setattr(modes, self.field, self.mode)
+        set_mode(self.field, self.mode)
 
     def __exit__(self, *exc: object) -> None:
-        setattr(modes, self.field, self.prev)
+        set_mode(self.field, self.prev)
 
     def _recreate_cm(self) -> _Switch:  # each decorated call keeps its own previous mode
         return copy.copy(self)
@@ -57,23 +64,23 @@ class _SwitchNow(_Switch):
     def __init__(self, mode: bool) -> None:
         self.prev = getattr(modes, self.field)
         self.mode = bool(mode)
-        setattr(modes, self.field, self.mode)
+        set_mode(self.field, self.mode)
 
     def __enter__(self) -> None:  # the previous mode is the one before the call
-        setattr(modes, self.field, self.mode)
+        set_mode(self.field, self.mode)
 
     def __call__(self, func: Callable) -> Callable:  # decorator: the mode applies per call
-        setattr(modes, self.field, self.prev)  # undo the switch made by __init__
+        set_mode(self.field, self.prev)  # undo the switch made by __init__
         field, mode = self.field, self.mode
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             prev = getattr(modes, field)
-            setattr(modes, field, mode)
+            set_mode(field, mode)
             try:
                 return func(*args, **kwargs)
             finally:
-                setattr(modes, field, prev)
+                set_mode(field, prev)
 
         return wrapper
 

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from minigrad import autograd, dtypes, grad_mode, ops
-from minigrad.autograd import RemovableHandle
 from minigrad.backends import Backend, as_device, device, layout
+from minigrad.extras.hooks import RemovableHandle
 from minigrad.grad_mode import no_grad
 
 DeviceLike = str | device | None

@@ -115,11 +115,11 @@ class trace:  # noqa: N801  (lower case, as a mode: mg.no_grad, mg.trace)
         self._outer = grad_mode.modes.trace
         if self._outer is not None:  # entered inside backward: still backward
             self._phase, self._node = self._outer._phase, self._outer._node
-        grad_mode.modes.trace = self
+        grad_mode.set_mode("trace", self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        grad_mode.modes.trace = self._outer
+        grad_mode.set_mode("trace", self._outer)
 
     # ---- what the engine calls ----------------------------------------------------------------
     def forward(self, cls: type[Function], fn: Function, inputs: Sequence[Tensor],

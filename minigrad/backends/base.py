@@ -46,7 +46,7 @@ class _Switch(threading.local):
     on = os.environ.get("MINIGRAD_FAST_PATHS", "1").strip().lower() not in _OFF
 
 
-_switch = _Switch()
+_switch = fast_switch = _Switch()  # fast_switch.on: read by Function.apply
 
 
 def fast_paths_enabled() -> bool:

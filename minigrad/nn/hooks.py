@@ -15,7 +15,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from minigrad.autograd import Function, RemovableHandle, make_tensor
+from minigrad.autograd import Function, make_tensor
+from minigrad.extras.hooks import RemovableHandle
 from minigrad.grad_mode import is_grad_enabled
 from minigrad.tensor import Tensor
 

@@ -69,14 +69,14 @@ def apply_inplace(x: Tensor, compute: Callable[[Tensor], Tensor], others: Sequen
     for fn, params in steps:
         views.append(fn.apply(views[-1], **params))
     views[-1]._data = x._data  # (the same memory, unless x.data was set to another since)
-    outer, grad_mode.modes.watch = grad_mode.modes.watch, []
-    made = grad_mode.modes.watch  # the nodes the computation makes
+    outer, made = grad_mode.modes.watch, []  # the nodes the computation makes
+    grad_mode.set_mode("watch", made)
     try:
         new = _checked(x, compute(views[-1]))
         if not any(new.grad_fn is node for node in made):  # a value without a gradient, or
             new = Overwrite.apply(views[-1], new)  # another tensor itself: x's is replaced
     finally:
-        grad_mode.modes.watch = outer
+        grad_mode.set_mode("watch", outer)
         if outer is not None:
             outer.extend(made)
     for t in views:  # keep a copy of the values about to be overwritten, if a node reads them
