@@ -16,7 +16,6 @@ in use. Both are switched on by the layers above, which hand themselves to this 
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import weakref
 from collections.abc import Sequence
@@ -193,53 +192,29 @@ def sum_to(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
     return grad
 
 
-def topological_order(roots: Sequence[Any], keep: list) -> list[Any]:
-    """Nodes and leaves reachable from ``roots``, in the order torch's engine runs them: each
-    once all its consumers have run and, of those ready, a leaf first (its ``.grad``), then
-    the newest node. The nodes' outputs go into ``keep`` (alive until the walk ends: a node's
-    backward may read its output after the consumer that held it has been released).
-    """
-    users: dict[int, int] = {}  # how many consumers each entry waits for
-    stack, seen = list(roots), {id(r) for r in roots}
+def topological_order(roots: Sequence[Any]) -> list[Any]:
+    """The nodes reachable from ``roots``, newest first, then the leaves. An op's inputs are
+    always older than its output, so each node comes after every node that uses its output:
+    when it runs, its gradient is complete (the order torch's engine runs them in)."""
+    nodes, leaves, stack, seen = [], [], list(roots), set()
     while stack:  # (a loop, not recursion: deep graphs do not hit the recursion limit)
         entry = stack.pop()
-        if isinstance(entry, Function):
-            keep.append(entry._output())
-            for edge in entry.next:
-                if edge is not None:
-                    users[id(edge)] = users.get(id(edge), 0) + 1
-                    if id(edge) not in seen:
-                        seen.add(id(edge))
-                        stack.append(edge)
-    order: list[Any] = []
-    ready = [(_rank(r), i, r) for i, r in enumerate(roots) if id(r) not in users]
-    heapq.heapify(ready)
-    done: set[int] = set()
-    while ready:
-        entry = heapq.heappop(ready)[2]
-        if id(entry) in done:
-            continue  # (a root given twice)
-        done.add(id(entry))
-        order.append(entry)
-        for edge in entry.next if isinstance(entry, Function) else ():
-            if edge is not None:
-                users[id(edge)] -= 1
-                if users[id(edge)] == 0:
-                    heapq.heappush(ready, (_rank(edge), len(order) + len(ready), edge))
-    return order
-
-
-def _rank(entry: Any) -> int:
-    """Which ready entry runs first (the smallest): a leaf, then the newest node."""
-    return -entry.seq if isinstance(entry, Function) else -(1 << 62)
+        if id(entry) not in seen:
+            seen.add(id(entry))
+            if isinstance(entry, Function):
+                nodes.append(entry)
+                stack += [edge for edge in entry.next if edge is not None]
+            else:
+                leaves.append(entry)
+    return sorted(nodes, key=lambda node: -node.seq) + leaves
 
 
 def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph: bool,
                  create_graph: bool) -> None:
     """The backward walk: the chain rule from ``roots`` to the leaves' ``.grad``."""
     entries = [r.grad_fn or r for r in roots]
-    outputs: list[Tensor] = []
-    order = topological_order(entries, outputs)
+    order = topological_order(entries)
+    outputs = [node._output() for node in order if isinstance(node, Function)]  # (kept alive)
     if grad_mode.modes.extras or not all(map(_plain, order)):  # hooks, in-place, anomaly..
         return extras.run_backward(roots, grads, retain_graph, create_graph)
     pending: dict[int, Tensor] = {}
@@ -265,6 +240,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
                 entry.release()
     finally:
         modes.grad = was
+        del outputs
 
 
 def _plain(entry: Any) -> bool:

@@ -94,8 +94,12 @@ class View:
 class Tensor:
     """A multi-dimensional array on a device that can record the ops applied to it."""
 
-    __slots__ = ("_data", "_device", "_requires_grad", "_grad", "grad_fn", "_hooks",
-                 "_retains_grad", "_version_counter", "_view", "__weakref__")
+    __slots__ = ("_data", "_device", "_requires_grad", "_grad", "grad_fn", "_version_counter",
+                 "__dict__", "__weakref__")
+    # PyTorch's bookkeeping, set only on the tensors that use it (minigrad/extras/)
+    _hooks: dict[int, Callable] | None = None  # made by register_hook
+    _retains_grad = False
+    _view: View | None = None  # for a view: its base and how it was made
     __hash__ = object.__hash__  # == is elementwise, so hash by identity (as torch)
     __array_ufunc__ = None  # NumPy defers: np.float64(2) * t calls t.__rmul__, keeping float32
 
@@ -120,11 +124,7 @@ class Tensor:
         self._requires_grad = False
         self._grad: Tensor | None = None  # .grad, set by backward (checked when set by hand)
         self.grad_fn: autograd.Function | None = None
-        self._hooks: dict[int, Callable] | None = None  # made by register_hook
-        self._retains_grad = False
-        # in-place ops bump the version; views share their base's counter (a one-item list)
-        self._version_counter = [0]
-        self._view: View | None = None  # for a view: its base and how it was made
+        self._version_counter = [0]  # bumped by in-place ops; a view shares its base's
 
     @classmethod
     def _make(cls, array: Any, dev: device) -> Tensor:

@@ -145,9 +145,10 @@ class Backend:
                 self.reason = f"{type(e).__name__}: {e}"
         return self._available
 
-    @property
+    @functools.cached_property
     def xp(self) -> Any:
-        """The array namespace (``numpy``, ``cupy``, ``array_api_strict``...)."""
+        """The array namespace (``numpy``, ``cupy``, ``array_api_strict``...); looked up once,
+        then a plain attribute (every op reads it)."""
         if not self.is_available():
             raise DeviceUnavailableError(
                 f"the {self.name!r} device is not available: {self.reason}"

@@ -109,9 +109,11 @@ class NumpyBackend(Backend):
         return a.flags.c_contiguous
 
     def torch_layout(self, result: np.ndarray, kind: str, arrays: list[Any]) -> np.ndarray:
-        """As Backend's, with NumPy's flags for the common case: everything row-major."""
-        if kind == "keep" or (result.flags.c_contiguous and (
-                kind == "contiguous" or all(a.flags.c_contiguous for a in arrays))):
+        """As Backend's, with NumPy's flags for the common case: everything row-major (an
+        operand broadcast from one value, all strides 0, has no say in torch's order)."""
+        if kind == "keep" or (result.flags.c_contiguous and (kind == "contiguous" or all(
+                a.flags.c_contiguous or (kind == "elementwise" and not any(a.strides))
+                for a in arrays))):
             return result
         return super().torch_layout(result, kind, arrays)
 

@@ -8,11 +8,12 @@ adds: version counters and views for in-place ops, hooks, anomaly mode, the op t
 from __future__ import annotations
 
 import contextlib
+import heapq
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from minigrad import autograd, grad_mode
-from minigrad.autograd import Function, accumulate, sum_to, topological_order
+from minigrad.autograd import Function, accumulate, sum_to
 from minigrad.extras.anomaly import check_backward, check_forward
 from minigrad.extras.hooks import RemovableHandle, run_hooks
 from minigrad.extras.memory import graph_nodes, memory_of, saved_buffers, saved_bytes
@@ -108,6 +109,48 @@ def check_saved(self: Function) -> None:
                 "instead of x in place.")
 
 
+def ready_order(roots: Sequence[Any], keep: list) -> list[Any]:
+    """Nodes and leaves reachable from ``roots``, in the order torch's engine runs them: each
+    once all its consumers have run and, of those ready, a leaf first (its ``.grad`` and its
+    hooks run as soon as its gradient is complete), then the newest node. The nodes' outputs
+    go into ``keep`` (alive until the walk ends: a node's backward may read its output after
+    the consumer that held it has been released).
+    """
+    users: dict[int, int] = {}  # how many consumers each entry waits for
+    stack, seen = list(roots), {id(r) for r in roots}
+    while stack:  # (a loop, not recursion: deep graphs do not hit the recursion limit)
+        entry = stack.pop()
+        if isinstance(entry, Function):
+            keep.append(entry._output())
+            for edge in entry.next:
+                if edge is not None:
+                    users[id(edge)] = users.get(id(edge), 0) + 1
+                    if id(edge) not in seen:
+                        seen.add(id(edge))
+                        stack.append(edge)
+    order: list[Any] = []
+    ready = [(_rank(r), i, r) for i, r in enumerate(roots) if id(r) not in users]
+    heapq.heapify(ready)
+    done: set[int] = set()
+    while ready:
+        entry = heapq.heappop(ready)[2]
+        if id(entry) in done:
+            continue  # (a root given twice)
+        done.add(id(entry))
+        order.append(entry)
+        for edge in entry.next if isinstance(entry, Function) else ():
+            if edge is not None:
+                users[id(edge)] -= 1
+                if users[id(edge)] == 0:
+                    heapq.heappush(ready, (_rank(edge), len(order) + len(ready), edge))
+    return order
+
+
+def _rank(entry: Any) -> int:
+    """Which ready entry runs first (the smallest): a leaf, then the newest node."""
+    return -entry.seq if isinstance(entry, Function) else -(1 << 62)
+
+
 def _entry(t: Tensor) -> Any:
     """Where a tensor's gradient goes in the graph: the node that made it, or the leaf itself."""
     return t.grad_fn if t.grad_fn is not None else t
@@ -124,7 +167,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
     """
     entries = [_entry(r) for r in roots]
     outputs: list[Tensor] = []
-    order = topological_order(entries, outputs)
+    order = ready_order(entries, outputs)
     pending: dict[int, Tensor] = {}
     for e, g in zip(entries, grads):
         pending[id(e)] = pending[id(e)] + g if id(e) in pending else g

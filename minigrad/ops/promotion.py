@@ -51,6 +51,10 @@ def result_type(a: Tensor, b: Tensor) -> dtypes.dtype:
 
 def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
     """The broadcast of several shapes, or an error naming the sizes and shapes that clash."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:  # which sizes clash, for the message
+        pass
     ndim = max(len(s) for s in shapes)
     out = []
     for i in range(-ndim, 0):
