@@ -5,11 +5,13 @@
     python demos/lenet.py --dataset fashion-mnist --data-dir DIR --optimizer sgd --lr 0.9 \
         --batch-size 256 --schedule none                # d2l's settings
     python demos/lenet.py --device cuda                # the same on a GPU (needs CuPy)
+    python demos/lenet.py --textbook                   # the textbook ops, as the lecture reads
     python demos/lenet.py --dataset digits --optimizer sgd --lr 0.9 --schedule none \
         --init default --diagnose --plot flow.png       # why it learns slowly at first
 
-Everything that trains the network is on this page: the model (as torch.nn code), the data
-loader, the loop (forward, loss, backward, optimizer step) and the evaluation.
+demos/train_lenet.py is the short version (the model, the data, the loop and the evaluation
+on one screen); this one adds the command line, checkpoints and resume, thread control,
+diagnostics and plots around the same loop.
 
 Every mistake (a bad flag, a device that is not there, an output folder that cannot be written,
 data files that are missing or corrupt, a checkpoint that does not fit) is one line
@@ -34,22 +36,10 @@ import minigrad as mg
 import minigrad.nn as nn
 from minigrad import data, optim
 
-
-def lenet(nn: Any = nn) -> Any:
-    """The classic LeNet-5 as in d2l: sigmoid activations and average pooling.
-
-    ``nn`` is where the layers come from: minigrad.nn; pass torch.nn and the same lines build
-    PyTorch's twin (the tests train the two side by side).
-    """
-    return nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(),
-        nn.Linear(120, 84), nn.Sigmoid(),
-        nn.Linear(84, 10))
+try:  # the model and the evaluation, from the short version of this demo (read it first)
+    from demos.train_lenet import evaluate, lenet, xavier
+except ImportError:  # run as a script: demos/ is on the path, not the repository's root
+    from train_lenet import evaluate, lenet, xavier
 
 
 def lenet_bn(nn: Any = nn) -> Any:
@@ -86,12 +76,6 @@ def fail(message: str) -> NoReturn:
 def flag(name: str) -> str:
     """The command-line spelling of an argument: batch_size -> --batch-size."""
     return "--" + name.replace("_", "-")
-
-
-def xavier(module: nn.Module) -> None:
-    """d2l's initialization: Xavier-uniform weights for every Conv2d and Linear."""
-    if isinstance(module, (nn.Conv2d, nn.Linear)):
-        nn.init.xavier_uniform_(module.weight)
 
 
 def load_data(args: argparse.Namespace) -> tuple[data.Dataset, data.Dataset, str]:
@@ -137,17 +121,6 @@ def make_optimizer(args: argparse.Namespace, model: nn.Module) -> optim.Optimize
         return optim.Adam(model.parameters(), lr=args.lr)
     momentum = 0.9 if args.optimizer == "momentum" else 0.0
     return optim.SGD(model.parameters(), lr=args.lr, momentum=momentum)
-
-
-def evaluate(model: nn.Module, dataset: data.Dataset, device: str) -> float:
-    """Accuracy on ``dataset`` in eval mode (BatchNorm uses its running statistics)."""
-    model.eval()
-    correct = 0
-    with mg.no_grad():
-        for x, y in data.DataLoader(dataset, batch_size=1024, device=device):
-            correct += (model(x).argmax(dim=1) == y).sum().item()
-    model.train()
-    return correct / len(dataset)
 
 
 def progress(iterable: Any, total: int, desc: str) -> Any:
@@ -313,6 +286,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data-dir", default=None, metavar="DIR",
                    help="a folder holding the four IDX files of --dataset (default mnist)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    p.add_argument("--textbook", action="store_true",
+                   help="run the textbook code of every op (the code the reading route shows "
+                        "and a debugger steps into), not the backends' fast twins; the same "
+                        "numbers, slower")
     p.add_argument("--threads", type=thread_count, default="auto", metavar="N|auto",
                    help="CPU threads for the matrix products; auto (the default) uses the CPUs "
                         "other programs leave free, checked as it trains")
@@ -452,6 +429,8 @@ def main(argv: list[str] | None = None) -> int:
         args.epochs = default_epochs(args.dataset)
     if args.epochs is not None:
         check_epochs(args, done)
+    if args.textbook:
+        mg.backends.fast_paths(False)
     mg.manual_seed(args.seed)
     train_set, test_set, args.dataset = load_data(args)
     if args.epochs is None:

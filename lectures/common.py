@@ -31,7 +31,7 @@ DPI = 80  # small committed PNGs; pass --dpi 150 for sharper pictures
 
 # ---- the command line ----------------------------------------------------------------------
 def parser(doc: str | None) -> argparse.ArgumentParser:
-    """The flags every script takes: ``--out DIR``, ``--seed N``, ``--dpi N`` and
+    """The flags every script takes: ``--out DIR``, ``--seed N``, ``--dpi N``, ``--fast`` and
     ``--threads N``. A script adds its own (a kernel, a stride, a number of epochs) to explore
     with."""
     first_line = (doc or "").strip().splitlines()[0] if doc else None
@@ -40,6 +40,9 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
                    help="folder for the PNG figures (made if missing; default: here)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--dpi", type=int, default=DPI, help=f"figure resolution (default: {DPI})")
+    p.add_argument("--fast", action="store_true",
+                   help="run the backends' fast twins of the ops (default: the textbook code "
+                        "the lecture shows, the code a debugger steps into; same numbers)")
     p.add_argument("--threads", type=int, default=1,
                    help="CPU threads for the matrix products (default: 1; the lecture's small "
                         "matrices gain nothing from more, and a busy machine loses from them)")
@@ -79,9 +82,10 @@ def load_data(args: argparse.Namespace) -> tuple[data.TensorDataset, data.Tensor
 
 
 def start(args: argparse.Namespace) -> Path:
-    """Seed minigrad's generator, set the thread count and make the output folder; the
-    folder."""
+    """Seed minigrad's generator, choose the textbook code (or with ``--fast`` the fast twins),
+    set the thread count and make the output folder; the folder."""
     mg.manual_seed(args.seed)
+    mg.backends.fast_paths(getattr(args, "fast", False))
     try:
         mg.set_num_threads(args.threads)
     except RuntimeError as e:  # threadpoolctl is missing: the BLAS keeps its own count

@@ -120,6 +120,7 @@ class Function:
         self.seq = next(recorded)
         self.versions = [t._version_counter[0] for t in inputs]
         self._output, self.output_counter = weakref.ref(out), out._version_counter
+        self.output_version = out._version_counter[0]  # (a view's is its base's)
         if "output" in self.reads():  # kept as it is now (y.data = ... won't change it)
             self.saved_output, self.output_device = out._data, out._device
         out._requires_grad, out.grad_fn = True, self

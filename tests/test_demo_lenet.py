@@ -371,3 +371,38 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(
     for key, value in a["model"].items():
         assert_close(b["model"][key], value, msg=key)
     assert a["history"][-1]["test_acc"] == b["history"][-1]["test_acc"]
+
+
+def test_the_short_demo_trains_lenet_on_digits_in_a_page() -> None:
+    """demos/train_lenet.py: the model, the loop and the evaluation a student reads first; the
+    loop is one short function, and it learns."""
+    import inspect
+
+    import demos.train_lenet as short
+    assert len(inspect.getsource(short.train).splitlines()) <= 40
+    mg.manual_seed(0)
+    with mg.backends.fast_paths(False), redirect_stdout(StringIO()) as out:  # the textbook ops
+        accuracies = short.train(short.lenet(), mg.data.Digits(), mg.data.Digits(train=False),
+                                 epochs=8)
+    assert accuracies[-1] > 0.8, out.getvalue()
+    assert out.getvalue().count("test acc") == 8
+
+
+@pytest.mark.parametrize("flags, fast", [([], True), (["--textbook"], False)])
+def test_textbook_flag_runs_the_textbook_ops(flags: list[str], fast: bool,
+                                             capsys: pytest.CaptureFixture) -> None:
+    seen = []
+    real = lenet_demo.evaluate
+
+    def evaluate(*args: object) -> float:
+        seen.append(mg.backends.fast_paths_enabled())
+        return real(*args)
+
+    with mg.backends.fast_paths(True):
+        lenet_demo.evaluate = evaluate
+        try:
+            code, _, _ = run_main(["--dataset", "digits", "--epochs", "1", "--threads", "1",
+                                   *flags], capsys)
+        finally:
+            lenet_demo.evaluate = real
+    assert code == 0 and seen == [fast]

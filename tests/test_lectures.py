@@ -333,3 +333,16 @@ def test_the_layer_walk_sees_each_layer_through_forward_hooks_and_leaves_none(
     assert not any(m._forward_hooks for m in net.modules())
     uses = [p.name for p in LECTURES.glob("*.py") if "named_children()" in p.read_text()]
     assert uses == ["common.py"], "walk the layers through common.layer_outputs only"
+
+
+@pytest.mark.parametrize("flags, fast", [([], False), (["--fast"], True)])
+def test_lectures_run_the_textbook_code_unless_asked(flags: list[str], fast: bool,
+                                                     tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """What runs is what is read: the scripts run the code the lecture shows, by default."""
+    import minigrad as mg
+
+    common = lecture_module("common", monkeypatch)
+    with mg.backends.fast_paths(not fast):
+        common.start(common.parser("x").parse_args(["--out", str(tmp_path), *flags]))
+        assert mg.backends.fast_paths_enabled() is fast

@@ -119,7 +119,8 @@ def as_device(spec: str | device | None) -> device:
         found = device(spec if spec is not None else _default_device)
         if found.index is None and found.type != "cpu":
             found = device(found.type, 0)
-        _DEVICES[key] = found
+        # one object per device, however it was named (Function.apply compares them by `is`)
+        found = _DEVICES[key] = _DEVICES.setdefault((found.type, found.index), found)
     return found
 
 
