@@ -286,7 +286,12 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
         grad_tensors = [grad_tensors] * len(tensors) if grad_tensors is None else [grad_tensors]
     if retain_graph is None:
         retain_graph = create_graph
-    grads = extras.root_grads(tensors, list(grad_tensors))
+    if len(grad_tensors) == len(tensors) and all(
+            g is None and is_tensor(t) and t.grad_fn is not None and t._view is None
+            and t.numel() == 1 for t, g in zip(tensors, grad_tensors)):  # a loss: d loss/d loss
+        grads = [make_tensor(t.backend.xp.ones_like(t._data), t._device) for t in tensors]
+    else:  # a gradient given for each (checked)
+        grads = extras.root_grads(tensors, list(grad_tensors))
     run_backward(tensors, grads, retain_graph, create_graph)
 
 

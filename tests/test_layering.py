@@ -1,9 +1,10 @@
 """The house's layering, as it really is, kept by a test.
 
 Each module imports only modules listed before it in LAYERS (imports under ``if
-TYPE_CHECKING:`` are type hints, not imports). The two ties that run the other way are not
-imports, and are written down here: ``tensor.py`` hands its Tensor class to ``autograd`` (so
-``Function.apply`` can wrap results), and ``minigrad.fast`` fills the backends' fast tables.
+TYPE_CHECKING:`` are type hints, not imports). The three ties that run the other way are
+not imports, and are written down here: ``tensor.py`` hands its Tensor class to ``autograd``
+(so ``Function.apply`` can wrap results), ``minigrad.extras`` hands itself to ``autograd``
+(the engine's second seam), and ``minigrad.fast`` fills the backends' fast tables.
 No module silences ruff's E402 (an import below code). Code above the ops (nn, optim, data,
 checkpoints, gradient checks) never touches raw arrays (``._data``, ``xp``) outside a Function:
 only Functions, backends, the fast paths and the tensor itself do.
@@ -30,7 +31,10 @@ LAYERS = [
     "minigrad.tensor", "minigrad.viz", "minigrad.factory", "minigrad.functions", "minigrad.linalg",
     "minigrad.testing", "minigrad.serialization",
     "minigrad.nn.hooks", "minigrad.nn.module", "minigrad.nn.containers", "minigrad.nn.init",
-    "minigrad.nn.functional",
+    "minigrad.nn.functional.checks", "minigrad.nn.functional.activations",
+    "minigrad.nn.functional.convolution", "minigrad.nn.functional.pooling",
+    "minigrad.nn.functional.resampling", "minigrad.nn.functional.normalization",
+    "minigrad.nn.functional.losses", "minigrad.nn.functional",
     "minigrad.nn.layers", "minigrad.nn.deform", "minigrad.nn.loss", "minigrad.nn",
     "minigrad.fast.generic", "minigrad.fast.numpy_backend", "minigrad.fast.cupy_backend",
     "minigrad.fast",

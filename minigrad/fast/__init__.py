@@ -1,6 +1,6 @@
 """Fast paths: faster versions of textbook ops, chosen per backend, off with one switch.
 
-The code a student reads (``minigrad/ops/``, ``minigrad/nn/functional.py``) is the textbook,
+The code a student reads (``minigrad/ops/``, ``minigrad/nn/functional/``) is the textbook,
 in (N, C, H, W). Everything that only makes it faster lives here, in one table per backend:
 
 * ``generic.py``: for any Array API backend (the batch-innermost layout for convolution and

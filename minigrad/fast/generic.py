@@ -90,8 +90,10 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """F.conv2d as one product per group, (C_out/G, K) @ (K, L*N), on batch-innermost columns
     (both reshapes free), its output (N, C_out, H', W') a view of (C_out, H', W', N) memory."""
-    x, unbatched = F._batched(input, "conv2d")
-    x, window = F._conv2d_arguments(x, weight, bias, stride, padding, dilation, groups)
+    x, unbatched = F.checks.batched(input, "conv2d")
+    window = F.checks.conv2d_arguments(x, weight, bias, stride, padding, dilation, groups)
+    if window.padding == "same":
+        x, window = F.convolution.same_padding(x, window)
     n = x.shape[0]
     out_ch, c_group, kh, kw = weight.shape
     oh, ow = output_size(x.shape[2:], *window)
@@ -109,8 +111,8 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
                      groups: int = 1, dilation: Any = 1) -> Tensor:
     """F.conv_transpose2d as one product per group on (C_in, H*W*N) images, its columns
     (K, L, N) as the batch-innermost fold takes them."""
-    x, unbatched = F._batched(input, "conv_transpose2d")
-    window, p, op, full = F._conv_transpose2d_arguments(x, weight, bias, stride, padding,
+    x, unbatched = F.checks.batched(input, "conv_transpose2d")
+    window, p, op, full = F.checks.conv_transpose2d_arguments(x, weight, bias, stride, padding,
                                                         output_padding, groups, dilation)
     n, c_in, h, w = x.shape
     _, c_out_group, kh, kw = weight.shape
@@ -134,9 +136,10 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     if not input.dtype.is_floating_point:  # integer averages: the textbook's truncation
         return F.avg_pool2d.textbook(input, kernel_size, stride, padding, ceil_mode,
                                      count_include_pad, divisor_override)
-    x, unbatched = F._pool_batched(input, "avg_pool2d")
-    window, (oh, ow), _ = F._pool_arguments(x, "avg_pool2d", kernel_size, stride, padding, 1,
-                                            ceil_mode, divisor_override)
+    x, unbatched = F.checks.pool_batched(input, "avg_pool2d")
+    window = F.checks.pool_arguments(x, "avg_pool2d", kernel_size, stride, padding, 1,
+                                     ceil_mode, divisor_override)
+    oh, ow = output_size(x.shape[2:], *window, ceil_mode=ceil_mode)
     k, _, p, s = window
     n, c, h, w = x.shape
     if s == k and p == (0, 0) and h % k[0] == 0 and w % k[1] == 0:
@@ -155,9 +158,9 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 
 def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) -> Tensor:
     """F.adaptive_avg_pool2d as two small averaging products, A_h @ x @ A_w^T."""
-    x, unbatched = F._batched(input, "adaptive_avg_pool2d")
+    x, unbatched = F.checks.batched(input, "adaptive_avg_pool2d")
     h, w = x.shape[2:]
-    oh, ow = F._adaptive_arguments(input, output_size)
+    oh, ow = F.checks.adaptive_arguments(input, output_size)
     out = _separable(x, _adaptive_weights(x, h, oh), _adaptive_weights(x, w, ow))
     return out.squeeze(0) if unbatched else out
 

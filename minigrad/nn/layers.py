@@ -56,7 +56,7 @@ def _reset_scale_and_shift(module: Module) -> None:
 def _int_arguments(**arguments: Any) -> None:
     """Counts must be ints (not floats, nor bools), as torch's argument parser says."""
     for name, value in arguments.items():
-        F._int_argument(value, name)
+        F.checks.int_argument(value, name)
 
 
 def _size_arguments(**sizes: Any) -> None:
@@ -175,7 +175,7 @@ class _ConvNd(Module):
 
     def _tuple(self, v: Any, name: str) -> tuple[int, ...]:
         """An int or a tuple of ints as a tuple of ``dims`` ints (kernel_size=3: (3, 3))."""
-        return pair(v, name) if self.dims == 2 else (F._single(v, name),)
+        return pair(v, name) if self.dims == 2 else (F.checks.single(v, name),)
 
     def reset_parameters(self) -> None:
         """Kaiming-uniform weight (a = sqrt(5)), bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
@@ -251,7 +251,8 @@ class Conv2d(_ConvNd):
     def _mode_padding(self) -> tuple[int, int, int, int]:
         """F.pad widths (left, right, top, bottom) for a non-zero padding_mode."""
         if self.padding == "same":
-            (top, left), (bottom, right) = F._same_padding(self.kernel_size, self.dilation)
+            (top, left), (bottom, right) = F.convolution.same_padding_sizes(
+                self.kernel_size, self.dilation)
             return left, right, top, bottom
         ph, pw = (0, 0) if self.padding == "valid" else self.padding
         return pw, pw, ph, ph
@@ -373,9 +374,9 @@ class AvgPool1d(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True) -> None:
         super().__init__()
-        self.kernel_size = (F._single(kernel_size, "kernel_size"),)
-        self.stride = (F._single(kernel_size if stride is None else stride, "stride"),)
-        self.padding = (F._single(padding, "padding"),)
+        self.kernel_size = (F.checks.single(kernel_size, "kernel_size"),)
+        self.stride = (F.checks.single(kernel_size if stride is None else stride, "stride"),)
+        self.padding = (F.checks.single(padding, "padding"),)
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
     def forward(self, input: Tensor) -> Tensor:
@@ -906,7 +907,7 @@ class _DropoutNd(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        F._dropout_probability(p)
+        F.checks.dropout_probability(p)
         self.p, self.inplace = p, inplace
 
     def extra_repr(self) -> str:
