@@ -1,11 +1,12 @@
 """minigrad: a small, readable autograd engine with PyTorch's API, on NumPy, CuPy and more."""
 
+import sys
+
 from minigrad import (
     autograd,
     backends,
     cuda,
     data,
-    diagnostics,
     dtypes,
     fast,
     linalg,
@@ -14,7 +15,6 @@ from minigrad import (
     testing,
     threads,
     utils,
-    viz,
 )
 from minigrad.autograd import is_tensor
 from minigrad.backends import (
@@ -143,10 +143,16 @@ from minigrad.ops import (
 )
 from minigrad.random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from minigrad.serialization import load, save
-from minigrad.summary import summary
 from minigrad.tensor import Size, Tensor
 from minigrad.threads import get_num_threads, set_num_threads
-from minigrad.tracing import trace
+from minigrad.tools import diagnostics, viz
+from minigrad.tools.summary import summary
+from minigrad.tools.tracing import trace
+
+# the tools' modules under their names of before minigrad/tools/: import minigrad.diagnostics
+for _name in ("diagnostics", "tracing", "viz"):
+    sys.modules[f"minigrad.{_name}"] = sys.modules[f"minigrad.tools.{_name}"]
+sys.modules["minigrad.summary"] = sys.modules["minigrad.tools.summary"]
 
 __version__ = "0.1.0"
 

@@ -3,7 +3,7 @@ anomaly detection.
 
 The modes belong to the calling thread, as PyTorch's grad mode does: every thread starts
 recording, and ``no_grad()`` in one thread leaves the others alone. ``Function.apply`` reads
-them for every op (``mg.trace()``, in minigrad/tracing.py, is one of them too). Each mode
+them for every op (``mg.trace()``, in minigrad/tools/tracing.py, is one of them too). Each mode
 works as a call, a context manager and a decorator.
 """
 
@@ -23,7 +23,7 @@ class _Modes(threading.local):
     grad = True  # record a graph
     anomaly = False  # check every op's output and gradient for NaN (detect_anomaly)
     watch: list | None = None  # the nodes an in-place op makes (ops/inplace.py)
-    trace: Any = None  # the innermost mg.trace() recording every op (minigrad/tracing.py)
+    trace: Any = None  # the innermost mg.trace() recording every op (minigrad/tools/tracing.py)
     extras = False  # any of the three above: Function.apply hands over to minigrad/extras/
 
 

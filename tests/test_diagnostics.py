@@ -11,7 +11,7 @@ import pytest
 import minigrad as mg
 import minigrad.nn as nn
 from minigrad import optim
-from minigrad.diagnostics import Diagnostics, gradient_flow, saturated
+from minigrad.tools.diagnostics import Diagnostics, gradient_flow, saturated
 
 # sigmoid(-5) = 0.0067 and sigmoid(5) = 0.9933 are saturated, sigmoid(+-4.5) = 0.011, 0.989 not
 SIGMOID_X = [-10.0, -5.0, -4.5, 0.0, 4.5, 5.0, 10.0, 3.0]  # 4 of 8 saturated

@@ -12,7 +12,7 @@ import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import grad_mode, ops
 from minigrad.autograd import Function
-from minigrad.tracing import formula
+from minigrad.tools.tracing import formula
 
 
 def leaves() -> tuple[mg.Tensor, mg.Tensor]:
