@@ -8,17 +8,13 @@ from typing import Any
 class dtype:  # noqa: N801  (lower case, as torch.dtype)
     """A tensor element type such as ``minigrad.float32``; backends map it by ``name``."""
 
-    __slots__ = ("name", "kind", "itemsize")
+    __slots__ = ("name", "kind", "itemsize", "is_floating_point")
 
     def __init__(self, name: str, kind: str, itemsize: int) -> None:
         self.name = name  # the NumPy / Array API name: "float32", "int64", "bool", ...
         self.kind = kind  # "b" bool, "u" unsigned, "i" signed integer, "f" floating point
         self.itemsize = itemsize
-
-    @property
-    def is_floating_point(self) -> bool:
-        """True for float16, float32 and float64."""
-        return self.kind == "f"
+        self.is_floating_point = kind == "f"  # float16, float32 and float64
 
     @property
     def torch_name(self) -> str:

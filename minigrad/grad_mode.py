@@ -22,7 +22,7 @@ class _Modes(threading.local):
 
     grad = True  # record a graph
     anomaly = False  # check every op's output and gradient for NaN (detect_anomaly)
-    watch: list | None = None  # the nodes an in-place op makes (ops/inplace.py)
+    watch: list | None = None  # the nodes an in-place op makes (minigrad/extras/inplace.py)
     trace: Any = None  # the innermost mg.trace() recording every op (minigrad/tools/tracing.py)
     extras = False  # any of the three above: Function.apply hands over to minigrad/extras/
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from minigrad import autograd, dtypes, grad_mode, ops
 from minigrad.backends import Backend, as_device, device, layout
+from minigrad.extras import inplace
 from minigrad.extras.hooks import RemovableHandle
 from minigrad.grad_mode import no_grad
 
@@ -493,7 +494,7 @@ class Tensor:
 
     def _renew_view(self) -> None:
         """This view's history, from its base as the base is now (after an in-place change)."""
-        ops.inplace.renew_view(self)
+        inplace.renew_view(self)
 
     def _renew_if_stale(self) -> None:
         """Renew a view's history if its base changed in place since it was made (torch does
@@ -610,7 +611,7 @@ class Tensor:
 
     # ---- in place: x.add_(y) and x[key] = v write into x's memory (ops/inplace.py) ----------
     def _inplace(self, compute: Callable[[Tensor], Tensor], *others: Any) -> Tensor:
-        return ops.inplace.apply_inplace(self, compute, others)
+        return inplace.apply_inplace(self, compute, others)
 
     def __iadd__(self, other: Any) -> Tensor:
         return self._inplace(lambda t: t + other, other)
@@ -705,11 +706,11 @@ class Tensor:
         if not isinstance(src, Tensor):
             src = ops.promotion.as_tensor_like(
                 ops.promotion.as_number(src, "copy_", "src"), self)
-        return ops.inplace.copy_(self, src)
+        return inplace.copy_(self, src)
 
     def fill_(self, value: Any) -> Tensor:
         """Set every element to ``value`` (a number or a 0-d tensor), in place."""
-        return ops.inplace.fill_(self, value)
+        return inplace.fill_(self, value)
 
     def zero_(self) -> Tensor:
         """Set every element to 0, in place."""
@@ -757,16 +758,16 @@ class Tensor:
 
     def __setitem__(self, key: Any, value: Any) -> None:
         if _is_scalar_mask(key):
-            ops.inplace.setitem(self.unsqueeze(0), key.reshape(1), value)
+            inplace.setitem(self.unsqueeze(0), key.reshape(1), value)
         else:
-            ops.inplace.setitem(self, key, value)
+            inplace.setitem(self, key, value)
 
     def index_put_(self, indices: tuple, values: Any, accumulate: bool = False) -> Tensor:
         """self[indices] = values (or += with ``accumulate``), in place."""
         if accumulate:
             return self._inplace(lambda t: t.index_put(indices, values, accumulate=True),
                                  values)
-        ops.inplace.setitem(self, tuple(indices), values)
+        inplace.setitem(self, tuple(indices), values)
         return self
 
     def __floordiv__(self, other: Any) -> Tensor:

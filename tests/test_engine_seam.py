@@ -170,8 +170,8 @@ def test_each_extra_in_use_takes_over(monkeypatch: pytest.MonkeyPatch, extra: st
 # and the most code lines the files on that path may hold: the counts of
 # shared/tools/reading_path.py, measured by the same rules. Lower them as the core thins;
 # never raise them. The targets are 150, 200, 400 and 3,000.
-CEILINGS = {"readme example": 335, "Conv2d fwd+bwd": 418, "LeNet SGD step": 870,
-            "files on the path": 5973}
+CEILINGS = {"readme example": 334, "Conv2d fwd+bwd": 417, "LeNet SGD step": 869,
+            "files on the path": 5972}
 
 
 def _code_lines(path: Path) -> int:

@@ -27,7 +27,7 @@ LAYERS = [
     "minigrad.extras.memory", "minigrad.extras.engine", "minigrad.extras", "minigrad.tools.tracing",
     "minigrad.ops.promotion", "minigrad.ops.elementwise", "minigrad.ops.reduce",
     "minigrad.ops.movement", "minigrad.ops.sort", "minigrad.ops.matmul", "minigrad.ops.unfold",
-    "minigrad.ops.inplace", "minigrad.ops.special", "minigrad.ops.deform", "minigrad.ops",
+    "minigrad.ops.special", "minigrad.ops.deform", "minigrad.ops", "minigrad.extras.inplace",
     "minigrad.tensor", "minigrad.tools.viz", "minigrad.factory", "minigrad.functions",
     "minigrad.linalg",
     "minigrad.testing", "minigrad.serialization",
