@@ -5,8 +5,9 @@ A ``Function`` subclass is one differentiable op. Its ``forward`` works on raw a
 backend (``self.xp`` is the array namespace); its ``backward`` gets the output's gradient as a
 Tensor and returns the inputs' gradients, written with minigrad's own differentiable ops, so
 ``backward(create_graph=True)`` gives higher-order gradients for free. The Function instance is
-the context: ``self.inputs`` are the input tensors, ``self.output`` the result, and anything
-else backward needs is stored on ``self`` by ``forward``.
+the context: ``self.inputs`` are the input tensors, ``self.output`` the result; ``forward``
+says which of them backward reads with ``self.save_for_backward(...)`` (as torch's ctx), and
+stores on ``self`` anything else backward needs.
 
 Two seams, each one check: ``backend.fast_table`` may swap a Function for a faster twin of it
 (minigrad/fast/), and what PyTorch adds on top (in-place ops and views, hooks, anomaly mode, the
@@ -66,10 +67,10 @@ class Function:
     inputs: tuple[Tensor, ...] | None
     needs_input_grad: tuple[bool, ...]
     device_out: Any = None  # where the output lives, when not on the inputs' device
-    # Which tensors backward reads the values of: input positions and/or "output" (None: all
-    # of them), or a dict from each input to what its gradient reads (Mul: {0: (1,), 1: (0,)}).
+    # What backward reads, as save_for_backward found it: input positions and "output".
     # Modifying one of them in place before backward is an error (version counters).
-    saves: tuple[int | str, ...] | dict[int, tuple[int | str, ...]] | None = None
+    saved: tuple[int | str, ...] = ()
+    to_save: tuple = ()  # the arrays forward handed to save_for_backward
     # How PyTorch lays out this op's result (backends/layout.py): "elementwise" in the order
     # of its inputs' layouts, "first" in its first input's, "contiguous" row-major.
     layout = "contiguous"
@@ -95,6 +96,8 @@ class Function:
         dev = inputs[0]._device
         fn = (dev.backend.fast_table.get(cls, cls) if fast_switch.on else cls)()  # (a twin)
         fn.backend, fn.xp = dev.backend, dev.backend.xp
+        fn.inputs, fn.needs_input_grad = inputs, [grad_mode.modes.grad and t.requires_grad
+                                                  for t in inputs]
         if grad_mode.modes.extras or any(t._device is not dev or t._view is not None and t._view
                                          .version != t._version_counter[0] for t in inputs):
             return extras.apply(cls, fn, inputs, params)  # (in use: trace, anomaly, in-place)
@@ -105,15 +108,20 @@ class Function:
         out = _Tensor._make(result, fn.device_out or dev)
         if fn.view_of_input:
             out._become_view(inputs[0], cls, params)
-        if grad_mode.modes.grad and any(t.requires_grad for t in inputs):
+        if True in fn.needs_input_grad:
             fn.record(inputs, out)
         return out
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep for backward what it reads: input arrays (as ``self.inputs``) or the output
+        array (as ``self.output``); None is skipped. A tensor saved here and changed in place
+        before backward is an error, as torch's."""
+        self.to_save = arrays
 
     def record(self, inputs: Sequence[Tensor], out: Tensor) -> None:
         """Join the graph as ``out``'s node: an edge from each input that requires grad to where
         its gradient goes (the node that made it, or the leaf itself), and the versions that
         backward checks (an input changed in place since would give a wrong gradient)."""
-        self.inputs = inputs
         self.next = [None if not t.requires_grad else t.grad_fn or (
             t if t._requires_grad else None) for t in inputs]  # (a no_grad view: no edge)
         self.needs_input_grad = [e is not None for e in self.next]
@@ -121,7 +129,10 @@ class Function:
         self.versions = [t._version_counter[0] for t in inputs]
         self._output, self.output_counter = weakref.ref(out), out._version_counter
         self.output_version = out._version_counter[0]  # (a view's is its base's)
-        if "output" in self.reads():  # kept as it is now (y.data = ... won't change it)
+        datas, arrays = [t._data for t in inputs], self.__dict__.pop("to_save", ())  # by position
+        self.saved = tuple(i for i, d in enumerate(datas) if any(a is d for a in arrays))
+        if any(a is not None and all(a is not d for d in datas) for a in arrays):
+            self.saved += ("output",)  # kept as it is now (y.data = ... won't change it)
             self.saved_output, self.output_device = out._data, out._device
         out._requires_grad, out.grad_fn = True, self
 
@@ -135,16 +146,9 @@ class Function:
         out.grad_fn, out._requires_grad = self, True
         return out
 
-    def reads(self) -> set | range:
-        """The input positions (and "output") whose values this node's backward reads: all of
-        them unless ``saves`` says less, and for a dict only what the gradients asked for."""
-        saves = self.saves
-        if saves is None:
-            return {*range(len(self.inputs)), "output"}
-        if isinstance(saves, dict):
-            return {s for i, need in enumerate(self.needs_input_grad) if need
-                    for s in saves.get(i, ())}
-        return set(saves)
+    def reads(self) -> set:
+        """The input positions (and "output") whose values this node's backward reads."""
+        return set(self.saved)
 
     def check_saved(self) -> None:
         """Fail as torch does if a tensor backward reads was changed in place since forward
@@ -157,7 +161,7 @@ class Function:
         """Whether backward keeps values for this node (torch's saved tensors): its output,
         an input (a Python number too: torch saves the 2 of ``x * 2``), or arrays forward
         stored (a mask)."""
-        return bool(self.reads()) or any(
+        return bool(self.saved) or any(
             _arrays_in(v) for k, v in vars(self).items() if k not in STRUCTURE)
 
     def release(self) -> None:

@@ -6,6 +6,7 @@ Every operator and method is a one-liner onto an op in ``minigrad.ops``; the ops
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -26,10 +27,7 @@ class Size(tuple):
 
     def numel(self) -> int:
         """The number of elements a tensor of this shape holds."""
-        n = 1
-        for s in self:
-            n *= s
-        return n
+        return math.prod(self)
 
     def __getitem__(self, key: Any) -> Any:
         """A dim's size, or for a slice a Size (``x.shape[1:].numel()``, as torch)."""

@@ -49,6 +49,7 @@ def apply(cls: type[Function], fn: Function, inputs: Sequence[Tensor], params: d
         for t in inputs:  # a view whose base changed in place since: renew its history
             if t._view is not None and t._view.version != t._version_counter[0]:
                 t._renew_view()
+    fn.inputs, fn.needs_input_grad = inputs, [recording and t.requires_grad for t in inputs]
     arrays = [t._data for t in inputs]
     if mode.trace is None:
         result = fn.forward(*arrays, **params)
@@ -61,7 +62,7 @@ def apply(cls: type[Function], fn: Function, inputs: Sequence[Tensor], params: d
     out = autograd.make_tensor(result, fn.device_out or dev)
     if fn.view_of_input:
         out._become_view(inputs[0], cls, params)
-    if recording and any(t.requires_grad for t in inputs):
+    if True in fn.needs_input_grad:
         fn.record(inputs, out)  # (edges to where each input is now: an in-place op later
         if mode.watch is not None:  # moves the tensor on, not this node's past)
             mode.watch.append(fn)  # an in-place op looks at the nodes it makes
@@ -71,7 +72,7 @@ def apply(cls: type[Function], fn: Function, inputs: Sequence[Tensor], params: d
 def check_saved(self: Function) -> None:
     """Fail as torch does when a tensor backward reads was modified in place since, or
     detached in place (``Function.check_saved`` calls it when a version moved)."""
-    if self.saves == ():
+    if not self.saved:
         return
     counter = self.output_counter
     if counter[0] == self.output_version:
@@ -81,7 +82,7 @@ def check_saved(self: Function) -> None:
                 break
         else:  # nothing changed or detached in place since: the common case, quickly
             return
-    saves = self.reads()
+    saves = set(self.saved)
     saved = [(t, self.versions[i], self.next[i]) for i, t in enumerate(self.inputs)
              if i in saves]
     out = self._output()

@@ -194,7 +194,6 @@ class AsStrided(Function):
     place: one node from the base to the view's elements, at their flat positions (torch's
     AsStridedBackward0). Its gradient goes to the base, if the base requires grad."""
 
-    saves = ()
 
     @classmethod
     def renew(cls, base: Tensor, steps: tuple) -> Tensor:
@@ -233,7 +232,6 @@ class Overwrite(Function):
     """x's values replaced by ``new`` (broadcast): ``copy_``, ``fill_``, ``zero_`` and item
     assignment in the graph (torch's CopyBackwards, FillBackward)."""
 
-    saves = ()
     layout = "first"
 
     def forward(self, x: Any, new: Any) -> Any:

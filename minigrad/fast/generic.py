@@ -224,10 +224,11 @@ class SigmoidBackward(Function):
     """g y (1 - y), sigmoid's gradient from its output y, in one temporary (torch's
     sigmoid_backward). g has y's shape and dtype (the backward walk sees to it)."""
 
-    saves = {0: (1,), 1: (0, 1)}
     layout = "elementwise"
 
     def forward(self, g: Any, y: Any) -> Any:
+        # g's gradient reads y; y's reads g and y
+        self.save_for_backward(g if self.needs_input_grad[1] else None, y)
         out = 1 - y
         out *= y
         out *= g

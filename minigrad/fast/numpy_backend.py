@@ -34,6 +34,7 @@ class MatMul(ops.MatMul):
         the result is wider than tall and k long (k >= 8n), it is faster computed transposed,
         (b^T a^T)^T. Integers, booleans and empty operands go straight to np.matmul.
         """
+        self.save_operands(a, b)  # (what the textbook's backward reads)
         if a.ndim < 2 or b.ndim < 2 or not (a.size and b.size) or not (
                 a.dtype.kind == b.dtype.kind == "f"):
             return np.matmul(a, b)

@@ -110,7 +110,6 @@ class _Gate(Function):
     returns, as the gradients of the tensors.
     """
 
-    saves = ()
 
     def forward(self, *arrays: Any, basket: _Basket) -> Any:
         self.basket = basket
@@ -127,7 +126,6 @@ class _Gate(Function):
 class _Tap(Function):
     """Identity (a view) on one tensor; its gradient goes into a ``_Gate``'s basket."""
 
-    saves = ()
 
     def forward(self, x: Any, token: Any = None, *, basket: _Basket, index: int) -> Any:
         if token is None:  # replayed on the base: the view was changed in place (as torch)

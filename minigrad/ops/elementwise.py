@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 class Add(Function):
     """a + b, elementwise."""
 
-    saves = ()
     layout = "elementwise"
 
     def forward(self, a: Any, b: Any) -> Any:
@@ -42,7 +41,6 @@ class Add(Function):
 class Sub(Function):
     """a - b, elementwise."""
 
-    saves = ()
     layout = "elementwise"
 
     def forward(self, a: Any, b: Any) -> Any:
@@ -56,10 +54,11 @@ class Sub(Function):
 class Mul(Function):
     """a * b, elementwise."""
 
-    saves = {0: (1,), 1: (0,)}
     layout = "elementwise"
 
     def forward(self, a: Any, b: Any) -> Any:
+        need_a, need_b = self.needs_input_grad  # a's gradient reads b, b's reads a
+        self.save_for_backward(b if need_a else None, a if need_b else None)
         return a * b
 
     # d(a b) = b da + a db
@@ -72,10 +71,11 @@ class Mul(Function):
 class Div(Function):
     """a / b, elementwise."""
 
-    saves = {0: (1,), 1: (0, 1)}  # the inputs, as torch (the output may change in place)
     layout = "elementwise"
 
     def forward(self, a: Any, b: Any) -> Any:
+        # a's gradient reads b, b's reads a and b (not the output, as torch: it may change)
+        self.save_for_backward(a if self.needs_input_grad[1] else None, b)
         return a / b
 
     # d(a / b) = da / b - a db / b^2
@@ -88,11 +88,13 @@ class Div(Function):
 class Pow(Function):
     """a ** b, elementwise."""
 
-    saves = {0: (0, 1), 1: (0, "output")}
     layout = "elementwise"
 
     def forward(self, a: Any, b: Any) -> Any:
-        return a ** b
+        out = a ** b  # a's gradient reads a and b, b's reads a and the output
+        need_a, need_b = self.needs_input_grad
+        self.save_for_backward(a, b if need_a else None, out if need_b else None)
+        return out
 
     # d(a^b) = b a^(b-1) da + a^b log(a) db   (the db term is 0 where a == 0 and b >= 0)
     def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -109,10 +111,10 @@ class Maximum(Function):
     """The larger of a and b, elementwise. Its gradient goes to the larger input; a tie
     splits it in half; where they do not compare (NaN) both get it, as torch's."""
 
-    saves = (0, 1)
     layout = "elementwise"
 
     def forward(self, a: Any, b: Any) -> Any:
+        self.save_for_backward(a, b)
         return self.xp.maximum(a, b)
 
     # d max(a, b) = [a > b] da + [a < b] db, ties split: (da + db) / 2
@@ -126,10 +128,10 @@ class Minimum(Function):
     """The smaller of a and b, elementwise. Its gradient goes to the smaller input; a tie
     splits it in half; where they do not compare (NaN) both get it, as torch's."""
 
-    saves = (0, 1)
     layout = "elementwise"
 
     def forward(self, a: Any, b: Any) -> Any:
+        self.save_for_backward(a, b)
         return self.xp.minimum(a, b)
 
     # d min(a, b) = [a < b] da + [a > b] db, ties split: (da + db) / 2
@@ -142,10 +144,10 @@ class Minimum(Function):
 class Where(Function):
     """a where cond holds, else b."""
 
-    saves = (0,)
     layout = "elementwise"
 
     def forward(self, cond: Any, a: Any, b: Any) -> Any:
+        self.save_for_backward(cond)
         return self.xp.where(cond, a, b)
 
     # the gradient flows to a where cond holds, to b elsewhere
@@ -158,7 +160,6 @@ class Where(Function):
 class Neg(Function):
     """-x."""
 
-    saves = ()
     layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
@@ -172,10 +173,10 @@ class Neg(Function):
 class Abs(Function):
     """|x|."""
 
-    saves = (0,)
     layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
         return self.xp.abs(x)
 
     # d|x| = sign(x) dx   (0 at x = 0, as torch)
@@ -186,11 +187,12 @@ class Abs(Function):
 class Exp(Function):
     """e^x."""
 
-    saves = ("output",)
     layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
-        return self.xp.exp(x)
+        out = self.xp.exp(x)
+        self.save_for_backward(out)
+        return out
 
     # d exp(x) = exp(x) dx = y dx
     def backward(self, g: Tensor) -> Tensor:
@@ -200,10 +202,10 @@ class Exp(Function):
 class Log(Function):
     """The natural logarithm."""
 
-    saves = (0,)
     layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
         return self.xp.log(x)
 
     # d log(x) = dx / x
@@ -214,11 +216,12 @@ class Log(Function):
 class Sqrt(Function):
     """The square root."""
 
-    saves = ("output",)
     layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
-        return self.xp.sqrt(x)
+        out = self.xp.sqrt(x)
+        self.save_for_backward(out)
+        return out
 
     # d sqrt(x) = dx / (2 sqrt(x)) = dx / (2 y)
     def backward(self, g: Tensor) -> Tensor:
@@ -228,10 +231,10 @@ class Sqrt(Function):
 class Sin(Function):
     """sin(x)."""
 
-    saves = (0,)
     layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
         return self.xp.sin(x)
 
     # d sin(x) = cos(x) dx
@@ -242,10 +245,10 @@ class Sin(Function):
 class Cos(Function):
     """cos(x)."""
 
-    saves = (0,)
     layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
         return self.xp.cos(x)
 
     # d cos(x) = -sin(x) dx
@@ -256,11 +259,12 @@ class Cos(Function):
 class Tanh(Function):
     """tanh(x)."""
 
-    saves = ("output",)
     layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
-        return self.xp.tanh(x)
+        out = self.xp.tanh(x)
+        self.save_for_backward(out)
+        return out
 
     # d tanh(x) = (1 - y^2) dx
     def backward(self, g: Tensor) -> Tensor:
@@ -271,13 +275,14 @@ class Tanh(Function):
 class Sigmoid(Function):
     """1 / (1 + e^-x)."""
 
-    saves = ("output",)
     layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
         # below x = -88 (float32) e^-x overflows to inf, and 1 / inf is the right 0
         with self.backend.errstate(over="ignore"):
-            return 1 / (1 + self.xp.exp(-x))
+            out = 1 / (1 + self.xp.exp(-x))
+        self.save_for_backward(out)
+        return out
 
     # d sigmoid(x) = y (1 - y) dx
     def backward(self, g: Tensor) -> Tensor:
@@ -288,10 +293,10 @@ class Sigmoid(Function):
 class LogSigmoid(Function):
     """log(sigmoid(x)), stable for large |x|."""
 
-    saves = (0,)
     layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
         xp = self.xp  # log(1 / (1 + e^-x)) = min(x, 0) - log(1 + e^-|x|): no overflow
         return xp.minimum(x, xp.zeros_like(x)) - xp.log1p(xp.exp(-xp.abs(x)))
 
@@ -303,11 +308,12 @@ class LogSigmoid(Function):
 class Relu(Function):
     """max(x, 0)."""
 
-    saves = ("output",)
     layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
-        return self.xp.maximum(x, self.xp.zeros_like(x))
+        out = self.xp.maximum(x, self.xp.zeros_like(x))
+        self.save_for_backward(out)
+        return out
 
     # d relu(x) = [x > 0] dx  (as torch: 0 where the output is <= 0, so NaN passes it on)
     def backward(self, g: Tensor) -> Tensor:
@@ -318,10 +324,10 @@ class ReluBackward(Function):
     """g where y > 0, else 0: relu's gradient from its output y (torch's threshold_backward),
     an op of y too, so that its own gradient (zero) keeps a second backward in the graph."""
 
-    saves = {0: (1,), 1: ()}
     layout = "elementwise"
 
     def forward(self, g: Any, y: Any) -> Any:
+        self.save_for_backward(y if self.needs_input_grad[0] else None)  # (g's reads y)
         return self.xp.where(y <= 0, self.xp.zeros_like(g), g)
 
     # linear in g; a step in y (zero derivative)
@@ -334,10 +340,10 @@ class ReluBackward(Function):
 class Clamp(Function):
     """x limited to [lo, hi]."""
 
-    saves = (0,)
     layout = "elementwise"
 
     def forward(self, x: Any, *, lo: float | None, hi: float | None) -> Any:
+        self.save_for_backward(x)
         self.lo, self.hi = lo, hi
         return self.xp.clip(x, lo, hi)
 
@@ -354,7 +360,6 @@ class Clamp(Function):
 class Rounding(Function):
     """floor, ceil, trunc, round (half to even) or sign of x (NaN's sign is 0, as torch)."""
 
-    saves = ()
     layout = "elementwise"
 
     def forward(self, x: Any, *, mode: str) -> Any:
@@ -371,7 +376,6 @@ class Rounding(Function):
 class Cast(Function):
     """x converted to another dtype."""
 
-    saves = ()
     layout = "elementwise"
 
     def forward(self, x: Any, *, dtype: dtypes.dtype) -> Any:
@@ -388,7 +392,6 @@ class Cast(Function):
 class ToDevice(Function):
     """x copied to another device."""
 
-    saves = ()
     layout = "keep"  # the copy as the other device lays it out
 
     def forward(self, x: Any, *, target: Any) -> Any:
@@ -441,10 +444,11 @@ def compare(op: str, a: Tensor, b: Any) -> Tensor:
 class Remainder(Function):
     """a % b with b's sign (Python's and torch.remainder)."""
 
-    saves = {1: (0, 1)}
     layout = "elementwise"
 
     def forward(self, a: Any, b: Any) -> Any:
+        if self.needs_input_grad[1]:  # (b's gradient reads a and b)
+            self.save_for_backward(a, b)
         return self.xp.remainder(a, b)
 
     # a % b = a - b floor(a / b): d/da = 1, d/db = -floor(a / b)
@@ -508,7 +512,6 @@ def logical(op: str, a: Tensor, b: Tensor | None = None) -> Tensor:
 class RoundedDivide(Function):
     """a / b rounded down ('floor', Python's floor division) or toward zero ('trunc')."""
 
-    saves = ()
     layout = "elementwise"
 
     def forward(self, a: Any, b: Any, *, mode: str) -> Any:

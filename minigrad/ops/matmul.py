@@ -15,10 +15,14 @@ class MatMul(Function):
     """a @ b with NumPy's rules (batched, broadcast, 1-D cases). In the gradient a 1-D operand
     is a row (a) or a column (b), and batch dims broadcast (the engine sums them back)."""
 
-    saves = {0: (1,), 1: (0,)}
-
     def forward(self, a: Any, b: Any) -> Any:
+        self.save_operands(a, b)
         return self.xp.matmul(a, b)
+
+    def save_operands(self, a: Any, b: Any) -> None:
+        """a's gradient reads b, b's reads a."""
+        need_a, need_b = self.needs_input_grad
+        self.save_for_backward(b if need_a else None, a if need_b else None)
 
     # d(A B) = dA B + A dB, so dA = G B^T and dB = A^T G
     def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:

@@ -26,7 +26,6 @@ class Reshape(Function):
     """The same values in a new shape: a view where the strides allow it, else a copy (or,
     for ``view``, torch's error)."""
 
-    saves = ()
 
     def forward(self, x: Any, *, shape: tuple[int, ...], view: bool = False) -> Any:
         out = self.xp.reshape(x, shape)
@@ -48,7 +47,6 @@ class Reshape(Function):
 class Permute(Function):
     """The dims reordered."""
 
-    saves = ()
     view_of_input = True
 
     def forward(self, x: Any, *, dims: tuple[int, ...]) -> Any:
@@ -66,7 +64,6 @@ class Permute(Function):
 class Expand(Function):
     """Broadcast to a larger shape (no copy)."""
 
-    saves = ()
     view_of_input = True
 
     def forward(self, x: Any, *, shape: tuple[int, ...]) -> Any:
@@ -80,7 +77,6 @@ class Expand(Function):
 class Index(Function):
     """x[key]: basic and advanced indexing."""
 
-    saves = ()
     layout = "keep"  # (forward lays an advanced index's copy out as torch's)
 
     def forward(self, x: Any, *, key: tuple) -> Any:
@@ -104,7 +100,6 @@ class Index(Function):
 class IndexAdd(Function):
     """Zeros with values added at key (the adjoint of Index)."""
 
-    saves = ()
 
     def forward(self, g: Any, *, shape: tuple[int, ...], key: tuple) -> Any:
         self.key = key
@@ -119,7 +114,6 @@ class IndexPut(Function):
     """x with ``values`` written at key (``x[key] = values``, out of place); the values
     broadcast to ``x[key]``'s shape."""
 
-    saves = ()
     layout = "first"
 
     def forward(self, x: Any, values: Any, *, key: tuple) -> Any:
@@ -140,7 +134,6 @@ class IndexPut(Function):
 class Contiguous(Function):
     """A row-major copy (``x.contiguous()`` of a tensor that is not)."""
 
-    saves = ()
 
     def forward(self, x: Any) -> Any:
         flat = self.xp.reshape(x, (-1,))  # read in row-major order: a copy, unless x is
@@ -156,7 +149,6 @@ class Contiguous(Function):
 class Cat(Function):
     """Tensors joined along a dim."""
 
-    saves = ()
 
     def forward(self, *xs: Any, dim: int) -> Any:
         self.dim = dim
@@ -176,7 +168,6 @@ class Cat(Function):
 class ConstantPad(Function):
     """x padded with a constant value."""
 
-    saves = ()
 
     def forward(self, x: Any, *, widths: tuple[tuple[int, int], ...], value: float) -> Any:
         shape = tuple(n + before + after for n, (before, after) in zip(x.shape, widths))

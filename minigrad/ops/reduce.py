@@ -77,7 +77,6 @@ def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]
 class Sum(Function):
     """The sum over some dims."""
 
-    saves = ()
 
     def forward(self, x: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:
         self.axes, self.keepdim = axes, keepdim
@@ -108,7 +107,6 @@ class Mean(Sum):
 class Max(Function):
     """The largest value over some dims."""
 
-    saves = ()
 
     reduce = "max"
 
@@ -161,11 +159,11 @@ class MaxAlong(Function):
     """The largest value along one dim, kept as size 1; ``index`` (the argmax, an int64 input
     without a gradient) says which element it is."""
 
-    saves = (1,)
 
     reduce = "max"
 
     def forward(self, x: Any, index: Any, *, dim: int) -> Any:
+        self.save_for_backward(index)
         self.dim = dim
         return getattr(self.xp, self.reduce)(x, axis=dim, keepdims=True)
 
@@ -318,7 +316,6 @@ def softmax(x: Tensor, dim: int) -> Tensor:
 class Cumsum(Function):
     """Running sums along one dim: out[i] = x[0] + ... + x[i]."""
 
-    saves = ()
 
     def forward(self, x: Any, *, dim: int) -> Any:
         self.dim = dim
@@ -382,14 +379,15 @@ class NormP(Function):
     """The p-norm (sum |x|^p)^(1/p) over some dims (p = 2: the Euclidean norm). Where the norm
     is 0 its gradient is 0, as torch's (a subgradient instead of 0/0)."""
 
-    saves = (0, "output")
-
     def forward(self, x: Any, *, axes: tuple[int, ...], keepdim: bool, p: float) -> Any:
         self.axes, self.keepdim, self.p = axes, keepdim, p
         xp = self.xp
         if p == 2:
-            return xp.sqrt(xp.sum(x * x, axis=axes, keepdims=keepdim))
-        return xp.sum(xp.abs(x) ** p, axis=axes, keepdims=keepdim) ** (1 / p)
+            out = xp.sqrt(xp.sum(x * x, axis=axes, keepdims=keepdim))
+        else:
+            out = xp.sum(xp.abs(x) ** p, axis=axes, keepdims=keepdim) ** (1 / p)
+        self.save_for_backward(x, out)
+        return out
 
     # d ||x||_p = sign(x) |x|^(p-1) / ||x||^(p-1) . dx   (x / ||x|| . dx for p = 2)
     def backward(self, g: Tensor) -> Tensor:

@@ -43,10 +43,10 @@ _SMALL, _LARGE, _ONE = 0.46875, 4.0, 6.0  # the ranges; erf(x) rounds to 1 beyon
 class Erf(Function):
     """The error function erf(x) = 2/sqrt(pi) * integral from 0 to x of exp(-t^2) dt."""
 
-    saves = (0,)
     layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
         xp = self.xp
         y = xp.abs(x)
         # |x| <= 0.46875: erf directly

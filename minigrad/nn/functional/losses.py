@@ -181,10 +181,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
 class BinaryCrossEntropy(Function):
     """-(t log x + (1 - t) log(1 - x)) with each log clamped at -100, as torch's."""
 
-    saves = (0, 1)
     layout = "elementwise"
 
     def forward(self, x: Any, t: Any) -> Any:
+        self.save_for_backward(x, t)
         xp = self.xp
 
         def log(v: Any) -> Any:  # log(0) = -100, without a NumPy warning
