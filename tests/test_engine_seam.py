@@ -111,13 +111,18 @@ def test_plain_engine_and_extras_give_the_same_gradients(program: tuple) -> None
             np.testing.assert_array_equal(p, q)  # the same sums in the same order
 
 
-def _lenet_step() -> Callable[[], None]:
+def _lenet() -> nn.Module:
+    """d2l's LeNet, as shared/tools/reading_path.py builds it (seed 0)."""
     mg.manual_seed(0)
-    net = nn.Sequential(
+    return nn.Sequential(
         nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(2, stride=2),
         nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(2, stride=2),
         nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(), nn.Linear(120, 84),
         nn.Sigmoid(), nn.Linear(84, 10))
+
+
+def _lenet_step() -> Callable[[], None]:
+    net = _lenet()
     opt = mg.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
     xb, yb = mg.randn(8, 1, 28, 28), mg.randint(0, 10, (8,))
@@ -230,12 +235,7 @@ def reading_path() -> dict[str, int]:
         def conv2d() -> None:
             conv(img).sum().backward()
 
-        mg.manual_seed(0)
-        net = nn.Sequential(
-            nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(2, stride=2),
-            nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(2, stride=2),
-            nn.Flatten(), nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(), nn.Linear(120, 84),
-            nn.Sigmoid(), nn.Linear(84, 10))
+        net = _lenet()
         opt = mg.optim.SGD(net.parameters(), lr=0.1)
         loss_fn = nn.CrossEntropyLoss()
         xb, yb = mg.randn(8, 1, 28, 28), mg.randint(0, 10, (8,))
