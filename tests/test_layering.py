@@ -137,3 +137,27 @@ def test_the_tools_keep_the_import_paths_they_had() -> None:
         assert importlib.import_module(f"minigrad.{name}") is importlib.import_module(
             f"minigrad.tools.{name}")
     assert callable(mg.summary) and mg.diagnostics.Diagnostics and mg.viz.graph and mg.trace
+
+
+# The floors of the house, by folder: the engine and the primitive ops a student reads import
+# nothing of PyTorch's extras, the tools, the fast twins or nn; the extras and the tools import
+# no fast twin; nothing of the library imports a tool (only minigrad/__init__ hands them out).
+CORE = ["minigrad.autograd", "minigrad.ops.elementwise", "minigrad.ops.reduce",
+        "minigrad.ops.movement", "minigrad.ops.matmul", "minigrad.ops.unfold"]
+ABOVE_THE_CORE = ("minigrad.extras", "minigrad.tools", "minigrad.fast", "minigrad.nn",
+                  "minigrad.optim", "minigrad.tensor")
+
+
+def test_the_floors_keep_apart() -> None:
+    known = set(modules())
+    crossing = []
+    for name, path in modules().items():
+        targets = [t for _, t in imported(ast.parse(path.read_text()), known)]
+        if name in CORE:
+            crossing += [f"{name} imports {t}" for t in targets if t.startswith(ABOVE_THE_CORE)]
+        if name.startswith(("minigrad.extras", "minigrad.tools")):
+            crossing += [f"{name} imports {t}" for t in targets if t.startswith("minigrad.fast")]
+        if name != "minigrad" and not name.startswith("minigrad.tools"):
+            crossing += [f"{name} imports {t}" for t in targets
+                         if t.startswith("minigrad.tools")]
+    assert not crossing, crossing
