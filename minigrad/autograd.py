@@ -70,7 +70,7 @@ class Function:
     # What backward reads, as save_for_backward found it: input positions and "output".
     # Modifying one of them in place before backward is an error (version counters).
     saved: tuple[int | str, ...] = ()
-    to_save: tuple = ()  # the arrays forward handed to save_for_backward
+    to_save: tuple | None = None  # the arrays forward handed to save_for_backward
     # How PyTorch lays out this op's result (backends/layout.py): "elementwise" in the order
     # of its inputs' layouts, "first" in its first input's, "contiguous" row-major.
     layout = "contiguous"
@@ -96,8 +96,8 @@ class Function:
         dev = inputs[0]._device
         fn = (dev.backend.fast_table.get(cls, cls) if fast_switch.on else cls)()  # (a twin)
         fn.backend, fn.xp = dev.backend, dev.backend.xp
-        fn.inputs, fn.needs_input_grad = inputs, [grad_mode.modes.grad and t.requires_grad
-                                                  for t in inputs]
+        fn.inputs, fn.needs_input_grad = inputs, [grad_mode.modes.grad and t._requires_grad
+                                                  for t in inputs]  # (has an edge, as below)
         if grad_mode.modes.extras or any(t._device is not dev or t._view is not None and t._view
                                          .version != t._version_counter[0] for t in inputs):
             return extras.apply(cls, fn, inputs, params)  # (in use: trace, anomaly, in-place)
@@ -108,14 +108,15 @@ class Function:
         out = _Tensor._make(result, fn.device_out or dev)
         if fn.view_of_input:
             out._become_view(inputs[0], cls, params)
-        if True in fn.needs_input_grad:
-            fn.record(inputs, out)
+        if grad_mode.modes.grad and any(t.requires_grad for t in inputs):  # (a no_grad view's
+            fn.record(inputs, out)  # output requires grad too, with no edge, as torch's)
         return out
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep for backward what it reads: input arrays (as ``self.inputs``) or the output
-        array (as ``self.output``); None is skipped. A tensor saved here and changed in place
-        before backward is an error, as torch's."""
+        array (as ``self.output``); None is skipped, and no arguments says it reads none. A
+        tensor saved here and changed in place before backward is an error, as torch's; a
+        forward that never calls this keeps everything (its inputs and output)."""
         self.to_save = arrays
 
     def record(self, inputs: Sequence[Tensor], out: Tensor) -> None:
@@ -129,7 +130,9 @@ class Function:
         self.versions = [t._version_counter[0] for t in inputs]
         self._output, self.output_counter = weakref.ref(out), out._version_counter
         self.output_version = out._version_counter[0]  # (a view's is its base's)
-        datas, arrays = [t._data for t in inputs], self.__dict__.pop("to_save", ())  # by position
+        datas, arrays = [t._data for t in inputs], self.__dict__.pop("to_save", None)
+        if arrays is None:  # forward did not say (a Function of yours?): all it could read
+            arrays = (*datas, out._data)
         self.saved = tuple(i for i, d in enumerate(datas) if any(a is d for a in arrays))
         if any(a is not None and all(a is not d for d in datas) for a in arrays):
             self.saved += ("output",)  # kept as it is now (y.data = ... won't change it)
@@ -198,20 +201,24 @@ def sum_to(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 
 def topological_order(roots: Sequence[Any]) -> list[Any]:
-    """The nodes reachable from ``roots``, newest first, then the leaves. An op's inputs are
-    always older than its output, so each node comes after every node that uses its output:
-    when it runs, its gradient is complete (the order torch's engine runs them in)."""
-    nodes, leaves, stack, seen = [], [], list(roots), set()
+    """The nodes reachable from ``roots``, newest first, each leaf right after the last node
+    that uses it. An op's inputs are always older than its output, so a node comes after
+    every node that uses its output: when it runs (or a leaf's ``.grad`` is set), its
+    gradient is complete. This is the order torch's engine runs them in."""
+    nodes, stack, seen = [], list(roots), set()
     while stack:  # (a loop, not recursion: deep graphs do not hit the recursion limit)
         entry = stack.pop()
-        if id(entry) not in seen:
+        if isinstance(entry, Function) and id(entry) not in seen:
             seen.add(id(entry))
-            if isinstance(entry, Function):
-                nodes.append(entry)
-                stack += [edge for edge in entry.next if edge is not None]
-            else:
-                leaves.append(entry)
-    return sorted(nodes, key=lambda node: -node.seq) + leaves
+            nodes.append(entry)
+            stack += [edge for edge in entry.next if edge is not None]
+    nodes.sort(key=lambda node: -node.seq)
+    last = {id(edge): node for node in nodes for edge in node.next}  # (the oldest user wins)
+    order = [r for r in roots if not isinstance(r, Function) and id(r) not in last]
+    for node in nodes:
+        order += [node] + [leaf for leaf in node.next if last.get(id(leaf)) is node
+                           and leaf is not None and not isinstance(leaf, Function)]
+    return order
 
 
 def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph: bool,

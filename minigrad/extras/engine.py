@@ -49,7 +49,7 @@ def apply(cls: type[Function], fn: Function, inputs: Sequence[Tensor], params: d
         for t in inputs:  # a view whose base changed in place since: renew its history
             if t._view is not None and t._view.version != t._version_counter[0]:
                 t._renew_view()
-    fn.inputs, fn.needs_input_grad = inputs, [recording and t.requires_grad for t in inputs]
+    fn.inputs, fn.needs_input_grad = inputs, [recording and t._requires_grad for t in inputs]
     arrays = [t._data for t in inputs]
     if mode.trace is None:
         result = fn.forward(*arrays, **params)
@@ -62,7 +62,7 @@ def apply(cls: type[Function], fn: Function, inputs: Sequence[Tensor], params: d
     out = autograd.make_tensor(result, fn.device_out or dev)
     if fn.view_of_input:
         out._become_view(inputs[0], cls, params)
-    if True in fn.needs_input_grad:
+    if recording and any(t.requires_grad for t in inputs):
         fn.record(inputs, out)  # (edges to where each input is now: an in-place op later
         if mode.watch is not None:  # moves the tensor on, not this node's past)
             mode.watch.append(fn)  # an in-place op looks at the nodes it makes
@@ -118,7 +118,8 @@ def ready_order(roots: Sequence[Any], keep: list) -> list[Any]:
     the consumer that held it has been released).
     """
     users: dict[int, int] = {}  # how many consumers each entry waits for
-    stack, seen = list(roots), {id(r) for r in roots}
+    stack = list({id(r): r for r in roots}.values())  # (a root given twice: once)
+    seen = {id(r) for r in stack}
     while stack:  # (a loop, not recursion: deep graphs do not hit the recursion limit)
         entry = stack.pop()
         if isinstance(entry, Function):

@@ -235,6 +235,7 @@ class Overwrite(Function):
     layout = "first"
 
     def forward(self, x: Any, new: Any) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         return self.xp.asarray(self.xp.broadcast_to(new, x.shape), copy=True)
 
     # the old values are gone: they get gradient 0; the new ones get all of it

@@ -159,6 +159,7 @@ class Unfold(generic.Unfold):
 
     def forward(self, x: Any, *, kernel_size: Pair, dilation: Pair, padding: Pair,
                 stride: Pair) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         self.window = window = Window(kernel_size, dilation, padding, stride)
         xp = self.xp
         n, c, h, w = x.shape

@@ -46,6 +46,7 @@ class Unfold(ops.Unfold):
 
     def forward(self, x: Any, *, kernel_size: Pair, dilation: Pair, padding: Pair,
                 stride: Pair) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         self.window = window = Window(kernel_size, dilation, padding, stride)
         xp = self.xp
         n, c = x.shape[:2]
@@ -65,6 +66,7 @@ class Fold(ops.Fold):
 
     def forward(self, cols: Any, *, output_size: Pair, kernel_size: Pair, dilation: Pair,
                 padding: Pair, stride: Pair) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         self.window = Window(kernel_size, dilation, padding, stride)
         return self.col2im(cols, output_size, kernel_size, dilation, padding, stride)
 

@@ -112,6 +112,7 @@ class _Gate(Function):
 
 
     def forward(self, *arrays: Any, basket: _Basket) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         self.basket = basket
         return self.xp.zeros((), dtype=arrays[0].dtype)
 
@@ -128,6 +129,7 @@ class _Tap(Function):
 
 
     def forward(self, x: Any, token: Any = None, *, basket: _Basket, index: int) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         if token is None:  # replayed on the base: the view was changed in place (as torch)
             raise RuntimeError(
                 "Output 0 of BackwardHookFunction is a view and is being modified "

@@ -31,6 +31,7 @@ class Add(Function):
     layout = "elementwise"
 
     def forward(self, a: Any, b: Any) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         return a + b
 
     # d(a + b) = da + db
@@ -44,6 +45,7 @@ class Sub(Function):
     layout = "elementwise"
 
     def forward(self, a: Any, b: Any) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         return a - b
 
     # d(a - b) = da - db
@@ -91,9 +93,8 @@ class Pow(Function):
     layout = "elementwise"
 
     def forward(self, a: Any, b: Any) -> Any:
-        out = a ** b  # a's gradient reads a and b, b's reads a and the output
-        need_a, need_b = self.needs_input_grad
-        self.save_for_backward(a, b if need_a else None, out if need_b else None)
+        out = a ** b  # a's gradient reads a and b, b's reads a, b and the output
+        self.save_for_backward(a, b, out if self.needs_input_grad[1] else None)
         return out
 
     # d(a^b) = b a^(b-1) da + a^b log(a) db   (the db term is 0 where a == 0 and b >= 0)
@@ -163,6 +164,7 @@ class Neg(Function):
     layout = "elementwise"
 
     def forward(self, x: Any) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         return -x
 
     # d(-x) = -dx
@@ -363,6 +365,7 @@ class Rounding(Function):
     layout = "elementwise"
 
     def forward(self, x: Any, *, mode: str) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         xp = self.xp
         if mode == "sign":
             return xp.astype(x > 0, x.dtype) - xp.astype(x < 0, x.dtype)
@@ -379,6 +382,7 @@ class Cast(Function):
     layout = "elementwise"
 
     def forward(self, x: Any, *, dtype: dtypes.dtype) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         xp = self.xp
         if dtype is dtypes.float16 and x.dtype == xp.float64:  # through float32, as torch
             x = xp.astype(x, xp.float32)
@@ -395,6 +399,7 @@ class ToDevice(Function):
     layout = "keep"  # the copy as the other device lays it out
 
     def forward(self, x: Any, *, target: Any) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         self.device_out = target
         host = self.backend.to_host(x, "to", "explicit")
         return target.backend.from_host(host, "to", "explicit")
@@ -515,6 +520,7 @@ class RoundedDivide(Function):
     layout = "elementwise"
 
     def forward(self, a: Any, b: Any, *, mode: str) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         xp = self.xp
         return xp.floor_divide(a, b) if mode == "floor" else xp.trunc(a / b)
 

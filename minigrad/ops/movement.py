@@ -28,6 +28,7 @@ class Reshape(Function):
 
 
     def forward(self, x: Any, *, shape: tuple[int, ...], view: bool = False) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         out = self.xp.reshape(x, shape)
         # a view, unless the memory needed a copy (an empty array is a view of anything)
         self.view_of_input = out.size == 0 or self.backend.shares_memory(out, x)
@@ -50,6 +51,7 @@ class Permute(Function):
     view_of_input = True
 
     def forward(self, x: Any, *, dims: tuple[int, ...]) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         self.dims = dims
         return self.xp.permute_dims(x, dims)
 
@@ -67,6 +69,7 @@ class Expand(Function):
     view_of_input = True
 
     def forward(self, x: Any, *, shape: tuple[int, ...]) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         return self.backend.broadcast_to(x, shape)
 
     # each element was copied: the engine sums its copies' gradients back (autograd.sum_to)
@@ -80,6 +83,7 @@ class Index(Function):
     layout = "keep"  # (forward lays an advanced index's copy out as torch's)
 
     def forward(self, x: Any, *, key: tuple) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         self.key = key
         out = self.backend.getitem(x, key)
         # basic indexing gives a view (advanced indexing a copy); ask the memory to be sure
@@ -102,6 +106,7 @@ class IndexAdd(Function):
 
 
     def forward(self, g: Any, *, shape: tuple[int, ...], key: tuple) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         self.key = key
         return self.backend.index_add(shape, key, g)
 
@@ -117,6 +122,7 @@ class IndexPut(Function):
     layout = "first"
 
     def forward(self, x: Any, values: Any, *, key: tuple) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         self.key = key
         return self.backend.index_put(x, key, values)
 
@@ -136,6 +142,7 @@ class Contiguous(Function):
 
 
     def forward(self, x: Any) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         flat = self.xp.reshape(x, (-1,))  # read in row-major order: a copy, unless x is
         if self.backend.shares_memory(flat, x):  # already row-major but for gaps (x[::2])
             flat = self.xp.asarray(flat, copy=True)
@@ -151,6 +158,7 @@ class Cat(Function):
 
 
     def forward(self, *xs: Any, dim: int) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         self.dim = dim
         return self.xp.concat(xs, axis=dim)
 
@@ -170,6 +178,7 @@ class ConstantPad(Function):
 
 
     def forward(self, x: Any, *, widths: tuple[tuple[int, int], ...], value: float) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         shape = tuple(n + before + after for n, (before, after) in zip(x.shape, widths))
         out = self.xp.full(shape, value, dtype=x.dtype)
         self.inner = tuple(slice(before, before + n) for n, (before, _) in zip(x.shape, widths))

@@ -79,6 +79,7 @@ class Sum(Function):
 
 
     def forward(self, x: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         self.axes, self.keepdim = axes, keepdim
         return self.xp.sum(x, axis=axes, keepdims=keepdim)
 
@@ -94,6 +95,7 @@ class Mean(Sum):
     """The mean over some dims."""
 
     def forward(self, x: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         self.axes, self.keepdim = axes, keepdim
         self.count = math.prod(x.shape[i] for i in axes)
         return self.xp.mean(x, axis=axes, keepdims=keepdim)
@@ -111,6 +113,7 @@ class Max(Function):
     reduce = "max"
 
     def forward(self, x: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         self.axes, self.keepdim = axes, keepdim
         m = getattr(self.xp, self.reduce)(x, axis=axes, keepdims=True)
         self.mask = x == m
@@ -318,6 +321,7 @@ class Cumsum(Function):
 
 
     def forward(self, x: Any, *, dim: int) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         self.dim = dim
         return self.xp.cumulative_sum(x, axis=dim)
 

@@ -158,6 +158,7 @@ class Unfold(Function):
 
     def forward(self, x: Any, *, kernel_size: Pair, dilation: Pair, padding: Pair,
                 stride: Pair) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         self.window = Window(kernel_size, dilation, padding, stride)
         return im2col(self.xp, x, kernel_size, dilation, padding, stride)
 
@@ -173,6 +174,7 @@ class Fold(Function):
 
     def forward(self, cols: Any, *, output_size: Pair, kernel_size: Pair, dilation: Pair,
                 padding: Pair, stride: Pair) -> Any:
+        self.save_for_backward()  # (backward reads no input's values)
         self.window = Window(kernel_size, dilation, padding, stride)
         return col2im(self.xp, cols, output_size, kernel_size, dilation, padding, stride)
 
