@@ -339,3 +339,49 @@ def test_a_function_of_yours_that_says_nothing_keeps_everything() -> None:
     y.mul_(3)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         z.sum().backward()
+
+
+def test_a_leaf_gradient_is_complete_before_older_nodes_run() -> None:
+    """As torch's engine: a leaf's .grad is set right after its last user ran, so a module's
+    full backward hook (run inside the walk) sees its weight's gradient."""
+    seen = []
+    m1, m2 = nn.Linear(2, 2), nn.Linear(2, 2)
+    for name, m in (("m2", m2), ("m1", m1)):
+        m.register_full_backward_hook(
+            lambda mod, gi, go, name=name: seen.append((name, mod.weight.grad is not None)))
+    m2(m1(mg.randn(3, 2, requires_grad=True))).sum().backward()
+    assert seen == [("m2", True), ("m1", True)]
+
+
+@pytest.mark.parametrize("extra", [False, True], ids=["plain", "with a hook"])
+def test_a_root_given_twice_counts_twice(extra: bool) -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    s = (x * x).sum()
+    if extra:
+        s.register_hook(lambda g: g)
+    mg.autograd.backward([s, s])
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 8.0])
+    (g,) = mg.autograd.grad([(x * x).sum()] * 2, x)
+    np.testing.assert_allclose(g.numpy(), [4.0, 8.0])
+
+
+def test_a_view_made_without_grad_is_not_saved_by_its_consumer() -> None:
+    """Its gradient goes nowhere (no edge), so the op does not keep the other input for it,
+    and changing that input in place is fine, as in torch."""
+    w = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    with mg.no_grad():
+        v = w[0:2]
+    y = a * v
+    with mg.no_grad():
+        a.add_(1)
+    y.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [1.0, 2.0])
+    assert w.grad is None
+
+
+def test_pow_keeps_the_exponent_for_the_exponents_gradient() -> None:
+    a = mg.tensor([0.0, 2.0])
+    b = mg.tensor([1.0, 3.0], requires_grad=True)
+    y = (a ** (b * 1)).sum()
+    assert 1 in y.grad_fn.next[0].saved
