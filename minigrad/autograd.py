@@ -108,8 +108,9 @@ class Function:
         out = _Tensor._make(result, fn.device_out or dev)
         if fn.view_of_input:
             out._become_view(inputs[0], cls, params)
-        if grad_mode.modes.grad and any(t.requires_grad for t in inputs):  # (a no_grad view's
-            fn.record(inputs, out)  # output requires grad too, with no edge, as torch's)
+        if True in fn.needs_input_grad or grad_mode.modes.grad and any(
+                t.requires_grad for t in inputs):  # (a no_grad view's output requires grad
+            fn.record(inputs, out)  # too, with no edge, as torch's)
         return out
 
     def save_for_backward(self, *arrays: Any) -> None:
@@ -123,18 +124,18 @@ class Function:
         """Join the graph as ``out``'s node: an edge from each input that requires grad to where
         its gradient goes (the node that made it, or the leaf itself), and the versions that
         backward checks (an input changed in place since would give a wrong gradient)."""
-        self.next = [None if not t.requires_grad else t.grad_fn or (
-            t if t._requires_grad else None) for t in inputs]  # (a no_grad view: no edge)
-        self.needs_input_grad = [e is not None for e in self.next]
+        # (a view made under no_grad of a tensor that requires grad has no edge, as in torch)
+        self.next = [(t.grad_fn or t) if t._requires_grad else None for t in inputs]
         self.seq = next(recorded)
         self.versions = [t._version_counter[0] for t in inputs]
         self._output, self.output_counter = weakref.ref(out), out._version_counter
         self.output_version = out._version_counter[0]  # (a view's is its base's)
-        datas, arrays = [t._data for t in inputs], self.__dict__.pop("to_save", None)
+        arrays = self.__dict__.pop("to_save", None)  # what save_for_backward kept, by position
         if arrays is None:  # forward did not say (a Function of yours?): all it could read
-            arrays = (*datas, out._data)
-        self.saved = tuple(i for i, d in enumerate(datas) if any(a is d for a in arrays))
-        if any(a is not None and all(a is not d for d in datas) for a in arrays):
+            arrays = (*(t._data for t in inputs), out._data)
+        kept = {id(a) for a in arrays if a is not None}
+        self.saved = tuple(i for i, t in enumerate(inputs) if id(t._data) in kept)
+        if kept.difference(id(t._data) for t in inputs):  # (an array that is no input's)
             self.saved += ("output",)  # kept as it is now (y.data = ... won't change it)
             self.saved_output, self.output_device = out._data, out._device
         out._requires_grad, out.grad_fn = True, self

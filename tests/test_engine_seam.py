@@ -175,7 +175,7 @@ def test_each_extra_in_use_takes_over(monkeypatch: pytest.MonkeyPatch, extra: st
 # and the most code lines the files on that path may hold: the counts of
 # shared/tools/reading_path.py, measured by the same rules. Lower them as the core thins;
 # never raise them. The targets are 150, 200, 400 and 3,000.
-CEILINGS = {"readme example": 351, "Conv2d fwd+bwd": 428, "LeNet SGD step": 894,
+CEILINGS = {"readme example": 349, "Conv2d fwd+bwd": 426, "LeNet SGD step": 893,
             "files on the path": 5989}
 
 
