@@ -102,15 +102,20 @@ class Function:
                                          .version != t._version_counter[0] for t in inputs):
             return extras.apply(cls, fn, inputs, params)  # (in use: trace, anomaly, in-place)
         arrays = [t._data for t in inputs]
-        result = fn.forward(*arrays, **params)
-        if not fn.view_of_input and type(fn) is cls:  # (a fast twin keeps its own layout)
-            result = fn.backend.torch_layout(result, cls.layout, arrays)
-        out = _Tensor._make(result, fn.device_out or dev)
-        if fn.view_of_input:
-            out._become_view(inputs[0], cls, params)
-        if True in fn.needs_input_grad or grad_mode.modes.grad and any(
-                t.requires_grad for t in inputs):  # (a no_grad view's output requires grad
-            fn.record(inputs, out)  # too, with no edge, as torch's)
+        return fn.wrap(cls, params, arrays, fn.forward(*arrays, **params))
+
+    def wrap(self, cls: type[Function], params: dict[str, Any], arrays: list[Any], result: Any
+             ) -> Tensor:
+        """The output tensor of ``result``: laid out as torch's (a fast twin keeps its own
+        layout), a view where forward said so, and in the graph if an input requires grad."""
+        if not self.view_of_input and type(self) is cls:
+            result = self.backend.torch_layout(result, cls.layout, arrays)
+        out = _Tensor._make(result, self.device_out or self.inputs[0]._device)
+        if self.view_of_input:
+            out._become_view(self.inputs[0], cls, params)
+        if True in self.needs_input_grad or grad_mode.modes.grad and any(
+                t.requires_grad for t in self.inputs):  # (a no_grad view's output requires
+            self.record(self.inputs, out)  # grad too, with no edge, as torch's)
         return out
 
     def save_for_backward(self, *arrays: Any) -> None:
@@ -173,9 +178,8 @@ class Function:
         inputs' shapes and dtypes), drop the values. A node that kept values is marked
         released, and a second backward through it fails as torch's does; one that kept
         nothing (a sum, a reshape, ``x + 2``) runs again, as in torch."""
-        kept = self.kept_anything()
         self.inputs = tuple(_shell(t) for t in self.inputs)
-        if kept:
+        if self.kept_anything():  # (what it kept, whatever its inputs are now)
             for k in [k for k in vars(self) if k not in STRUCTURE]:
                 del self.__dict__[k]
             self.released = True
@@ -244,8 +248,9 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
                 accumulate(entry, g, create_graph)
                 continue
             entry.check_saved()
-            in_grads = entry.backward(g)
-            for x, gx, edge in zip(entry.inputs, _tuple(in_grads), entry.next):
+            in_grads = entry.backward(g)  # (one gradient, or a tuple of one per input)
+            in_grads = in_grads if isinstance(in_grads, tuple) else (in_grads,)
+            for x, gx, edge in zip(entry.inputs, in_grads, entry.next):
                 if edge is not None and gx is not None:
                     gx = sum_to(gx, x.shape) if gx.shape != x.shape else gx
                     pending[id(edge)] = pending[id(edge)] + gx if id(edge) in pending else gx
@@ -264,10 +269,6 @@ def _plain(entry: Any) -> bool:
         return not (entry.released or entry.hooks or entry.detached) and out is not None \
             and out.grad_fn is entry and not (out._hooks or out._retains_grad)
     return entry._requires_grad and entry.grad_fn is None and not entry._hooks
-
-
-def _tuple(grads: Any) -> tuple:
-    return grads if isinstance(grads, tuple) else (grads,)
 
 
 def accumulate(t: Tensor, g: Tensor, create_graph: bool) -> None:

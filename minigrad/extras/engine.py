@@ -42,30 +42,22 @@ def apply(cls: type[Function], fn: Function, inputs: Sequence[Tensor], params: d
                 f"Expected all tensors to be on the same device, but found at least two "
                 f"devices, {dev} and {t.device}! (in {cls.__name__})"
             )
-    backend = dev.backend
     mode = grad_mode.modes  # this thread's
-    recording = mode.grad
-    if recording:
+    if mode.grad:
         for t in inputs:  # a view whose base changed in place since: renew its history
             if t._view is not None and t._view.version != t._version_counter[0]:
                 t._renew_view()
-    fn.inputs, fn.needs_input_grad = inputs, [recording and t._requires_grad for t in inputs]
+    fn.needs_input_grad = [mode.grad and t._requires_grad for t in inputs]  # (renewed)
     arrays = [t._data for t in inputs]
     if mode.trace is None:
         result = fn.forward(*arrays, **params)
     else:  # mg.trace(): the trace runs forward, timing it and writing down what ran
         result = mode.trace.forward(cls, fn, inputs, params)
-    if not fn.view_of_input and type(fn) is cls:  # (a fast twin keeps its own layout)
-        result = backend.torch_layout(result, cls.layout, arrays)
     if mode.anomaly:
         check_forward(fn, inputs, result)
-    out = autograd.make_tensor(result, fn.device_out or dev)
-    if fn.view_of_input:
-        out._become_view(inputs[0], cls, params)
-    if recording and any(t.requires_grad for t in inputs):
-        fn.record(inputs, out)  # (edges to where each input is now: an in-place op later
-        if mode.watch is not None:  # moves the tensor on, not this node's past)
-            mode.watch.append(fn)  # an in-place op looks at the nodes it makes
+    out = fn.wrap(cls, params, arrays, result)  # (edges to where each input is now: an
+    if out.grad_fn is fn and mode.watch is not None:  # in-place op later moves it on)
+        mode.watch.append(fn)  # an in-place op looks at the nodes it makes
     return out
 
 

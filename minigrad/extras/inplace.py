@@ -194,7 +194,6 @@ class AsStrided(Function):
     place: one node from the base to the view's elements, at their flat positions (torch's
     AsStridedBackward0). Its gradient goes to the base, if the base requires grad."""
 
-
     @classmethod
     def renew(cls, base: Tensor, steps: tuple) -> Tensor:
         """The view ``steps`` make of ``base`` (sharing its memory), as this node's output."""

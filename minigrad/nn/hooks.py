@@ -110,7 +110,6 @@ class _Gate(Function):
     returns, as the gradients of the tensors.
     """
 
-
     def forward(self, *arrays: Any, basket: _Basket) -> Any:
         self.save_for_backward()  # (backward reads no input's values)
         self.basket = basket
@@ -126,7 +125,6 @@ class _Gate(Function):
 
 class _Tap(Function):
     """Identity (a view) on one tensor; its gradient goes into a ``_Gate``'s basket."""
-
 
     def forward(self, x: Any, token: Any = None, *, basket: _Basket, index: int) -> Any:
         self.save_for_backward()  # (backward reads no input's values)

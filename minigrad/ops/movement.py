@@ -26,7 +26,6 @@ class Reshape(Function):
     """The same values in a new shape: a view where the strides allow it, else a copy (or,
     for ``view``, torch's error)."""
 
-
     def forward(self, x: Any, *, shape: tuple[int, ...], view: bool = False) -> Any:
         self.save_for_backward()  # (backward reads no input's values)
         out = self.xp.reshape(x, shape)
@@ -104,7 +103,6 @@ class Index(Function):
 class IndexAdd(Function):
     """Zeros with values added at key (the adjoint of Index)."""
 
-
     def forward(self, g: Any, *, shape: tuple[int, ...], key: tuple) -> Any:
         self.save_for_backward()  # (backward reads no input's values)
         self.key = key
@@ -140,7 +138,6 @@ class IndexPut(Function):
 class Contiguous(Function):
     """A row-major copy (``x.contiguous()`` of a tensor that is not)."""
 
-
     def forward(self, x: Any) -> Any:
         self.save_for_backward()  # (backward reads no input's values)
         flat = self.xp.reshape(x, (-1,))  # read in row-major order: a copy, unless x is
@@ -155,7 +152,6 @@ class Contiguous(Function):
 
 class Cat(Function):
     """Tensors joined along a dim."""
-
 
     def forward(self, *xs: Any, dim: int) -> Any:
         self.save_for_backward()  # (backward reads no input's values)
@@ -175,7 +171,6 @@ class Cat(Function):
 
 class ConstantPad(Function):
     """x padded with a constant value."""
-
 
     def forward(self, x: Any, *, widths: tuple[tuple[int, int], ...], value: float) -> Any:
         self.save_for_backward()  # (backward reads no input's values)

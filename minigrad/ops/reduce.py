@@ -77,7 +77,6 @@ def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]
 class Sum(Function):
     """The sum over some dims."""
 
-
     def forward(self, x: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:
         self.save_for_backward()  # (backward reads no input's values)
         self.axes, self.keepdim = axes, keepdim
@@ -108,7 +107,6 @@ class Mean(Sum):
 
 class Max(Function):
     """The largest value over some dims."""
-
 
     reduce = "max"
 
@@ -161,7 +159,6 @@ def mean(x: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
 class MaxAlong(Function):
     """The largest value along one dim, kept as size 1; ``index`` (the argmax, an int64 input
     without a gradient) says which element it is."""
-
 
     reduce = "max"
 
@@ -318,7 +315,6 @@ def softmax(x: Tensor, dim: int) -> Tensor:
 
 class Cumsum(Function):
     """Running sums along one dim: out[i] = x[0] + ... + x[i]."""
-
 
     def forward(self, x: Any, *, dim: int) -> Any:
         self.save_for_backward()  # (backward reads no input's values)

@@ -155,7 +155,6 @@ def col2im(xp: Any, cols: Any, size: Pair, kernel_size: Pair, dilation: Pair, pa
 class Unfold(Function):
     """im2col: the sliding blocks of an image as columns. Shape: (N, C, H, W) -> (N, C*kh*kw, L)."""
 
-
     def forward(self, x: Any, *, kernel_size: Pair, dilation: Pair, padding: Pair,
                 stride: Pair) -> Any:
         self.save_for_backward()  # (backward reads no input's values)
@@ -170,7 +169,6 @@ class Unfold(Function):
 
 class Fold(Function):
     """col2im: sum columns of blocks back into an image. Shape: (N, C*kh*kw, L) -> (N, C, H, W)."""
-
 
     def forward(self, cols: Any, *, output_size: Pair, kernel_size: Pair, dilation: Pair,
                 padding: Pair, stride: Pair) -> Any:
