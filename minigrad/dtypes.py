@@ -80,14 +80,6 @@ def scalar_dtype(value: Any) -> dtype:
     raise TypeError(f"expected a Python bool, int or float, got {type(value).__name__}")
 
 
-def result_with_scalar(d: dtype, value: Any) -> dtype:
-    """The dtype of ``tensor <op> scalar``: the tensor's, unless the scalar is of a higher kind."""
-    s = scalar_dtype(value)
-    if category(s) <= category(d):
-        return d
-    return s  # int tensor * 2.5 -> float32; bool tensor + 1 -> int64
-
-
 def to_dtype(d: Any) -> dtype:
     """Accept a minigrad dtype, a name ("float32"), a Python type or a NumPy dtype."""
     if isinstance(d, dtype):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -78,23 +78,25 @@ def _dim_alias(method: Callable) -> Callable:
     return with_axis
 
 
-class View:
+class View(NamedTuple):
     """What a view remembers: its base (the tensor whose memory it shares), the view ops that
     made it from the base (to replay), the base's version its history was made at, and
     whether it was made with grad mode on (only such views are given a new history)."""
 
-    __slots__ = ("base", "steps", "version", "in_grad_mode")
-
-    def __init__(self, base: Tensor, steps: tuple, version: int, in_grad_mode: bool) -> None:
-        self.base, self.steps, self.version = base, steps, version
-        self.in_grad_mode = in_grad_mode
+    base: Tensor
+    steps: tuple
+    version: int
+    in_grad_mode: bool
 
 
 class Tensor:
     """A multi-dimensional array on a device that can record the ops applied to it."""
 
-    __slots__ = ("_data", "_device", "_requires_grad", "_grad", "grad_fn", "_version_counter",
-                 "__dict__", "__weakref__")
+    __slots__ = ("_data", "_device", "_version_counter", "__dict__", "__weakref__")
+    # Set on the tensors that have them (a leaf that requires grad, an op's output in a graph)
+    _requires_grad = False
+    _grad: Tensor | None = None  # .grad, set by backward (checked when set by hand)
+    grad_fn: autograd.Function | None = None  # the node that made it, in a recorded graph
     # PyTorch's bookkeeping, set only on the tensors that use it (minigrad/extras/)
     _hooks: dict[int, Callable] | None = None  # made by register_hook
     _retains_grad = False
@@ -120,9 +122,6 @@ class Tensor:
             array = np.asarray(array)
         self._data = array
         self._device = dev
-        self._requires_grad = False
-        self._grad: Tensor | None = None  # .grad, set by backward (checked when set by hand)
-        self.grad_fn: autograd.Function | None = None
         self._version_counter = [0]  # bumped by in-place ops; a view shares its base's
 
     @classmethod
@@ -230,7 +229,7 @@ class Tensor:
             dim = ops.promotion.as_int(dim, "size", "dim")
         if self.ndim == 0:
             raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
-        return self.shape[ops.reduce.normalize_dim(dim, self.ndim)]
+        return self.shape[ops.promotion.normalize_dim(dim, self.ndim)]
 
     def dim(self) -> int:
         """The number of dimensions."""
@@ -327,6 +326,9 @@ class Tensor:
 
         Differentiable: the gradient flows back to the original device and dtype.
         """
+        if len(args) == 1 and isinstance(args[0], dtypes.dtype) and dtype is device is None \
+                and not copy:
+            return self._as(args[0])  # (the common case: to(dtype))
         flags = [a for a in args if isinstance(a, bool)]  # to(dtype, non_blocking, copy)
         args = tuple(a for a in args if not isinstance(a, bool))
         copy = copy or (len(flags) > 1 and flags[1])
@@ -345,14 +347,17 @@ class Tensor:
                     raise RuntimeError(f"cannot move a tensor to {target!s}: the {target.type!r} "
                                        f"device is not available ({target.backend.reason})")
                 out = ops.ToDevice.apply(out, target=target)
-        if dtype is not None:
-            d = dtypes.to_dtype(dtype)
-            if d is not out.dtype:
-                if not d.is_floating_point:  # integer results carry no gradient
-                    with no_grad():
-                        return ops.Cast.apply(out, dtype=d)
-                out = ops.Cast.apply(out, dtype=d)
-        return out
+        return out if dtype is None else out._as(dtypes.to_dtype(dtype))
+
+    def _as(self, d: dtypes.dtype) -> Tensor:
+        """This tensor in dtype ``d``: itself if it is, else a cast (differentiable to a
+        floating-point dtype; an integer result carries no gradient)."""
+        if d is self.dtype:
+            return self
+        if not d.is_floating_point:  # (integers carry no gradient)
+            with no_grad():
+                return ops.Cast.apply(self, dtype=d)
+        return ops.Cast.apply(self, dtype=d)
 
     def cpu(self, memory_format: Any = None) -> Tensor:
         """This tensor on the CPU."""
@@ -365,27 +370,27 @@ class Tensor:
 
     def float(self, memory_format: Any = None) -> Tensor:
         """Cast to float32."""
-        return self.to(dtypes.float32)
+        return self._as(dtypes.float32)
 
     def double(self, memory_format: Any = None) -> Tensor:
         """Cast to float64."""
-        return self.to(dtypes.float64)
+        return self._as(dtypes.float64)
 
     def half(self, memory_format: Any = None) -> Tensor:
         """Cast to float16 (where the backend has it)."""
-        return self.to(dtypes.float16)
+        return self._as(dtypes.float16)
 
     def long(self, memory_format: Any = None) -> Tensor:
         """Cast to int64."""
-        return self.to(dtypes.int64)
+        return self._as(dtypes.int64)
 
     def int(self, memory_format: Any = None) -> Tensor:
         """Cast to int32."""
-        return self.to(dtypes.int32)
+        return self._as(dtypes.int32)
 
     def bool(self, memory_format: Any = None) -> Tensor:
         """Cast to bool."""
-        return self.to(dtypes.bool_)
+        return self._as(dtypes.bool_)
 
     def type(self, dtype: DTypeLike = None, non_blocking: bool = False) -> Any:
         """Without ``dtype``, the type's name as torch prints it ('minigrad.FloatTensor'); with
@@ -446,7 +451,7 @@ class Tensor:
             strides = layout.contiguous_strides(self.shape)
         if dim is None:
             return strides
-        return strides[ops.reduce.normalize_dim(dim, max(self.ndim, 1)) if self.ndim else 0]
+        return strides[ops.promotion.normalize_dim(dim, max(self.ndim, 1)) if self.ndim else 0]
 
     def type_as(self, other: Tensor) -> Tensor:
         """Cast to ``other``'s dtype."""
@@ -482,13 +487,9 @@ class Tensor:
         """Share the version counter with ``source``, of which ``fn(**params)`` made this a
         view; remember how, to replay it on the base after an in-place change."""
         self._version_counter = source._version_counter
-        if source._view is None:
-            self._view = View(source, ((fn, params),), source._version_counter[0],
-                              grad_mode.modes.grad)
-        else:
-            self._view = View(source._view.base, source._view.steps + ((fn, params),),
-                              source._version_counter[0],  # (a view of a no_grad view is
-                              grad_mode.modes.grad and source._view.in_grad_mode)  # one too)
+        made = source._view or View(source, (), 0, True)  # (no view: its own base, no steps)
+        self._view = View(made.base, made.steps + ((fn, params),), source._version_counter[0],
+                          grad_mode.modes.grad and made.in_grad_mode)  # (a no_grad view's too)
 
     def _renew_view(self) -> None:
         """This view's history, from its base as the base is now (after an in-place change)."""
@@ -570,7 +571,7 @@ class Tensor:
         return ops.binary(ops.Div, self, other, reverse=True)
 
     def __pow__(self, other: Any) -> Tensor:
-        return ops.binary(ops.Pow, self, other)
+        return ops.power(self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
         return ops.binary(ops.Pow, self, other, reverse=True)
@@ -885,7 +886,7 @@ class Tensor:
         return ops.binary(ops.Minimum, self, other)
 
     def _floating(self) -> Tensor:
-        return self if self.dtype.is_floating_point else self.to(dtypes.default_float)
+        return self if self.dtype.is_floating_point else self._as(dtypes.default_float)
 
     # ---- reductions (``axis`` is accepted for ``dim``, as torch) -------------------------------
     @_dim_alias
@@ -936,7 +937,7 @@ class Tensor:
 
     def _arg_dims(self, dim: Any, keepdim: Any, name: str) -> tuple[int | None, bool]:
         # checked here, before a backend's fast argmax sees them
-        d = None if dim is None else ops.reduce.normalize_dim(dim, self.ndim)
+        d = None if dim is None else ops.promotion.normalize_dim(dim, self.ndim)
         ops.reduce.check_reduced(name, self, None if d is None else (d,))
         return d, ops.promotion.as_bool(keepdim, name, "keepdim")
 

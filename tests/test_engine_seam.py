@@ -264,7 +264,8 @@ SAVING = [  # (name, inputs' shapes, op): what each op's backward reads, as torc
     ("add", [(3,), (3,)], lambda a, b: a + b, ()),
     ("matmul", [(2, 3), (3, 4)], lambda a, b: a @ b, (0, 1)),
     ("unfold", [(1, 2, 4, 4)], lambda a: mg.nn.functional.unfold(a, 2), ()),
-    ("pow", [(3,)], lambda a: a ** 2, (0, 1)),
+    ("pow", [(3,), (3,)], lambda a, b: a.abs() ** b, (0, 1, "output")),
+    ("pow_scalar", [(3,)], lambda a: a ** 2, (0,)),  # (the 2: a number, kept as one)
 ]
 
 

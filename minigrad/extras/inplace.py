@@ -175,7 +175,7 @@ def renew_view(view: Tensor) -> None:
             "both the view and the inplace either both inside the no_grad block (if you don't "
             "want the inplace to be tracked) or both outside (if you want the inplace to be "
             "tracked).")
-    info.version = view._version_counter[0]
+    view._view = info = info._replace(version=view._version_counter[0])
     _take_place(view, AsStrided.renew(info.base, info.steps))
 
 

@@ -252,7 +252,7 @@ def _first_index(reduce: str) -> Any:
         if dim is None or x.ndim == 0 or x.shape[dim] > 16:
             return textbook(x, dim, keepdim)
         xp, a = x.backend.xp, x._data
-        d = ops.reduce.normalize_dim(dim, x.ndim)
+        d = ops.promotion.normalize_dim(dim, x.ndim)
         best = getattr(xp, reduce)(a, axis=d, keepdims=True)
         index = xp.zeros(best.shape, dtype=x.backend.dtype(dtypes.int64))
         for j in reversed(range(a.shape[d])):  # the first of a tie (or NaN) wins, as torch

@@ -17,6 +17,7 @@ from minigrad.ops.elementwise import (
     Mul,
     Neg,
     Pow,
+    PowScalar,
     Relu,
     Sigmoid,
     Sin,
@@ -28,6 +29,7 @@ from minigrad.ops.elementwise import (
     binary,
     compare,
     logical,
+    power,
     where,
 )
 from minigrad.ops.matmul import MatMul, matmul
@@ -79,7 +81,8 @@ __all__ = [
     "Abs", "Add", "Cast", "Cat", "Clamp", "ConstantPad", "Contiguous", "Cos", "Div", "Exp",
     "Expand", "Fold",
     "Index", "IndexAdd", "IndexPut", "Log", "LogSigmoid", "MatMul", "Max", "Maximum", "Min",
-    "Minimum", "Mul", "Neg", "Permute", "Pow", "Relu", "Reshape", "Sigmoid", "Sin", "Sqrt", "Sub",
+    "Minimum", "Mul", "Neg", "Permute", "Pow", "PowScalar", "Relu", "Reshape", "Sigmoid", "Sin",
+    "Sqrt", "Sub", "power",
     "Sum", "Tanh", "ToDevice", "Unfold", "Where", "argmax", "argmin", "binary", "broadcast_shapes",
     "cat", "compare", "deform_conv2d", "expand", "flatten", "fold", "gather", "gather_in_range",
     "getitem", "host_values", "inplace", "log_softmax", "logical", "masked_select", "matmul",

@@ -108,6 +108,27 @@ class Pow(Function):
         return ga, gb
 
 
+class PowScalar(Function):
+    """a ** c for a Python number c (torch's pow(Tensor, Scalar), PowBackward0)."""
+
+    layout = "elementwise"
+
+    def forward(self, a: Any, *, exponent: float) -> Any:
+        self.save_for_backward(a)  # (and the exponent, a number)
+        self.exponent = exponent
+        return a ** exponent
+
+    # d(a^c) = c a^(c-1) da, and 0 for c = 0 (as torch's, even where a^(c-1) is inf)
+    def backward(self, g: Tensor) -> Tensor:
+        a, c = self.inputs[0], self.exponent
+        return g * (c * a ** (c - 1)) if c != 0 else make_tensor(
+            self.xp.zeros_like(a._data), a.device)
+
+    def name(self) -> str:
+        """As torch's: the scalar exponent's pow is PowBackward0."""
+        return "PowBackward0"
+
+
 class Maximum(Function):
     """The larger of a and b, elementwise. Its gradient goes to the larger input; a tie
     splits it in half; where they do not compare (NaN) both get it, as torch's."""
@@ -414,6 +435,14 @@ def binary(fn: type[Function], a: Tensor, b: Any, reverse: bool = False) -> Tens
     """Apply a binary Function to a tensor and a tensor or scalar (``reverse``: b op a)."""
     a, b = promote(a, b, float_result=fn is Div)
     return fn.apply(b, a) if reverse else fn.apply(a, b)
+
+
+def power(a: Tensor, b: Any) -> Tensor:
+    """``a ** b``; a Python number as the exponent of a floating-point tensor is torch's
+    pow(Tensor, Scalar), which keeps the number (no tensor made of it, no mask in backward)."""
+    if type(b) in (int, float) and a.dtype.is_floating_point:
+        return PowScalar.apply(a, exponent=b)
+    return binary(Pow, a, b)
 
 
 def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from minigrad.autograd import Function, is_tensor
+from minigrad.ops.movement import Permute, Reshape
 from minigrad.ops.promotion import as_tensor_arg, broadcast_shapes, promote
 
 if TYPE_CHECKING:
@@ -24,23 +25,27 @@ class MatMul(Function):
         need_a, need_b = self.needs_input_grad
         self.save_for_backward(b if need_a else None, a if need_b else None)
 
-    # d(A B) = dA B + A dB, so dA = G B^T and dB = A^T G
+    # d(A B) = dA B + A dB, so dA = G B^T and dB = A^T G (a 1-D a is a row, a 1-D b a column)
     def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = self.inputs
-        a2 = a.unsqueeze(0) if a.ndim == 1 else a
-        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
-        if b.ndim == 1:
-            g = g.unsqueeze(-1)
-        if a.ndim == 1:
-            g = g.unsqueeze(-2)
+        a2 = a if a.ndim > 1 else Reshape.apply(a, shape=(1, a.shape[0]))
+        b2 = b if b.ndim > 1 else Reshape.apply(b, shape=(b.shape[0], 1))
+        if a.ndim == 1 or b.ndim == 1:  # the gradient as a2 @ b2's: (..., rows, columns)
+            batch = g.shape[:g.ndim + (a.ndim == 1) + (b.ndim == 1) - 2]
+            g = Reshape.apply(g, shape=(*batch, a2.shape[-2], b2.shape[-1]))
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = g @ b2.mT
-            ga = ga.squeeze(-2) if a.ndim == 1 else ga
+            ga = MatMul.apply(g, transposed(b2))
+            ga = ga if a.ndim > 1 else Reshape.apply(ga, shape=(*ga.shape[:-2], ga.shape[-1]))
         if self.needs_input_grad[1]:
-            gb = a2.mT @ g
-            gb = gb.squeeze(-1) if b.ndim == 1 else gb
+            gb = MatMul.apply(transposed(a2), g)
+            gb = gb if b.ndim > 1 else Reshape.apply(gb, shape=tuple(gb.shape[:-1]))
         return ga, gb
+
+
+def transposed(x: Tensor) -> Tensor:
+    """``x.mT`` without the argument checks (for backward): the last two dims swapped."""
+    return Permute.apply(x, dims=(*range(x.ndim - 2), x.ndim - 1, x.ndim - 2))
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:

@@ -15,8 +15,14 @@ import numpy as np
 from minigrad import dtypes
 from minigrad.autograd import Function, is_tensor, make_tensor
 from minigrad.backends import expand_key
-from minigrad.ops.promotion import as_ints, as_tensor_arg, broadcast_shapes, type_name
-from minigrad.ops.reduce import normalize_dim, normalize_dims
+from minigrad.ops.promotion import (
+    as_ints,
+    as_tensor_arg,
+    broadcast_shapes,
+    normalize_dim,
+    normalize_dims,
+    type_name,
+)
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -41,7 +47,7 @@ class Reshape(Function):
 
     # a reshape moves no values: reshape the gradient back
     def backward(self, g: Tensor) -> Tensor:
-        return g.reshape(self.inputs[0].shape)
+        return Reshape.apply(g, shape=tuple(self.inputs[0].shape))
 
 
 class Permute(Function):
@@ -59,7 +65,7 @@ class Permute(Function):
         inverse = [0] * len(self.dims)
         for i, d in enumerate(self.dims):
             inverse[d] = i
-        return permute(g, inverse)
+        return Permute.apply(g, dims=tuple(inverse))
 
 
 class Expand(Function):

@@ -49,6 +49,16 @@ def result_type(a: Tensor, b: Tensor) -> dtypes.dtype:
     return dtypes.promote_types(da, db)
 
 
+def result_with_scalar(d: dtypes.dtype, value: Any) -> dtypes.dtype:
+    """The dtype of ``tensor <op> scalar``: the tensor's, unless the scalar is of a higher kind."""
+    if d.is_floating_point and isinstance(value, (bool, int, float)):
+        return d  # (no Python number is of a higher kind than floating point)
+    s = dtypes.scalar_dtype(value)
+    if dtypes.category(s) <= dtypes.category(d):
+        return d
+    return s  # int tensor * 2.5 -> float32; bool tensor + 1 -> int64
+
+
 def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
     """The broadcast of several shapes, or an error naming the sizes and shapes that clash."""
     try:
@@ -79,7 +89,7 @@ def promote(a: Tensor, b: Any, float_result: bool = False, elementwise: bool = T
     if not is_tensor(b) and getattr(b, "shape", None) == ():  # a NumPy scalar: as Python's
         b = b.item()
     if isinstance(b, (bool, int, float)):
-        d = dtypes.result_with_scalar(a.dtype, b)
+        d = result_with_scalar(a.dtype, b)
         if float_result and not d.is_floating_point:
             d = dtypes.default_float
         b = as_tensor_like(b, a, d)
@@ -175,6 +185,52 @@ def size_arg(args: tuple, fn: str, arg: str = "size") -> tuple[int, ...]:
         raise TypeError(f"{_called(fn)}argument '{arg}' (position 1) must be tuple of ints, not "
                         f"{type_name(args[0])} (got {args[0]!r})")
     return as_ints(args, fn, arg)
+
+
+Dim = int | tuple[int, ...] | list[int] | None
+
+
+def normalize_dim(dim: int, ndim: int, arg: str = "dim") -> int:
+    """A dim in [-ndim, ndim) as a non-negative index, or PyTorch's error (a 0-d tensor has
+    dims 0 and -1, itself); ``arg`` names the argument in the error for a dim that is no int."""
+    if type(dim) is not int:
+        dim = as_int(dim, "", arg)
+    lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
+    if not lo <= dim <= hi:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})"
+        )
+    return dim % ndim if ndim else 0
+
+
+def normalize_dims(dim: Dim, ndim: int) -> tuple[int, ...]:
+    """``dim`` as a sorted tuple of non-negative axes (all axes for None or (), as torch)."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if type(dim) is int else as_dims(dim)
+    if not dims:
+        return tuple(range(ndim))
+    normalized = [normalize_dim(d, ndim) for d in dims]
+    axes = tuple(sorted(set(normalized)))
+    if len(axes) != len(normalized):
+        repeated = next(d for d in normalized if normalized.count(d) > 1)
+        raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
+    return axes if ndim else ()
+
+
+def as_dims(dim: Any) -> tuple[int, ...]:
+    """An int or a sequence of ints given as ``dim``, as a tuple, or torch's TypeError."""
+    if isinstance(dim, (tuple, list)):
+        return as_ints(dim, "", "dim")
+    if isinstance(dim, (bool, str)) or dim is None or not hasattr(dim, "__index__"):
+        raise TypeError(f"argument 'dim' must be int or tuple of ints, not {type_name(dim)} "
+                        f"(got {dim!r})")
+    return (as_int(dim, "", "dim"),)
+
+
+def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape of a reduction over ``axes`` with ``keepdim=True``."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
 def new_shape(shape: tuple[int, ...]) -> tuple[int, ...]:

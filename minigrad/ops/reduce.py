@@ -13,65 +13,22 @@ from minigrad import dtypes
 from minigrad.autograd import Function, is_tensor, make_tensor
 from minigrad.backends import fast_path
 from minigrad.ops.elementwise import Rounding, where
-from minigrad.ops.promotion import (
+from minigrad.ops.movement import Expand, Reshape
+from minigrad.ops.promotion import (  # (the dim helpers re-exported: ops import them from here)
+    Dim,
     as_bool,
-    as_int,
-    as_ints,
     as_number,
     as_tensor_like,
     broadcast_shapes,
-    type_name,
+    kept_shape,
+    normalize_dim,
+    normalize_dims,
 )
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
 
-Dim = int | tuple[int, ...] | list[int] | None
-
 max_result = namedtuple("max_result", ["values", "indices"])  # as torch.return_types.max
-
-
-def normalize_dim(dim: int, ndim: int, arg: str = "dim") -> int:
-    """A dim in [-ndim, ndim) as a non-negative index, or PyTorch's error (a 0-d tensor has
-    dims 0 and -1, itself); ``arg`` names the argument in the error for a dim that is no int."""
-    if type(dim) is not int:
-        dim = as_int(dim, "", arg)
-    lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
-    if not lo <= dim <= hi:
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})"
-        )
-    return dim % ndim if ndim else 0
-
-
-def normalize_dims(dim: Dim, ndim: int) -> tuple[int, ...]:
-    """``dim`` as a sorted tuple of non-negative axes (all axes for None or (), as torch)."""
-    if dim is None:
-        return tuple(range(ndim))
-    dims = (dim,) if type(dim) is int else as_dims(dim)
-    if not dims:
-        return tuple(range(ndim))
-    normalized = [normalize_dim(d, ndim) for d in dims]
-    axes = tuple(sorted(set(normalized)))
-    if len(axes) != len(normalized):
-        repeated = next(d for d in normalized if normalized.count(d) > 1)
-        raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
-    return axes if ndim else ()
-
-
-def as_dims(dim: Any) -> tuple[int, ...]:
-    """An int or a sequence of ints given as ``dim``, as a tuple, or torch's TypeError."""
-    if isinstance(dim, (tuple, list)):
-        return as_ints(dim, "", "dim")
-    if isinstance(dim, (bool, str)) or dim is None or not hasattr(dim, "__index__"):
-        raise TypeError(f"argument 'dim' must be int or tuple of ints, not {type_name(dim)} "
-                        f"(got {dim!r})")
-    return (as_int(dim, "", "dim"),)
-
-
-def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
-    """The shape of a reduction over ``axes`` with ``keepdim=True``."""
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
 class Sum(Function):
@@ -84,10 +41,10 @@ class Sum(Function):
 
     # d sum(x) = sum(dx): each input gets the gradient of the sum it fell into
     def backward(self, g: Tensor) -> Tensor:
-        shape = self.inputs[0].shape
+        shape = tuple(self.inputs[0].shape)
         if not self.keepdim:
-            g = g.reshape(kept_shape(shape, self.axes))
-        return g.expand(shape)
+            g = Reshape.apply(g, shape=kept_shape(shape, self.axes))
+        return Expand.apply(g, shape=shape)
 
 
 class Mean(Sum):

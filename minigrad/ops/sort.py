@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 from minigrad import dtypes
 from minigrad.autograd import make_tensor
 from minigrad.ops.movement import gather_in_range
-from minigrad.ops.promotion import as_int
-from minigrad.ops.reduce import normalize_dim
+from minigrad.ops.promotion import as_int, normalize_dim
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
