@@ -361,6 +361,8 @@ class Backend:
     def index_layout(self, out: Any, x: Any, key: tuple) -> Any:
         """``x[key]``'s result (advanced indexing: a copy) laid out as PyTorch lays it out:
         in TensorIterator's order of the restrided source and the index arrays."""
+        if sum(n > 1 for n in out.shape) < 2:  # (one long dim at most: one layout)
+            return out
         strides, out_strides = self.strides(x), self.strides(out)
         if strides is None or out_strides is None:
             return out

@@ -109,11 +109,13 @@ class NumpyBackend(Backend):
         return a.flags.c_contiguous
 
     def torch_layout(self, result: np.ndarray, kind: str, arrays: list[Any]) -> np.ndarray:
-        """As Backend's, with NumPy's flags for the common case: everything row-major (an
-        operand broadcast from one value, all strides 0, has no say in torch's order)."""
-        if kind == "keep" or (result.flags.c_contiguous and (kind == "contiguous" or all(
-                a.flags.c_contiguous or (kind == "elementwise" and not any(a.strides))
-                for a in arrays))):
+        """As Backend's, with NumPy's flags for the common cases: row-major asked for, or
+        everything row-major (broadcast dims, stride 0, have no say in torch's order)."""
+        if kind == "contiguous":
+            return np.asarray(result, order="C")  # (itself when it is row-major already)
+        if kind == "keep" or (result.flags.c_contiguous and all(
+                a.flags.c_contiguous or (kind == "elementwise" and _row_major(a.strides))
+                for a in arrays)):
             return result
         return super().torch_layout(result, kind, arrays)
 
@@ -122,6 +124,16 @@ class NumpyBackend(Backend):
         if like is None or like.flags.c_contiguous:
             return np.array(g, order="C", copy=True)
         return super().grad_layout(g, like)
+
+    def overlap(self, a: np.ndarray, b: np.ndarray) -> str | None:
+        """As Backend's, after NumPy's quick look at the two memory ranges (mostly apart)."""
+        return super().overlap(a, b) if np.may_share_memory(a, b) else None
+
+    def internal_overlap(self, a: np.ndarray) -> bool:
+        """As Backend's; a row-major array has none (NumPy's flag says so at once)."""
+        return not a.flags.c_contiguous and super().internal_overlap(a)
+
+    errstate = staticmethod(np.errstate)  # (NumPy's own, called directly)
 
     def address(self, a: np.ndarray) -> int:
         """The address of the first element."""
@@ -140,3 +152,10 @@ class NumpyBackend(Backend):
         out = np.zeros(shape, dtype=values.dtype)
         np.add.at(out, key, values)
         return out
+
+
+def _row_major(strides: tuple[int, ...]) -> bool:
+    """Whether an operand says "row-major" in torch's layout order: its strides, those of
+    broadcast dims (0, which have no say) aside, fall from the first dim to the last."""
+    kept = [s for s in strides if s]
+    return all(outer > inner for outer, inner in zip(kept, kept[1:]))
