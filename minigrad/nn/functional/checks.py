@@ -164,18 +164,11 @@ def conv_window_values(weight: Tensor, stride: tuple[int, ...], padding: tuple[i
     """The convolutions' checks of their numbers, as torch's (its order and messages, with the
     values): padding >= 0, stride, dilation and groups >= 1, a kernel and output channels."""
     int_argument(groups, "groups")
-    if min(padding) < 0:
-        raise RuntimeError(f"negative padding is not supported, but got "
-                           f"padding={shown(padding)}")
-    if output_padding and min(output_padding) < 0:
-        raise RuntimeError(f"negative output_padding is not supported, but got "
-                           f"output_padding={shown(output_padding)}")
-    if min(stride) < 1:
-        raise RuntimeError(f"non-positive stride is not supported, but got "
-                           f"stride={shown(stride)}")
-    if min(dilation) < 1:
-        raise RuntimeError(f"non-positive dilation is not supported, but got "
-                           f"dilation={shown(dilation)}")
+    for name, values, lowest in (("padding", padding, 0), ("output_padding", output_padding, 0),
+                                 ("stride", stride, 1), ("dilation", dilation, 1)):
+        if values and min(values) < lowest:
+            raise RuntimeError(f"{'negative' if lowest == 0 else 'non-positive'} {name} is not "
+                               f"supported, but got {name}={shown(values)}")
     if groups < 1:
         raise RuntimeError(f"non-positive groups is not supported, but got groups={groups}")
     if weight.shape[0] < groups:

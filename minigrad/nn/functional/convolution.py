@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from minigrad.backends import fast_path
 from minigrad.nn.functional import checks
-from minigrad.ops import fold, pad, unfold
+from minigrad.ops import Unfold, fold, pad
 from minigrad.ops.unfold import Pair, Window, output_size
 from minigrad.tensor import Tensor
 
@@ -44,7 +44,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     n, c = x.shape[:2]
     out_ch, _, kh, kw = weight.shape
     oh, ow = output_size(x.shape[2:], *window)
-    cols = unfold(x, *window)                                       # (N, C_in*kh*kw, L)
+    cols = Unfold.apply(x, **window._asdict())  # unfold, checked above: (N, C_in*kh*kw, L)
     cols = cols.reshape(n, groups, c // groups * kh * kw, oh * ow)  # (N, G, C_in/G*kh*kw, L)
     kernels = weight.reshape(groups, out_ch // groups, c // groups * kh * kw)
     out = (kernels @ cols).reshape(n, out_ch, oh, ow)               # (N, G, C_out/G, L)

@@ -11,7 +11,7 @@ from minigrad import dtypes, ops
 from minigrad.backends import fast_path
 from minigrad.factory import arange, ones
 from minigrad.nn.functional import checks
-from minigrad.ops import pad, unfold
+from minigrad.ops import Unfold, pad, unfold
 from minigrad.ops.unfold import Pair, Window, output_size
 from minigrad.tensor import Tensor
 
@@ -37,7 +37,8 @@ def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     oh, ow = output_size((h, w), *window, ceil_mode=ceil_mode)
     extra = ceil_rows((h, w), (oh, ow), window)  # ceil mode's last windows reach past the pad
     x = pad(x, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]), value=x.dtype.lowest)  # -inf
-    cols = unfold(x, (kh, kw), dilation=d, stride=s).reshape(n, c, kh * kw, oh * ow)
+    cols = Unfold.apply(x, kernel_size=(kh, kw), dilation=d, padding=(0, 0), stride=s)
+    cols = cols.reshape(n, c, kh * kw, oh * ow)     # (unfold, its window checked above)
     values, index = cols.max(dim=2)                  # the largest of each window, and which
     out = values.reshape(n, c, oh, ow)
     if not return_indices:
@@ -70,7 +71,8 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     extra = ceil_rows(x.shape[2:], (oh, ow), window)  # ceil mode's windows reach past the pad
     divisor = divisor_override or _window_sizes(x, window, (oh, ow), extra, count_include_pad)
     x = pad(x, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]))
-    sums = unfold(x, (kh, kw), stride=s).reshape(n, c, kh * kw, oh, ow).sum(dim=2)
+    cols = Unfold.apply(x, kernel_size=(kh, kw), dilation=(1, 1), padding=(0, 0), stride=s)
+    sums = cols.reshape(n, c, kh * kw, oh, ow).sum(dim=2)  # (unfold, checked above)
     out = _like_input(sums / divisor, x)
     return out.squeeze(0) if unbatched else out
 
@@ -89,11 +91,13 @@ def _like_input(mean: Tensor, x: Tensor) -> Tensor:
 
 
 def _window_sizes(x: Tensor, window: Window, out: Pair, extra: Pair,
-                  count_include_pad: bool) -> Tensor:
+                  count_include_pad: bool) -> Tensor | int:
     """How many pixels each average-pooling window covers, (1, 1, H_out, W_out): the windows'
     sums over a picture of ones, its padding counted (``count_include_pad``) or not; the
     extra room ceil mode adds never counts."""
     (h, w), p = x.shape[-2:], window.padding
+    if extra == (0, 0) and (count_include_pad or p == (0, 0)):  # every window: all it covers
+        return window.kernel_size[0] * window.kernel_size[1]
     inside = ones(1, 1, h, w, dtype=x.dtype, device=x.device)
     inside = pad(inside, (p[1], p[1], p[0], p[0]), value=1.0 if count_include_pad else 0.0)
     inside = pad(inside, (0, extra[1], 0, extra[0]))
