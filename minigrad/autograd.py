@@ -231,7 +231,6 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
     """The backward walk: the chain rule from ``roots`` to the leaves' ``.grad``."""
     entries = [r.grad_fn or r for r in roots]
     order = topological_order(entries)
-    outputs = [node._output() for node in order if isinstance(node, Function)]  # (kept alive)
     if grad_mode.modes.extras or not all(map(_plain, order)):  # hooks, in-place, anomaly..
         return extras.run_backward(roots, grads, retain_graph, create_graph)
     pending: dict[int, Tensor] = {}
@@ -258,7 +257,6 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
                 entry.release()
     finally:
         modes.grad = was
-        del outputs
 
 
 def _plain(entry: Any) -> bool:
@@ -325,7 +323,7 @@ STRUCTURE = frozenset({"inputs", "next", "needs_input_grad", "versions", "_outpu
 def _shell(t: Tensor) -> Tensor:
     """A stand-in for an input after backward: its shape, dtype, device and version counter,
     no values (one element broadcast), so the released graph holds no memory."""
-    key = (t._data.shape, t._data.dtype, t._device)
+    key = (t._data.shape, t._data.dtype, t._device.type, t._device.index)
     array = _SHELLS.get(key)
     if array is None:  # (one per shape: a training loop meets the same few again and again)
         if len(_SHELLS) > 256:
