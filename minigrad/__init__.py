@@ -2,20 +2,7 @@
 
 import sys
 
-from minigrad import (
-    autograd,
-    backends,
-    cuda,
-    data,
-    dtypes,
-    fast,
-    linalg,
-    nn,
-    optim,
-    testing,
-    threads,
-    utils,
-)
+from minigrad import autograd, backends, fast, nn, ops, optim, utils
 from minigrad.autograd import is_tensor
 from minigrad.backends import (
     Backend,
@@ -26,13 +13,6 @@ from minigrad.backends import (
     set_default_device,
 )
 from minigrad.backends.transfers import transfer_guard
-from minigrad.dtypes import bool_ as bool  # torch.bool
-from minigrad.dtypes import dtype, float16, float32, float64, int32, int64, uint8
-from minigrad.dtypes import float16 as half
-from minigrad.dtypes import float32 as float  # torch.float, torch.long, ... as in torch
-from minigrad.dtypes import float64 as double
-from minigrad.dtypes import int32 as int
-from minigrad.dtypes import int64 as long
 from minigrad.factory import (
     arange,
     as_tensor,
@@ -56,7 +36,38 @@ from minigrad.factory import (
     zeros,
     zeros_like,
 )
-from minigrad.functions import (
+from minigrad.ops import (
+    broadcast_shapes,
+    cat,
+    fold,
+    gather,
+    log_softmax,
+    matmul,
+    pad,
+    softmax,
+    stack,
+    unfold,
+    where,
+)
+from minigrad.runtime import cuda, dtypes, grad_mode, random, threads
+from minigrad.runtime.dtypes import bool_ as bool  # torch.bool
+from minigrad.runtime.dtypes import dtype, float16, float32, float64, int32, int64, uint8
+from minigrad.runtime.dtypes import float16 as half
+from minigrad.runtime.dtypes import float32 as float  # torch.float, torch.long, ... as in torch
+from minigrad.runtime.dtypes import float64 as double
+from minigrad.runtime.dtypes import int32 as int
+from minigrad.runtime.dtypes import int64 as long
+from minigrad.runtime.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from minigrad.runtime.random import get_rng_state, initial_seed, manual_seed, set_rng_state
+from minigrad.runtime.threads import get_num_threads, set_num_threads
+from minigrad.surface import functions, linalg, serialization, special
+from minigrad.surface.functions import (
     abs,
     add,
     all,
@@ -121,38 +132,24 @@ from minigrad.functions import (
     unsqueeze,
     var,
 )
-from minigrad.grad_mode import (
-    enable_grad,
-    inference_mode,
-    is_grad_enabled,
-    no_grad,
-    set_grad_enabled,
-)
-from minigrad.ops import (
-    broadcast_shapes,
-    cat,
-    fold,
-    gather,
-    log_softmax,
-    matmul,
-    pad,
-    softmax,
-    stack,
-    unfold,
-    where,
-)
-from minigrad.random import get_rng_state, initial_seed, manual_seed, set_rng_state
-from minigrad.serialization import load, save
+from minigrad.surface.serialization import load, save
 from minigrad.tensor import Size, Tensor
-from minigrad.threads import get_num_threads, set_num_threads
-from minigrad.tools import diagnostics, viz
+from minigrad.tools import diagnostics, testing, viz
 from minigrad.tools.summary import summary
 from minigrad.tools.tracing import trace
+from minigrad.utils import data
 
-# the tools' modules under their names of before minigrad/tools/: import minigrad.diagnostics
-for _name in ("diagnostics", "tracing", "viz"):
-    sys.modules[f"minigrad.{_name}"] = sys.modules[f"minigrad.tools.{_name}"]
-sys.modules["minigrad.summary"] = sys.modules["minigrad.tools.summary"]
+# Modules under the paths they had before the runtime/, surface/ and tools/ folders, so that
+# `import minigrad.dtypes` or `from minigrad.diagnostics import Diagnostics` still works.
+_MOVED = {"dtypes": dtypes, "grad_mode": grad_mode, "random": random, "threads": threads,
+          "cuda": cuda, "functions": functions, "linalg": linalg, "serialization": serialization,
+          "ops.sort": sys.modules["minigrad.surface.sort"], "ops.special": special,
+          "testing": testing, "data": data}
+_MOVED |= {name: sys.modules[f"minigrad.tools.{name}"]
+           for name in ("diagnostics", "tracing", "viz", "summary")}
+for _name, _module in _MOVED.items():
+    sys.modules[f"minigrad.{_name}"] = _module
+ops.sort, ops.special = _MOVED["ops.sort"], special  # (`from minigrad.ops import special`)
 
 __version__ = "0.1.0"
 

@@ -22,10 +22,10 @@ import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from minigrad import grad_mode
 from minigrad.backends import Backend
 from minigrad.backends.base import fast_switch
-from minigrad.grad_mode import (
+from minigrad.runtime import grad_mode
+from minigrad.runtime.grad_mode import (
     detect_anomaly,
     enable_grad,
     is_anomaly_enabled,

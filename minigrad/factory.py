@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import dtypes
 from minigrad.backends import as_device
 from minigrad.ops.promotion import as_int, as_number, as_tensor_arg, new_shape, type_name
-from minigrad.random import generator
+from minigrad.runtime import dtypes
+from minigrad.runtime.random import generator
 from minigrad.tensor import DeviceLike, DTypeLike, Tensor, _sizes
 
 

@@ -12,11 +12,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from minigrad import autograd, dtypes, grad_mode, ops
+from minigrad import autograd, ops
 from minigrad.backends import Backend, as_device, device, layout
 from minigrad.extras import inplace
 from minigrad.extras.hooks import RemovableHandle
-from minigrad.grad_mode import no_grad
+from minigrad.runtime import dtypes, grad_mode
+from minigrad.runtime.grad_mode import no_grad
+from minigrad.surface import sort, special
 
 DeviceLike = str | device | None
 DTypeLike = Any
@@ -841,7 +843,7 @@ class Tensor:
 
     def erf(self) -> Tensor:
         """The error function, 2/sqrt(pi) * integral from 0 to x of exp(-t^2) dt."""
-        return ops.special.erf(self)
+        return special.erf(self)
 
     def log(self) -> Tensor:
         """Natural logarithm."""
@@ -992,16 +994,16 @@ class Tensor:
     @_dim_alias
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
         """``(values, indices)`` sorted along ``dim``."""
-        return ops.sort.sort(self, dim, descending, stable)
+        return sort.sort(self, dim, descending, stable)
 
     @_dim_alias
     def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
         """The indices that sort along ``dim``."""
-        return ops.sort.argsort(self, dim, descending, stable)
+        return sort.argsort(self, dim, descending, stable)
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
         """``(values, indices)`` of the k largest (``largest=False``: smallest) along ``dim``."""
-        return ops.sort.topk(self, k, dim, largest, sorted)
+        return sort.topk(self, k, dim, largest, sorted)
 
     def isclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8,
                 equal_nan: bool = False) -> Tensor:

@@ -19,18 +19,21 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "minigrad"
 
 LAYERS = [
-    "minigrad.dtypes", "minigrad.random", "minigrad.backends.transfers",
+    "minigrad.runtime", "minigrad.runtime.dtypes", "minigrad.runtime.random",
+    "minigrad.backends.transfers",
     "minigrad.backends.layout", "minigrad.backends.base", "minigrad.backends.numpy_backend",
     "minigrad.backends.cupy_backend",
-    "minigrad.backends.strict", "minigrad.backends", "minigrad.cuda",
-    "minigrad.grad_mode", "minigrad.autograd", "minigrad.extras.hooks", "minigrad.extras.anomaly",
+    "minigrad.backends.strict", "minigrad.backends", "minigrad.runtime.cuda",
+    "minigrad.runtime.grad_mode", "minigrad.autograd", "minigrad.extras.hooks",
+    "minigrad.extras.anomaly",
     "minigrad.extras.memory", "minigrad.extras.engine", "minigrad.extras", "minigrad.tools.tracing",
     "minigrad.ops.promotion", "minigrad.ops.elementwise", "minigrad.ops.movement",
-    "minigrad.ops.reduce", "minigrad.ops.sort", "minigrad.ops.matmul", "minigrad.ops.unfold",
-    "minigrad.ops.special", "minigrad.ops.deform", "minigrad.ops", "minigrad.extras.inplace",
-    "minigrad.tensor", "minigrad.tools.viz", "minigrad.factory", "minigrad.functions",
-    "minigrad.linalg",
-    "minigrad.testing", "minigrad.serialization",
+    "minigrad.ops.reduce", "minigrad.ops.matmul", "minigrad.ops.unfold",
+    "minigrad.ops.deform", "minigrad.ops", "minigrad.surface", "minigrad.surface.sort",
+    "minigrad.surface.special", "minigrad.extras.inplace",
+    "minigrad.tensor", "minigrad.tools.viz", "minigrad.factory", "minigrad.surface.functions",
+    "minigrad.surface.linalg",
+    "minigrad.tools.testing", "minigrad.surface.serialization",
     "minigrad.nn.hooks", "minigrad.nn.module", "minigrad.nn.containers", "minigrad.nn.init",
     "minigrad.nn.functional.checks", "minigrad.nn.functional.activations",
     "minigrad.nn.functional.convolution", "minigrad.nn.functional.pooling",
@@ -39,13 +42,13 @@ LAYERS = [
     "minigrad.nn.layers", "minigrad.nn.deform", "minigrad.nn.loss", "minigrad.nn",
     "minigrad.fast.generic", "minigrad.fast.numpy_backend", "minigrad.fast.cupy_backend",
     "minigrad.fast",
-    "minigrad.optim.optimizer", "minigrad.optim.lr_scheduler", "minigrad.optim", "minigrad.data",
-    "minigrad.utils.data", "minigrad.utils", "minigrad.threads",
+    "minigrad.optim.optimizer", "minigrad.optim.lr_scheduler", "minigrad.optim",
+    "minigrad.utils.data", "minigrad.utils", "minigrad.runtime.threads",
     "minigrad.tools.summary", "minigrad.tools.diagnostics", "minigrad.tools",
     "minigrad",
 ]
-RAW_ARRAYS_FORBIDDEN = ["minigrad/nn", "minigrad/optim", "minigrad/data.py",
-                        "minigrad/serialization.py", "minigrad/testing.py",
+RAW_ARRAYS_FORBIDDEN = ["minigrad/nn", "minigrad/optim", "minigrad/utils/data.py",
+                        "minigrad/surface/serialization.py", "minigrad/tools/testing.py",
                         "minigrad/tools/summary.py", "minigrad/tools/diagnostics.py",
                         "minigrad/tools/viz.py", "demos", "lectures"]
 
@@ -127,25 +130,39 @@ def test_the_checks_can_fail() -> None:
     assert raw_array_uses(tree) == [4, 4]
 
 
-def test_the_tools_keep_the_import_paths_they_had() -> None:
-    """minigrad/tools/ holds summary, diagnostics, tracing and viz; code written for the paths
-    of before (``from minigrad.diagnostics import Diagnostics``) still runs."""
+def test_moved_modules_keep_the_import_paths_they_had() -> None:
+    """minigrad/tools/ holds summary, diagnostics, tracing, viz and testing; runtime/ dtypes,
+    grad modes, random, threads and cuda; surface/ torch's functions, linalg, sort, special
+    and serialization; utils/data.py the datasets. Code written for the paths of before
+    (``from minigrad.diagnostics import Diagnostics``, ``import minigrad.dtypes``) still runs,
+    and ``minigrad.testing`` stays the public path it is (as ``torch.testing``)."""
     import importlib
 
     import minigrad as mg
-    for name in ("diagnostics", "tracing", "viz", "summary"):
-        assert importlib.import_module(f"minigrad.{name}") is importlib.import_module(
-            f"minigrad.tools.{name}")
+    moved = {"diagnostics": "tools", "tracing": "tools", "viz": "tools", "summary": "tools",
+             "testing": "tools", "dtypes": "runtime", "grad_mode": "runtime",
+             "random": "runtime", "threads": "runtime", "cuda": "runtime",
+             "functions": "surface", "linalg": "surface", "serialization": "surface",
+             "ops.sort": "surface", "ops.special": "surface", "data": "utils"}
+    for old, folder in moved.items():
+        new = f"minigrad.{folder}.{old.split('.')[-1]}"
+        assert importlib.import_module(f"minigrad.{old}") is importlib.import_module(new), old
+    from minigrad.ops import special
+    from minigrad.testing import gradcheck
+    assert special is importlib.import_module("minigrad.surface.special") and callable(gradcheck)
     assert callable(mg.summary) and mg.diagnostics.Diagnostics and mg.viz.graph and mg.trace
+    assert mg.dtypes.float32 is mg.float32 and callable(mg.cuda.is_available)
+    assert mg.utils.data.DataLoader is mg.data.DataLoader
 
 
 # The floors of the house, by folder: the engine and the primitive ops a student reads import
-# nothing of PyTorch's extras, the tools, the fast twins or nn; the extras and the tools import
-# no fast twin; nothing of the library imports a tool (only minigrad/__init__ hands them out).
+# nothing of PyTorch's extras and surface, the tools, the fast twins or nn; the runtime under
+# them imports only itself and the backends; the extras and the tools import no fast twin;
+# nothing of the library imports a tool (only minigrad/__init__ hands them out).
 CORE = ["minigrad.autograd", "minigrad.ops.elementwise", "minigrad.ops.reduce",
         "minigrad.ops.movement", "minigrad.ops.matmul", "minigrad.ops.unfold"]
 ABOVE_THE_CORE = ("minigrad.extras", "minigrad.tools", "minigrad.fast", "minigrad.nn",
-                  "minigrad.optim", "minigrad.tensor")
+                  "minigrad.optim", "minigrad.tensor", "minigrad.surface")
 
 
 def test_the_floors_keep_apart() -> None:
@@ -155,6 +172,9 @@ def test_the_floors_keep_apart() -> None:
         targets = [t for _, t in imported(ast.parse(path.read_text()), known)]
         if name in CORE:
             crossing += [f"{name} imports {t}" for t in targets if t.startswith(ABOVE_THE_CORE)]
+        if name.startswith("minigrad.runtime"):  # under the core: only itself and backends
+            crossing += [f"{name} imports {t}" for t in targets
+                         if not t.startswith(("minigrad.runtime", "minigrad.backends"))]
         if name.startswith(("minigrad.extras", "minigrad.tools")):
             crossing += [f"{name} imports {t}" for t in targets if t.startswith("minigrad.fast")]
         if name != "minigrad" and not name.startswith("minigrad.tools"):

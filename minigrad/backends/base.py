@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import dtypes
 from minigrad.backends import layout, transfers
+from minigrad.runtime import dtypes
 
 # ---- the switch for every fast path ---------------------------------------------------------
 _OFF = ("0", "false", "off", "no")

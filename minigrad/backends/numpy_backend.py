@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import dtypes
 from minigrad.backends.base import Backend
+from minigrad.runtime import dtypes
 
 
 def keep_freed_memory(mmap_threshold: int = 32 << 20, trim_threshold: int = 512 << 20) -> bool:

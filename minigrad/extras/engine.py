@@ -12,12 +12,13 @@ import heapq
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from minigrad import autograd, grad_mode
+from minigrad import autograd
 from minigrad.autograd import Function, accumulate, sum_to
 from minigrad.extras.anomaly import check_backward, check_forward
 from minigrad.extras.hooks import RemovableHandle, run_hooks
 from minigrad.extras.memory import graph_nodes, memory_of, saved_buffers, saved_bytes
-from minigrad.grad_mode import set_grad_enabled
+from minigrad.runtime import grad_mode
+from minigrad.runtime.grad_mode import set_grad_enabled
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor

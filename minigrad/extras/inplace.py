@@ -21,10 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from minigrad import dtypes, grad_mode
 from minigrad.autograd import Function, is_tensor, make_tensor, recorded
 from minigrad.backends.layout import significant_strides
-from minigrad.grad_mode import is_grad_enabled, no_grad
 from minigrad.ops.movement import (
     Expand,
     Index,
@@ -38,6 +36,8 @@ from minigrad.ops.movement import (
     permute,
 )
 from minigrad.ops.promotion import as_number, as_tensor_like, broadcast_shapes
+from minigrad.runtime import dtypes, grad_mode
+from minigrad.runtime.grad_mode import is_grad_enabled, no_grad
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor

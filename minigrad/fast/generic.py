@@ -21,10 +21,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from minigrad import dtypes, ops
+from minigrad import ops
 from minigrad.autograd import Function, make_tensor
 from minigrad.nn import functional as F
 from minigrad.ops.unfold import Pair, Window, offset_slices, output_size, unfold
+from minigrad.runtime import dtypes
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from minigrad.autograd import Function, make_tensor
 from minigrad.extras.hooks import RemovableHandle
-from minigrad.grad_mode import is_grad_enabled
+from minigrad.runtime.grad_mode import is_grad_enabled
 from minigrad.tensor import Tensor
 
 if TYPE_CHECKING:

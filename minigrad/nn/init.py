@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 
-from minigrad.grad_mode import no_grad
-from minigrad.random import generator
+from minigrad.runtime.grad_mode import no_grad
+from minigrad.runtime.random import generator
 from minigrad.tensor import Tensor
 
 __all__ = [

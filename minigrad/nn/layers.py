@@ -13,13 +13,13 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from minigrad import dtypes
 from minigrad.factory import empty, ones, tensor, zeros
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
 from minigrad.ops.promotion import host_values
 from minigrad.ops.unfold import int_tuple, is_int, pair
+from minigrad.runtime import dtypes
 from minigrad.tensor import Tensor
 
 __all__ = [

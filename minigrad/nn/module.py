@@ -14,10 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import dtypes
 from minigrad.autograd import RemovableHandle
 from minigrad.backends import device as device_type
-from minigrad.grad_mode import no_grad
 from minigrad.nn.hooks import (  # the module-wide ones: torch.nn.modules.module has them
     call_with_hooks,
     global_backward_hooks,
@@ -30,6 +28,8 @@ from minigrad.nn.hooks import (  # the module-wide ones: torch.nn.modules.module
     register_module_full_backward_hook,  # noqa: F401
     register_module_full_backward_pre_hook,  # noqa: F401
 )
+from minigrad.runtime import dtypes
+from minigrad.runtime.grad_mode import no_grad
 from minigrad.tensor import Tensor
 
 

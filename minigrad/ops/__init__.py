@@ -1,6 +1,5 @@
 """Differentiable ops: Functions (forward and backward side by side) and their entry points."""
 
-from minigrad.ops import sort, special
 from minigrad.ops.deform import deform_conv2d
 from minigrad.ops.elementwise import (
     Abs,

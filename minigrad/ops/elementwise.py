@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from minigrad import dtypes
 from minigrad.autograd import Function, is_tensor, make_tensor
-from minigrad.grad_mode import is_grad_enabled
 from minigrad.ops.promotion import (
     as_number,
     as_tensor_arg,
@@ -19,6 +17,8 @@ from minigrad.ops.promotion import (
     host_values,
     promote,
 )
+from minigrad.runtime import dtypes
+from minigrad.runtime.grad_mode import is_grad_enabled
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from minigrad import dtypes
 from minigrad.autograd import Function, is_tensor, make_tensor
 from minigrad.backends import expand_key
 from minigrad.ops.promotion import (
@@ -23,6 +22,7 @@ from minigrad.ops.promotion import (
     normalize_dims,
     type_name,
 )
+from minigrad.runtime import dtypes
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor

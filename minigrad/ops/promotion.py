@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from minigrad import dtypes
 from minigrad.autograd import is_tensor, make_tensor
+from minigrad.runtime import dtypes
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor

@@ -9,7 +9,6 @@ import math
 from collections import namedtuple
 from typing import TYPE_CHECKING, Any
 
-from minigrad import dtypes
 from minigrad.autograd import Function, is_tensor, make_tensor
 from minigrad.backends import fast_path
 from minigrad.ops.elementwise import Rounding, where
@@ -24,6 +23,7 @@ from minigrad.ops.promotion import (  # (the dim helpers re-exported: ops import
     normalize_dim,
     normalize_dims,
 )
+from minigrad.runtime import dtypes
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from minigrad.factory import tensor as make
-from minigrad.grad_mode import enable_grad, no_grad
+from minigrad.runtime.grad_mode import enable_grad, no_grad
 from minigrad.tensor import Tensor
 
 

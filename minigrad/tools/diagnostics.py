@@ -28,7 +28,7 @@ from typing import Any
 
 import minigrad.nn as nn
 from minigrad.extras.hooks import RemovableHandle
-from minigrad.grad_mode import is_grad_enabled, no_grad
+from minigrad.runtime.grad_mode import is_grad_enabled, no_grad
 from minigrad.tensor import Tensor
 
 __all__ = ["Diagnostics", "LayerStats", "Report", "gradient_flow", "saturated"]

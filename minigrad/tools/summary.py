@@ -30,12 +30,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import minigrad.nn as nn
-from minigrad import dtypes
 from minigrad.autograd import Function
 from minigrad.extras.memory import memory_of, saved_buffers
 from minigrad.factory import rand, zeros
-from minigrad.grad_mode import no_grad
-from minigrad.random import get_rng_state, set_rng_state
+from minigrad.runtime import dtypes
+from minigrad.runtime.grad_mode import no_grad
+from minigrad.runtime.random import get_rng_state, set_rng_state
 from minigrad.tensor import Tensor
 
 __all__ = ["LayerRow", "ModelSummary", "summary"]

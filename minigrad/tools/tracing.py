@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from minigrad import grad_mode
 from minigrad.autograd import Function
+from minigrad.runtime import grad_mode
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor

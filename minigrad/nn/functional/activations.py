@@ -9,7 +9,7 @@ from typing import Any
 from minigrad import ops
 from minigrad.factory import rand
 from minigrad.nn.functional import checks
-from minigrad.ops.special import erf
+from minigrad.surface.special import erf
 from minigrad.tensor import Tensor
 
 

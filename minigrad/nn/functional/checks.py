@@ -11,8 +11,9 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from minigrad import dtypes, ops
+from minigrad import ops
 from minigrad.ops.unfold import Pair, Window, int_tuple, is_int, output_size, pair, window_count
+from minigrad.runtime import dtypes
 from minigrad.tensor import Tensor
 
 IntOrPair = int | tuple[int, int]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from minigrad.grad_mode import no_grad
 from minigrad.nn.functional import checks
+from minigrad.runtime.grad_mode import no_grad
 from minigrad.tensor import Tensor
 
 

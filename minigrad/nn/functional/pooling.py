@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from minigrad import dtypes, ops
+from minigrad import ops
 from minigrad.backends import fast_path
 from minigrad.factory import arange, ones
 from minigrad.nn.functional import checks
 from minigrad.ops import Unfold, pad, unfold
 from minigrad.ops.unfold import Pair, Window, output_size
+from minigrad.runtime import dtypes
 from minigrad.tensor import Tensor
 
 IntOrPair = int | tuple[int, int]

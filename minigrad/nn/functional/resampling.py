@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from minigrad import dtypes, ops
+from minigrad import ops
 from minigrad.factory import arange, tensor
 from minigrad.nn.functional import checks
 from minigrad.nn.functional.pooling import adaptive_avg_pool2d
+from minigrad.runtime import dtypes
 from minigrad.tensor import Tensor
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from minigrad.backends import get_backend
-from minigrad.random import manual_seed as seed_every_device
+from minigrad.runtime.random import manual_seed as seed_every_device
 
 
 def is_available() -> bool:

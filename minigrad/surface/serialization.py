@@ -45,7 +45,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from minigrad import dtypes
+from minigrad.runtime import dtypes
 from minigrad.tensor import Tensor
 
 FORMAT = "minigrad-checkpoint"

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import autograd, dtypes
+from minigrad import autograd
+from minigrad.runtime import dtypes
 from minigrad.tensor import Tensor
 
 _TOLERANCES = {  # (rtol, atol) by dtype, as torch.testing.assert_close

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import TYPE_CHECKING, Any
 
-from minigrad import dtypes
 from minigrad.autograd import make_tensor
 from minigrad.ops.movement import gather_in_range
 from minigrad.ops.promotion import as_int, normalize_dim
+from minigrad.runtime import dtypes
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
