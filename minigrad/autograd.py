@@ -292,18 +292,14 @@ def accumulate(t: Tensor, g: Tensor, create_graph: bool) -> None:
 def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
              retain_graph: bool | None = None, create_graph: bool = False) -> None:
     """Accumulate into ``.grad`` of the leaves the gradient of ``tensors``."""
-    tensors = [tensors] if isinstance(tensors, _Tensor) else list(tensors)
-    if grad_tensors is None or isinstance(grad_tensors, _Tensor):
-        grad_tensors = [grad_tensors] * len(tensors) if grad_tensors is None else [grad_tensors]
-    if retain_graph is None:
-        retain_graph = create_graph
-    if len(grad_tensors) == len(tensors) and all(
-            g is None and is_tensor(t) and t.grad_fn is not None and t._view is None
-            and t.numel() == 1 for t, g in zip(tensors, grad_tensors)):  # a loss: d loss/d loss
-        grads = [make_tensor(t.backend.xp.ones_like(t._data), t._device) for t in tensors]
-    else:  # a gradient given for each (checked)
-        grads = extras.root_grads(tensors, list(grad_tensors))
-    run_backward(tensors, grads, retain_graph, create_graph)
+    if is_tensor(tensors) and grad_tensors is None and tensors.grad_fn is not None and \
+            tensors._view is None and tensors.numel() == 1:  # a loss: d loss / d loss = 1
+        roots = [tensors]
+        grads = [make_tensor(tensors.backend.xp.ones_like(tensors._data), tensors._device)]
+    else:  # several, or a gradient given for each (checked)
+        roots, grads = extras.root_grads(tensors, grad_tensors)
+    run_backward(roots, grads, create_graph if retain_graph is None else retain_graph,
+                 create_graph)
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],

@@ -467,7 +467,7 @@ class Tensor:
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (``gradient`` weights it)."""
-        autograd.backward(self, (gradient,), retain_graph, create_graph)
+        autograd.backward(self, gradient, retain_graph, create_graph)
 
     def detach(self) -> Tensor:
         """The same values outside the graph (sharing memory and the version counter)."""

@@ -238,8 +238,14 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
 
 
 
-def root_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor | None]) -> list:
-    """The gradients backward starts from: ones for a scalar, else the given ones, checked."""
+def root_grads(outputs: Tensor | Sequence[Tensor], grad_outputs: Any
+               ) -> tuple[list[Tensor], list[Tensor]]:
+    """The tensors backward starts from (one or a sequence) and their gradients: ones for a
+    scalar, else the given ones (one, or one or None for each), checked."""
+    outputs = [outputs] if autograd.is_tensor(outputs) else list(outputs)
+    if grad_outputs is None or autograd.is_tensor(grad_outputs):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    grad_outputs = list(grad_outputs)
     if len(grad_outputs) != len(outputs):
         raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
     grads = []
@@ -276,7 +282,7 @@ def root_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor | None])
         if g.dtype is not out.dtype:  # as torch: every gradient has its tensor's dtype
             g = g.to(out.dtype)
         grads.append(g)
-    return grads
+    return outputs, grads
 
 
 
@@ -284,10 +290,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
          grad_outputs: Any = None, retain_graph: bool | None = None,
          create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor | None, ...]:
     """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``."""
-    outputs = [outputs] if autograd.is_tensor(outputs) else list(outputs)
     inputs = [inputs] if autograd.is_tensor(inputs) else list(inputs)
-    if grad_outputs is None or autograd.is_tensor(grad_outputs):
-        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     if not inputs:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     for i, t in enumerate(inputs):
@@ -300,8 +303,8 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
             t._renew_view()  # a view whose base changed in place since: from the base now
     if retain_graph is None:
         retain_graph = create_graph
-    captured = run_backward(outputs, root_grads(outputs, list(grad_outputs)), retain_graph,
-                            create_graph, capture=inputs)
+    outputs, grads = root_grads(outputs, grad_outputs)
+    captured = run_backward(outputs, grads, retain_graph, create_graph, capture=inputs)
     result = tuple(captured.get(id(_entry(t))) for t in inputs)
     unused = next((i for i, g in enumerate(result) if g is None), None)
     if not allow_unused and unused is not None:
