@@ -210,14 +210,13 @@ def topological_order(roots: Sequence[Any]) -> list[Any]:
     that uses it. An op's inputs are always older than its output, so a node comes after
     every node that uses its output: when it runs (or a leaf's ``.grad`` is set), its
     gradient is complete. This is the order torch's engine runs them in."""
-    nodes, stack, seen = [], list(roots), set()
+    found, stack = {}, list(roots)
     while stack:  # (a loop, not recursion: deep graphs do not hit the recursion limit)
         entry = stack.pop()
-        if isinstance(entry, Function) and id(entry) not in seen:
-            seen.add(id(entry))
-            nodes.append(entry)
+        if isinstance(entry, Function) and id(entry) not in found:
+            found[id(entry)] = entry
             stack += [edge for edge in entry.next if edge is not None]
-    nodes.sort(key=lambda node: -node.seq)
+    nodes = sorted(found.values(), key=lambda node: -node.seq)
     last = {id(edge): node for node in nodes for edge in node.next}  # (the oldest user wins)
     order = [r for r in roots if not isinstance(r, Function) and id(r) not in last]
     for node in nodes:
