@@ -34,7 +34,7 @@ OPS: list[tuple[str, int, Callable]] = [
     ("sigmoid", 1, lambda a: a.sigmoid()), ("tanh", 1, lambda a: a.tanh()),
     ("square", 1, lambda a: a ** 2), ("scale", 1, lambda a: 0.5 * a - 1.0),
     ("sum_rows", 1, lambda a: a.sum(dim=0, keepdim=True)), ("mean", 1, lambda a: a.mean()),
-    ("transpose", 1, lambda a: a.mT if a.ndim == 2 else a),
+    ("transpose", 1, lambda a: a.mT if a.ndim == 2 else a * 1.0),  # (always an op)
     ("flat", 1, lambda a: a.reshape(-1)[: 1]), ("exp", 1, lambda a: a.tanh().exp()),
 ]
 
