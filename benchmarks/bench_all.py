@@ -22,6 +22,9 @@ from bench_nn import (
     conv_lenet2_b256,
     lenet_step_b64,
     lenet_step_b256,
+    mnist_net_b64,
+    resnet_block_b32,
+    vgg_block_b32,
 )
 from harness import run
 
@@ -50,7 +53,8 @@ def extra_rows(case: Callable, m: float, t: float) -> None:
 
 
 CASES = [lenet_step_b64, lenet_step_b256, lenet_inference_b1024, conv_lenet1_b256,
-         conv_lenet2_b256, conv_64x64_3x3_b32, *CORE_CASES]
+         conv_lenet2_b256, conv_64x64_3x3_b32, mnist_net_b64, vgg_block_b32, resnet_block_b32,
+         *CORE_CASES]
 
 if __name__ == "__main__":
     run(__file__, __doc__, CASES, extra_rows)

@@ -47,6 +47,8 @@ def parse_args(doc: str, repeat: int = 15, budget: float = 0.2) -> argparse.Name
     parser.add_argument("--pause", type=float, default=0.2,
                         help="seconds between batches, for the other library's threads to sleep")
     parser.add_argument("--no-memory", action="store_true", help="leave out peak memory")
+    parser.add_argument("--only", default="", metavar="CASE,...",
+                        help="run only these cases (names as in the table, with underscores)")
     parser.add_argument("--worker", nargs=2, metavar=("CASE", "LIB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -216,7 +218,12 @@ def run(script: str, doc: str, cases: list[Case], extra_rows: Callable | None = 
         rule += "---:|---:|"
     print(head)
     print(rule)
-    for case in cases:
+    only = {name for name in args.only.split(",") if name}
+    unknown = only - {c.__name__ for c in cases}
+    if unknown:
+        raise SystemExit(f"--only: no case named {', '.join(sorted(unknown))} (the cases: "
+                         f"{', '.join(c.__name__ for c in cases)})")
+    for case in [c for c in cases if not only or c.__name__ in only]:
         result = compare(script, case, args)
         (m, m_peak), (t, t_peak) = result["minigrad"], result["torch"]
         row = (f"| {case.__name__.replace('_', ' ')} | {m * scale:.3f} | {t * scale:.3f} | "

@@ -66,8 +66,8 @@ def test_demo_loss_falls() -> None:
 
 @pytest.mark.parametrize(("script", "rows", "flags"), [
     ("benchmarks/bench_core.py", 5, []),  # with the peak-memory columns
-    ("benchmarks/bench_nn.py", 5, ["--no-memory"]),
-    ("benchmarks/bench_all.py", 12, ["--no-memory"]),  # every case, one table
+    ("benchmarks/bench_nn.py", 8, ["--no-memory"]),
+    ("benchmarks/bench_all.py", 15, ["--no-memory"]),  # every case, one table
 ])
 def test_benchmark_prints_a_table_of_ratios(script: str, rows: int, flags: list[str]) -> None:
     pytest.importorskip("torch", reason="the benchmark measures minigrad next to PyTorch")
@@ -81,6 +81,17 @@ def test_benchmark_prints_a_table_of_ratios(script: str, rows: int, flags: list[
         assert all(float(c) >= 0 for c in memory)
         if not flags and "per op" not in row[1]:
             assert len(memory) == 2, row
+
+
+def test_benchmark_runs_only_the_cases_named() -> None:
+    pytest.importorskip("torch", reason="the benchmark measures minigrad next to PyTorch")
+    out = run_python("benchmarks/bench_nn.py", "--repeat", "1", "--budget", "0.001",
+                     "--pause", "0", "--rounds", "1", "--no-memory", "--only",
+                     "conv_lenet2_b256,lenet_step_b64")
+    rows = [line.split("|")[1].strip() for line in out.splitlines() if line.startswith("| ")]
+    assert rows[1:] == ["conv lenet2 b256", "lenet step b64"], out
+    done = run_script("benchmarks/bench_nn.py", "--only", "lenet_step_b65")
+    assert done.returncode != 0 and "no case named lenet_step_b65" in done.stderr
 
 
 def test_load_benchmark_prints_every_setting_unloaded_and_loaded() -> None:
