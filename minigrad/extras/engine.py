@@ -246,6 +246,10 @@ def root_grads(outputs: Tensor | Sequence[Tensor], grad_outputs: Any
     if grad_outputs is None or autograd.is_tensor(grad_outputs):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     grad_outputs = list(grad_outputs)
+    for i, g in enumerate(grad_outputs):  # (types first, as torch: t.backward([[1.0]]))
+        if g is not None and not autograd.is_tensor(g):
+            raise TypeError(f"gradients can be either Tensors or None, but got "
+                            f"{type(g).__name__} (grad_tensors[{i}] = {g!r})")
     if len(grad_outputs) != len(outputs):
         raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
     grads = []
@@ -267,9 +271,6 @@ def root_grads(outputs: Tensor | Sequence[Tensor], grad_outputs: Any
                 )
             g = autograd.make_tensor(out.backend.xp.ones(out.shape, dtype=out._data.dtype),
                                      out.device)
-        elif not autograd.is_tensor(g):
-            raise TypeError(f"gradients can be either Tensors or None, but got "
-                            f"{type(g).__name__} (grad_tensors[{i}] = {g!r})")
         if g.shape != out.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and "
