@@ -47,6 +47,10 @@ def parse_args(doc: str, repeat: int = 15, budget: float = 0.2) -> argparse.Name
     parser.add_argument("--pause", type=float, default=0.2,
                         help="seconds between batches, for the other library's threads to sleep")
     parser.add_argument("--no-memory", action="store_true", help="leave out peak memory")
+    parser.add_argument("--without", default="", metavar="FAST_PATH,...",
+                        help="compare minigrad with minigrad without these fast paths (by the "
+                             "name of the op they stand in for, e.g. Relu,max_pool2d): an A/B "
+                             "of what they buy, instead of a comparison with torch")
     parser.add_argument("--only", default="", metavar="CASE,...",
                         help="run only these cases (names as in the table, with underscores)")
     parser.add_argument("--worker", nargs=2, metavar=("CASE", "LIB"), help=argparse.SUPPRESS)
@@ -66,7 +70,24 @@ def load_library(name: str, args: argparse.Namespace) -> tuple[Any, Callable[[],
         return torch, sync
     import minigrad as mg
 
-    return mg, mg.get_backend(mg.device(args.device).type).synchronize
+    backend = mg.get_backend(mg.device(args.device).type)
+    if name == "minigrad-without":  # the A/B's other side: some fast paths taken out
+        names = set(args.without.split(","))
+        table = backend.fast_table
+        found = {k for k in table if getattr(k, "__name__", None) in names}
+        missing = names - {k.__name__ for k in found}
+        if missing:
+            raise SystemExit(f"--without: no fast path named {', '.join(sorted(missing))} "
+                             f"(they are: {', '.join(sorted(k.__name__ for k in table))})")
+        for k in found:
+            del table[k]
+    return mg, backend.synchronize
+
+
+def libraries(args: argparse.Namespace) -> tuple[str, str]:
+    """The two sides of the table: minigrad and torch, or minigrad with and without some of
+    its fast paths (--without)."""
+    return ("minigrad", "minigrad-without") if args.without else LIBRARIES
 
 
 def batch_time(step: Callable[[], None], sync: Callable[[], None], number: int) -> float:
@@ -117,7 +138,8 @@ class Worker:
 
     def __init__(self, script: str, case: Case, lib_name: str, args: argparse.Namespace):
         cmd = [sys.executable, script, "--worker", case.__name__, lib_name, "--device",
-               args.device, "--threads", str(args.threads), "--budget", str(args.budget)]
+               args.device, "--threads", str(args.threads), "--budget", str(args.budget),
+               "--without", args.without]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True)
         self.name = lib_name
@@ -165,13 +187,13 @@ def compare(script: str, case: Case, args: argparse.Namespace) -> dict[str, tupl
     fast or a slow mode for its whole life (where its memory was mapped, PyTorch's allocator),
     so one pair alone would make the ratio swing from run to run.
     """
-    times: dict[str, list[float]] = {name: [] for name in LIBRARIES}
-    peaks: dict[str, float] = dict.fromkeys(LIBRARIES, 0.0)
+    times: dict[str, list[float]] = {name: [] for name in libraries(args)}
+    peaks: dict[str, float] = dict.fromkeys(libraries(args), 0.0)
     rounds = _rounds(args)
     for r in range(rounds):
         workers: list[Worker] = []
         try:
-            for name in LIBRARIES:  # one after the other: each warms up alone
+            for name in libraries(args):  # one after the other: each warms up alone
                 workers.append(Worker(script, case, name, args))
             for _ in range(args.repeat // rounds + (r < args.repeat % rounds)):
                 for w in workers:
@@ -192,8 +214,10 @@ def header(args: argparse.Namespace) -> str:
 
     import minigrad as mg
 
-    return (f"# minigrad {mg.__version__} (NumPy {np.__version__}) vs torch "
-            f"{importlib.metadata.version('torch')}; device {args.device}, {args.threads} "
+    versus = (f"itself without {args.without}" if args.without
+              else f"torch {importlib.metadata.version('torch')}")
+    return (f"# minigrad {mg.__version__} (NumPy {np.__version__}) vs {versus}; "
+            f"device {args.device}, {args.threads} "
             f"threads, median of {args.repeat} batches over {_rounds(args)} "
             f"pairs of processes, one library each; "
             f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
@@ -211,13 +235,16 @@ def run(script: str, doc: str, cases: list[Case], extra_rows: Callable | None = 
     memory = not args.no_memory and args.device == "cpu"
     print(header(args))
     scale = 1e-3 if unit == "s" else 1.0
-    head = f"| case | minigrad ({unit}) | torch ({unit}) | ratio |"
+    other = f"without {args.without}" if args.without else "torch"
+    head = f"| case | minigrad ({unit}) | {other} ({unit}) | ratio |"
     rule = "|---|---:|---:|---:|"
     if memory:
         head += " minigrad peak RSS (MiB) | torch peak RSS (MiB) |"
         rule += "---:|---:|"
     print(head)
     print(rule)
+    if args.without:  # the names checked here, before a worker is started
+        load_library("minigrad-without", args)
     only = {name for name in args.only.split(",") if name}
     unknown = only - {c.__name__ for c in cases}
     if unknown:
@@ -225,7 +252,7 @@ def run(script: str, doc: str, cases: list[Case], extra_rows: Callable | None = 
                          f"{', '.join(c.__name__ for c in cases)})")
     for case in [c for c in cases if not only or c.__name__ in only]:
         result = compare(script, case, args)
-        (m, m_peak), (t, t_peak) = result["minigrad"], result["torch"]
+        (m, m_peak), (t, t_peak) = (result[name] for name in libraries(args))
         row = (f"| {case.__name__.replace('_', ' ')} | {m * scale:.3f} | {t * scale:.3f} | "
                f"{m / t:.2f} |")
         if memory:

@@ -94,6 +94,18 @@ def test_benchmark_runs_only_the_cases_named() -> None:
     assert done.returncode != 0 and "no case named lenet_step_b65" in done.stderr
 
 
+def test_benchmark_compares_minigrad_with_and_without_fast_paths() -> None:
+    """--without: an A/B of what some fast paths buy, minigrad against itself."""
+    out = run_python("benchmarks/bench_nn.py", "--repeat", "2", "--budget", "0.001",
+                     "--pause", "0", "--rounds", "1", "--no-memory", "--only",
+                     "lenet_step_b64", "--without", "Sigmoid,avg_pool2d")
+    assert "| without Sigmoid,avg_pool2d (ms) |" in out, out
+    row = [line.split("|") for line in out.splitlines() if line.startswith("| lenet")][0]
+    assert float(row[2]) > 0 and float(row[3]) > 0, out
+    done = run_script("benchmarks/bench_nn.py", "--without", "Nope")
+    assert done.returncode != 0 and "no fast path named Nope" in done.stderr
+
+
 def test_load_benchmark_prints_every_setting_unloaded_and_loaded() -> None:
     pytest.importorskip("torch", reason="the benchmark measures minigrad next to PyTorch")
     out = run_python("benchmarks/bench_load.py", "--seconds", "0.2", "--rounds", "1")
