@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad as mg
@@ -160,7 +160,6 @@ def a_bit_of_everything() -> None:
     x = mg.randn(2, 3, 9, 9, requires_grad=True)
     y = F.max_pool2d(x, 3, 2, 1) + F.avg_pool2d(x, 3, 2, 1, ceil_mode=True)
     y = F.adaptive_avg_pool2d(y, 3) + F.conv_transpose2d(y, mg.randn(3, 3, 2, 2))[..., :3, :3]
-    y = F.relu(y)
     (y.max(dim=1)[0].sum() + x.argmin(dim=2).sum() * 0).backward()
 
 
@@ -290,7 +289,8 @@ def test_integer_products_keep_their_dtype(dtype: type) -> None:
 def test_convolution_and_pooling_keep_the_batch_innermost_on_numpy() -> None:
     """On NumPy's fast path, conv2d, its bias, sigmoid and avg/max pooling hand each other
     activations and gradients laid out (C, H, W, N) behind NCHW views: no transposing copy in
-    between (the speed of a LeNet step rests on it). The textbook path keeps NCHW."""
+    between (the speed of a LeNet step rests on it). The textbook path keeps NCHW, and so does
+    max pooling's output (a reduction's, row-major as torch's)."""
     for fast in (True, False):
         with fast_paths(fast):
             x = mg.randn(8, 1, 12, 12)
@@ -309,7 +309,8 @@ def test_convolution_and_pooling_keep_the_batch_innermost_on_numpy() -> None:
         for name, t in seen.items():
             for what, a in ((name, t.detach().numpy()), (name + " grad", flowing[name].numpy())):
                 inner = a.strides[0] == a.itemsize
-                expected = fast  # (max pooling over tiles keeps its input's layout)
+                # (max pooling ends in a max over the window: row-major, as torch's reductions)
+                expected = fast and name != "p2"
                 assert inner == expected, f"{what}: strides {a.strides} (fast paths {fast})"
 
 
@@ -353,54 +354,3 @@ def test_max_along_a_dim_with_nan_picks_the_first_nan_as_torch(fast: bool) -> No
     assert index.tolist() == [1, 0] and np.isnan(values[0].item())
     assert v.grad.tolist() == [[0, 1, 0, 0], [1, 0, 0, 0]]
     assert pool_index.tolist() == [[[[1, 3]]]]
-
-
-@settings(max_examples=25, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.sampled_from(["float32", "float64"]))
-def test_relu_and_its_gradient_agree_bit_for_bit(seed: int, dtype: str) -> None:
-    """The fast ReLU (one zero, not an array of zeros) gives the textbook's values and
-    gradients exactly, zeros, NaN and inf included, also a second derivative's graph."""
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(3, 17)).astype(dtype)
-    x[0, :4] = [0.0, -0.0, np.nan, np.inf]
-    g = rng.normal(size=(3, 17)).astype(dtype)
-    g[1, :3] = [np.inf, np.nan, -np.inf]
-    found = []
-    for fast in (True, False):
-        with fast_paths(fast):
-            t = mg.tensor(x, requires_grad=True)
-            y = F.relu(t)
-            (gx,) = mg.autograd.grad(y, t, mg.tensor(g), create_graph=True)
-            found.append((y.detach().numpy(), gx.detach().numpy(), type(y.grad_fn).__module__))
-    np.testing.assert_array_equal(found[0][0], found[1][0])
-    np.testing.assert_array_equal(found[0][1], found[1][1])
-    assert found[0][2] == "minigrad.fast.generic" and found[1][2] == "minigrad.ops.elementwise"
-
-
-@settings(max_examples=40, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.sampled_from([(2, 2), (3, 2), (1, 3), (3, 3)]),
-       st.booleans(), st.booleans())
-def test_max_pool_over_tiles_agrees_with_the_textbook(seed: int, kernel: tuple, batched: bool,
-                                                      ties: bool) -> None:
-    """Windows that tile the image (stride = kernel): the fast max pool's values, the place
-    each gradient goes (the first max, NaN first, as torch), rows and columns left out of
-    every tile, and the gradient's own gradient, all equal to the textbook's."""
-    rng = np.random.default_rng(seed)
-    shape = (2, 3, int(rng.integers(kernel[0], 9)), int(rng.integers(kernel[1], 9)))
-    x = rng.integers(-2, 3, size=shape).astype("float64") if ties else rng.normal(size=shape)
-    x[0, 0, 0, : min(2, shape[3])] = np.nan
-    x = x if batched else x[0]
-    g = rng.normal(size=F.max_pool2d(mg.tensor(x), kernel).shape)
-    found = []
-    for fast in (True, False):
-        with fast_paths(fast):
-            t, gt = mg.tensor(x, requires_grad=True), mg.tensor(g, requires_grad=True)
-            y = F.max_pool2d(t, kernel)
-            (gx,) = mg.autograd.grad(y, t, gt, create_graph=True)
-            (gg,) = mg.autograd.grad((gx * gx).sum(), gt)  # (through backward's own graph)
-            node = y.grad_fn if batched else y.grad_fn.next[0]  # (under the squeeze)
-            found.append((y.detach().numpy(), gx.detach().numpy(), gg.numpy(),
-                          type(node).__name__))
-    for mine, theirs in zip(found[0][:3], found[1][:3]):
-        np.testing.assert_array_equal(mine, theirs)
-    assert found[0][3] == "MaxTiles" and found[1][3] != "MaxTiles"

@@ -244,127 +244,6 @@ class SigmoidBackward(Function):
                 gg * g * (1 - 2 * y) if self.needs_input_grad[1] else None)
 
 
-# ---- max pooling over tiles ---------------------------------------------------------------------
-def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
-    """F.max_pool2d without unfold where the windows tile the image (stride = kernel, no
-    padding or dilation: the 2x2 pools of VGG and the MNIST net): MaxTiles keeps each
-    window's max and the first place it was in one sweep; any other geometry is the
-    textbook's."""
-    x, unbatched = F.checks.pool_batched(input, "max_pool2d")
-    window = F.checks.pool_arguments(x, "max_pool2d", kernel_size, stride, padding, dilation,
-                                     ceil_mode)
-    k, d, p, s = window
-    out = output_size(x.shape[2:], *window, ceil_mode=ceil_mode)
-    if (return_indices or s != k or p != (0, 0) or d != (1, 1) or k == (1, 1)
-            or out[0] * k[0] > x.shape[2] or out[1] * k[1] > x.shape[3]):
-        return F.max_pool2d.textbook(input, kernel_size, stride, padding, dilation, ceil_mode,
-                                     return_indices)
-    y = MaxTiles.apply(x, kernel=k, out=out)
-    return y.squeeze(0) if unbatched else y
-
-
-def _tile(a: int, b: int, kernel: Pair, out: Pair) -> tuple:
-    """The elements at place (a, b) of every tile: rows a, a + kh, ..., columns b, b + kw..."""
-    (kh, kw), (oh, ow) = kernel, out
-    return (slice(None), slice(None), slice(a, a + (oh - 1) * kh + 1, kh),
-            slice(b, b + (ow - 1) * kw + 1, kw))
-
-
-class MaxTiles(Function):
-    """The max of each kh x kw tile of x (the last rows and columns that fill no tile left
-    out), and which of its kh*kw places held the first max (NaN first of all, as torch)."""
-
-    layout = "keep"  # (as x lies: the batch-innermost layout of the convolutions stays)
-
-    def forward(self, x: Any, *, kernel: Pair, out: Pair) -> Any:
-        self.save_for_backward()  # (backward reads the winners' places, kept below)
-        xp, (kh, kw) = self.xp, kernel
-        self.kernel = kernel
-        best = x[_tile(0, 0, kernel, out)]
-        place = xp.zeros(best.shape, dtype=xp.int16)
-        for a in range(kh):
-            for b in range(kw):
-                if a or b:
-                    v = x[_tile(a, b, kernel, out)]
-                    take = (v > best) | ((v != v) & (best == best))  # later: only if larger
-                    best = xp.where(take, v, best)
-                    place = xp.where(take, xp.asarray(a * kw + b, dtype=xp.int16), place)
-        self.place = place
-        return best
-
-    # d max = dx at the place that won: the gradient goes there, 0 to the rest of the tile
-    def backward(self, g: Tensor) -> Tensor:
-        into = self.xp.zeros_like(self.inputs[0]._data)  # (laid out as x: no copy between)
-        return PlaceInTiles.apply(g, kernel=self.kernel, place=self.place, into=into)
-
-
-class PlaceInTiles(Function):
-    """Each value of g at its tile's winning place in ``into`` (zeros, the input's shape and
-    layout), 0 at the tile's other places: MaxTiles' gradient."""
-
-    layout = "keep"
-
-    def forward(self, g: Any, *, kernel: Pair, place: Any, into: Any) -> Any:
-        self.save_for_backward()  # (linear in g: backward reads the places alone)
-        self.kernel, self.place = kernel, place
-        (kh, kw), (oh, ow) = kernel, place.shape[2:]
-        zero = self.xp.zeros((), dtype=g.dtype)
-        for a in range(kh):
-            for b in range(kw):
-                won = place == a * kw + b
-                into[_tile(a, b, kernel, (oh, ow))] = self.xp.where(won, g, zero)
-        return into
-
-    # placing is linear; its adjoint picks each tile's winning place
-    def backward(self, gg: Tensor) -> Tensor:
-        return PickFromTiles.apply(gg, kernel=self.kernel, place=self.place)
-
-
-class PickFromTiles(Function):
-    """The value at each tile's winning place (the adjoint of PlaceInTiles)."""
-
-    layout = "keep"
-
-    def forward(self, x: Any, *, kernel: Pair, place: Any) -> Any:
-        self.save_for_backward()
-        self.kernel, self.place = kernel, place
-        (kh, kw), (oh, ow) = kernel, place.shape[2:]
-        picked = self.xp.zeros(place.shape, dtype=x.dtype)
-        for a in range(kh):
-            for b in range(kw):
-                v = x[_tile(a, b, kernel, (oh, ow))]
-                picked = self.xp.where(place == a * kw + b, v, picked)
-        return picked
-
-    def backward(self, g: Tensor) -> Tensor:
-        into = self.xp.zeros_like(self.inputs[0]._data)
-        return PlaceInTiles.apply(g, kernel=self.kernel, place=self.place, into=into)
-
-
-# ---- ReLU against a scalar zero ---------------------------------------------------------------
-class Relu(ops.Relu):
-    """ReLU compared with one zero (a 0-d array), not with an array of zeros as large as x."""
-
-    def forward(self, x: Any) -> Any:
-        out = self.xp.maximum(x, self.xp.zeros((), dtype=x.dtype))
-        self.save_for_backward(out)
-        return out
-
-    # d relu(x) = [x > 0] dx, as ReluBackward
-    def backward(self, g: Tensor) -> Tensor:
-        return ReluBackward.apply(g, self.output)
-
-
-class ReluBackward(ops.elementwise.ReluBackward):
-    """g where y > 0, else 0 (NaN and inf in g stay where y > 0, as the textbook's), with one
-    zero for where's other branch."""
-
-    def forward(self, g: Any, y: Any) -> Any:
-        self.save_for_backward(y if self.needs_input_grad[0] else None)
-        return self.xp.where(y <= 0, self.xp.zeros((), dtype=g.dtype), g)
-
-
 def _first_index(reduce: str) -> Any:
     textbook = getattr(ops.reduce, "arg" + reduce).textbook
 
@@ -386,10 +265,8 @@ def _first_index(reduce: str) -> Any:
 
 
 TABLE: dict[Any, Any] = {
-    ops.Unfold: Unfold, ops.Fold: Fold, ops.Sigmoid: Sigmoid, ops.Relu: Relu,
-    ops.elementwise.ReluBackward: ReluBackward,
+    ops.Unfold: Unfold, ops.Fold: Fold, ops.Sigmoid: Sigmoid,
     F.conv2d: conv2d, F.conv_transpose2d: conv_transpose2d, F.avg_pool2d: avg_pool2d,
-    F.max_pool2d: max_pool2d,
     F.adaptive_avg_pool2d: adaptive_avg_pool2d,
     ops.reduce.argmax: _first_index("max"), ops.reduce.argmin: _first_index("min"),
 }

@@ -20,7 +20,6 @@ IntOrPair = int | tuple[int, int]
 IntOrSingle = int | tuple[int]
 
 
-@fast_path
 def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
                padding: IntOrPair = 0, dilation: IntOrPair = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Any:
