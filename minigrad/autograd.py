@@ -230,6 +230,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
     """The backward walk: the chain rule from ``roots`` to the leaves' ``.grad``."""
     entries = [r.grad_fn or r for r in roots]
     order = topological_order(entries)
+    outputs = [node._output() for node in order if isinstance(node, Function)]  # (kept alive)
     if grad_mode.modes.extras or not all(map(_plain, order)):  # hooks, in-place, anomaly..
         return extras.run_backward(roots, grads, retain_graph, create_graph)
     pending: dict[int, Tensor] = {}
@@ -256,6 +257,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
                 entry.release()
     finally:
         modes.grad = was
+        del outputs
 
 
 def _plain(entry: Any) -> bool:

@@ -121,6 +121,38 @@ def test_elementwise_results_follow_their_inputs_layout() -> None:
     assert t.sum(0).is_contiguous() and t.contiguous().stride() == (2, 1)
 
 
+def test_a_broadcast_operand_and_size_one_dims_give_torchs_layout() -> None:
+    """NumPy's contiguity flag ignores the strides of size-1 dims; torch's layout order reads
+    them where another operand is broadcast (a review found (4, 2, 1, 1) for torch's
+    (4, 1, 2, 4) here)."""
+    torch = pytest.importorskip("torch", reason="torch's strides are the oracle")
+    found = []
+    for lib in (mg, torch):
+        a = lib.arange(8.0).reshape(2, 2, 2).permute(2, 0, 1)[:, :1, :1]
+        b = lib.arange(2.0)[None, None, :, None].expand(2, 1, 2, 1)
+        found.append([(a + b).stride(), (a * b).stride(), (b - a).stride()])
+    assert found[0] == found[1]
+
+
+def test_a_function_of_yours_reads_its_output_after_the_tensor_is_gone() -> None:
+    """Backward may read ``self.output`` even where the output tensor itself was dropped and
+    forward returned its input's array (no saved copy of it): the walk keeps outputs alive."""
+    class Ident(mg.autograd.Function):
+        def forward(self, x: np.ndarray) -> np.ndarray:
+            return x
+
+        def backward(self, g: mg.Tensor) -> mg.Tensor:
+            return g * self.output
+
+    def loss(x: mg.Tensor) -> mg.Tensor:  # (y exists only in here)
+        y = Ident.apply(x * 1)
+        return (y * 2).sum()
+
+    x = f64(1, 2, 3, requires_grad=True)
+    loss(x).backward()
+    close(x.grad, [2, 4, 6])
+
+
 def test_a_leaf_gradient_is_laid_out_as_its_leaf() -> None:
     w = mg.zeros(3, 2).t().requires_grad_()  # a non-contiguous leaf
     (w * 2).sum().backward()

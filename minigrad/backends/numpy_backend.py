@@ -113,9 +113,10 @@ class NumpyBackend(Backend):
         everything row-major (broadcast dims, stride 0, have no say in torch's order)."""
         if kind == "contiguous":
             return np.asarray(result, order="C")  # (itself when it is row-major already)
-        if kind == "keep" or (result.flags.c_contiguous and all(
-                a.flags.c_contiguous or (kind == "elementwise" and _row_major(a.strides))
-                for a in arrays)):
+        broadcast = kind == "elementwise" and all(_row_major(a.strides) for a in arrays)
+        if kind == "keep" or (result.flags.c_contiguous and (broadcast or all(
+                a.flags.c_contiguous or (kind == "elementwise" and not any(a.strides))
+                for a in arrays))):
             return result
         return super().torch_layout(result, kind, arrays)
 
@@ -156,6 +157,8 @@ class NumpyBackend(Backend):
 
 def _row_major(strides: tuple[int, ...]) -> bool:
     """Whether an operand says "row-major" in torch's layout order: its strides, those of
-    broadcast dims (0, which have no say) aside, fall from the first dim to the last."""
+    broadcast dims (0, which have no say) aside, fall from the first dim to the last; dims of
+    size 1 too (NumPy's flag ignores them, torch's order does not where another operand is
+    broadcast)."""
     kept = [s for s in strides if s]
     return all(outer > inner for outer, inner in zip(kept, kept[1:]))
