@@ -113,10 +113,10 @@ class NumpyBackend(Backend):
         everything row-major (broadcast dims, stride 0, have no say in torch's order)."""
         if kind == "contiguous":
             return np.asarray(result, order="C")  # (itself when it is row-major already)
-        broadcast = kind == "elementwise" and all(_row_major(a.strides) for a in arrays)
-        if kind == "keep" or (result.flags.c_contiguous and (broadcast or all(
-                a.flags.c_contiguous or (kind == "elementwise" and not any(a.strides))
-                for a in arrays))):
+        if kind == "keep" or result.flags.c_contiguous and (
+                all(a.flags.c_contiguous or (kind == "elementwise" and not any(a.strides))
+                    for a in arrays)  # (NumPy's flags first: the cheap answer)
+                or kind == "elementwise" and all(_row_major(a.strides) for a in arrays)):
             return result
         return super().torch_layout(result, kind, arrays)
 

@@ -13,7 +13,7 @@ from minigrad.autograd import Function, is_tensor, make_tensor
 from minigrad.backends import fast_path
 from minigrad.ops.elementwise import Rounding, where
 from minigrad.ops.movement import Expand, Reshape
-from minigrad.ops.promotion import (  # (the dim helpers re-exported: ops import them from here)
+from minigrad.ops.promotion import (
     Dim,
     as_bool,
     as_number,
