@@ -18,7 +18,7 @@ from minigrad.extras import inplace
 from minigrad.extras.hooks import RemovableHandle
 from minigrad.runtime import dtypes, grad_mode
 from minigrad.runtime.grad_mode import no_grad
-from minigrad.surface import sort, special
+from minigrad.surface import methods, sort, special
 
 DeviceLike = str | device | None
 DTypeLike = Any
@@ -91,7 +91,7 @@ class View(NamedTuple):
     in_grad_mode: bool
 
 
-class Tensor:
+class Tensor(methods.TensorMethods):
     """A multi-dimensional array on a device that can record the ops applied to it."""
 
     __slots__ = ("_data", "_device", "_version_counter", "__dict__", "__weakref__")

@@ -30,7 +30,7 @@ LAYERS = [
     "minigrad.ops.promotion", "minigrad.ops.elementwise", "minigrad.ops.movement",
     "minigrad.ops.reduce", "minigrad.ops.matmul", "minigrad.ops.unfold",
     "minigrad.ops.deform", "minigrad.ops", "minigrad.surface", "minigrad.surface.sort",
-    "minigrad.surface.special", "minigrad.extras.inplace",
+    "minigrad.surface.special", "minigrad.extras.inplace", "minigrad.surface.methods",
     "minigrad.tensor", "minigrad.tools.viz", "minigrad.factory", "minigrad.surface.functions",
     "minigrad.surface.linalg",
     "minigrad.tools.testing", "minigrad.surface.serialization",
