@@ -110,6 +110,10 @@ def pow(input: Any, exponent: Any) -> Tensor:
 
 subtract, multiply, divide, true_divide = sub, mul, div, div
 
+# ---- shape and indexing (the methods in surface/methods.py) ----------------------------
+
+# ---- math (the methods in surface/methods.py) ---------------------------------------------
+
 __all__ = [
     "abs", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "argsort",
     "broadcast_to", "ceil", "clamp", "clip", "clone", "cos", "cumsum", "detach", "div", "divide",

@@ -11,3 +11,7 @@ class TensorMethods:
     """Methods every Tensor has beyond the core ones in tensor.py."""
 
     __slots__ = ()
+
+    # ---- shape and indexing: flip, roll, split, index_select, scatter, repeat, ... --------
+
+    # ---- math: products, reductions, pointwise, random fills, ... -------------------------
