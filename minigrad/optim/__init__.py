@@ -13,10 +13,12 @@ from typing import Any
 
 from minigrad.factory import full_like, zeros_like
 from minigrad.optim import lr_scheduler
+from minigrad.optim.adaptive import Adamax, NAdam, RAdam, Rprop
 from minigrad.optim.optimizer import Optimizer
 from minigrad.tensor import Tensor
 
-__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam",
+           "RMSprop", "Rprop", "lr_scheduler"]
 
 
 def _check(name: str, value: float, lowest: float = 0.0) -> None:
