@@ -12,6 +12,8 @@ from minigrad.backends import (
     register_backend,
     set_default_device,
 )
+from minigrad.backends import cudnn as _cudnn  # noqa: F401  (mg.backends.cudnn, as torch's)
+from minigrad.backends import mps as _mps  # noqa: F401  (mg.backends.mps)
 from minigrad.backends.transfers import transfer_guard
 from minigrad.factory import (
     arange,
@@ -49,7 +51,7 @@ from minigrad.ops import (
     unfold,
     where,
 )
-from minigrad.runtime import cuda, dtypes, grad_mode, random, threads
+from minigrad.runtime import accelerator, cuda, dtypes, grad_mode, random, threads
 from minigrad.runtime.dtypes import bool_ as bool  # torch.bool
 from minigrad.runtime.dtypes import dtype, float16, float32, float64, int32, int64, uint8
 from minigrad.runtime.dtypes import float16 as half
@@ -177,4 +179,5 @@ __all__ = [
 ]
 __all__ += ["diagnostics", "summary"]  # seeing inside the engine
 __all__ += ["trace", "transfer_guard", "viz"]  # seeing inside the engine: ops, transfers, graph
+__all__ += ["accelerator"]  # the device line of torch's tutorials
 __all__ += ["testing"]  # gradcheck, assert_close: as torch.testing

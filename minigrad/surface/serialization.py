@@ -575,7 +575,12 @@ def _build(node: Any, arrays: dict[int, np.ndarray], device: Any) -> Any:
     if not isinstance(node, dict):
         return node
     if "$tensor" in node:
-        t = Tensor(arrays[node["$tensor"]], device=device)
+        t = Tensor(arrays[node["$tensor"]], device=None if callable(device) else device)
+        if callable(device):  # torch's map_location=fn(storage, location)
+            t = device(t, "cpu")
+            if not isinstance(t, Tensor):
+                raise TypeError(f"load(): map_location returned a {type(t).__name__}, "
+                                "not a tensor")
         return t.requires_grad_() if node["requires_grad"] else t
     if "$ndarray" in node:
         return arrays[node["$ndarray"]]
@@ -594,18 +599,39 @@ _FILE_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, Val
                 zlib.error)
 
 
-def load(f: str | os.PathLike | Any, map_location: Any = None, *,
+def load(f: str | os.PathLike | Any, map_location: Any = None, pickle_module: Any = None, *,
+         weights_only: bool | None = None, mmap: bool | None = None,
          max_bytes: int = DEFAULT_MAX_BYTES, max_array_bytes: int | None = None) -> Any:
     """Load what ``save`` wrote (a path or a binary file object); tensors go to
-    ``map_location`` (a device; the CPU by default).
+    ``map_location``: a device or its name (the CPU by default), a dict from saved to target
+    locations as torch's (minigrad's files keep no device, so its ``"cpu"`` entry, if any, is
+    used), or torch's ``fn(storage, location)`` (called with each CPU tensor and ``"cpu"``).
+
+    minigrad never unpickles: a file holds only tensors, arrays, numbers, strings and their
+    lists, tuples and dicts. So ``weights_only=True`` (torch's recommended and, since 2.6,
+    default form) is what every load does, and ``weights_only=False`` changes nothing (the
+    arbitrary objects it would let pickle rebuild cannot be in the file); ``pickle_module``
+    must be None and ``mmap`` True is refused.
 
     The file is trusted in nothing: it may declare at most ``max_bytes`` in all (4 GiB unless
     given) and ``max_array_bytes`` for one array (``max_bytes`` unless given), checked before
     anything is inflated, and anything that is not exactly what ``save`` writes raises
-    ``CheckpointError`` naming the problem. Errors opening the path (FileNotFoundError, ...)
-    and MemoryError within the limits are raised as they are."""
+    ``CheckpointError`` naming the problem. A path that is not a regular file (a directory,
+    ``/dev/zero``, a pipe) is refused before it is read. Errors opening the path
+    (FileNotFoundError, ...) and MemoryError within the limits are raised as they are."""
+    if pickle_module is not None:
+        raise TypeError("load(): minigrad never unpickles, so pickle_module must be None "
+                        f"(got {pickle_module!r})")
+    if weights_only not in (None, True, False):
+        raise TypeError(f"load(): weights_only must be a bool or None, got {weights_only!r}")
+    if mmap:
+        raise ValueError("load(): mmap=True is not supported (a checkpoint is read whole)")
     max_array_bytes = max_bytes if max_array_bytes is None else max_array_bytes
     where = f if hasattr(f, "read") else Path(f)
+    if not hasattr(f, "read") and where.exists() and not where.is_file():
+        kind = "a directory" if where.is_dir() else "not a regular file"
+        raise (IsADirectoryError if where.is_dir() else CheckpointError)(
+            f"load(): {str(where)!r} is {kind}; a checkpoint is a file written by save()")
     with contextlib.ExitStack() as stack:
         fp = f if hasattr(f, "read") else stack.enter_context(open(where, "rb"))
         try:
@@ -615,4 +641,6 @@ def load(f: str | os.PathLike | Any, map_location: Any = None, *,
         except _FILE_ERRORS as e:
             raise CheckpointError(f"{where} is corrupt or truncated, or not a minigrad "
                                   f"checkpoint: {type(e).__name__}: {e}") from None
+    if isinstance(map_location, dict):
+        map_location = map_location.get("cpu")
     return _build(root, arrays, map_location)
