@@ -185,11 +185,15 @@ class Function:
             self.released = True
 
     def name(self) -> str:
-        """The name PyTorch prints for this node, e.g. ``MulBackward0``."""
-        return f"{type(self).__name__}Backward0"
+        """The name PyTorch prints for this node, e.g. ``MulBackward0`` (extras/nodes.py)."""
+        return extras.node_name(self)
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"
+
+    def __getattr__(self, name: str) -> Any:
+        """torch's node API beyond the engine (``next_functions``, ``metadata``): extras."""
+        return extras.node_attribute(self, name)
 
 
 def sum_to(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -314,7 +318,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
 # What a node keeps after a backward released it: the graph's shape, not its values.
 STRUCTURE = frozenset({"inputs", "next", "needs_input_grad", "versions", "_output",
                        "output_counter", "output_version", "hooks", "backend", "xp",
-                       "released", "device_out", "seq", "detached"})
+                       "released", "device_out", "seq", "detached", "metadata"})
 
 
 def _shell(t: Tensor) -> Tensor:

@@ -6,8 +6,10 @@ same and the extra besides. Importing this package registers it with the engine.
 """
 
 from minigrad import autograd
-from minigrad.extras import engine
+from minigrad.extras import engine, nodes
 
 autograd.extras = engine
+engine.node_attribute = nodes.node_attribute  # grad_fn.next_functions, .metadata
+engine.node_name = nodes.node_name  # torch's node names
 
 __all__ = ["engine"]

@@ -124,10 +124,6 @@ class PowScalar(Function):
         return g * (c * a ** (c - 1)) if c != 0 else make_tensor(
             self.xp.zeros_like(a._data), a.device)
 
-    def name(self) -> str:
-        """As torch's: the scalar exponent's pow is PowBackward0."""
-        return "PowBackward0"
-
 
 class Maximum(Function):
     """The larger of a and b, elementwise. Its gradient goes to the larger input; a tie

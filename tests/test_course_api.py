@@ -1,0 +1,178 @@
+"""The lines today's PyTorch tutorials start with, and graph walking as torch's: the device
+line (``torch.accelerator``, ``backends.cudnn``/``mps``), ``load(..., weights_only=True)``,
+and ``grad_fn.next_functions`` / ``name()`` / ``metadata``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.surface.serialization import CheckpointError
+
+# ---- the device line ----------------------------------------------------------------------
+
+
+def test_the_quickstart_device_line_picks_the_gpu_exactly_when_there_is_one() -> None:
+    device = (mg.accelerator.current_accelerator().type if mg.accelerator.is_available()
+              else "cpu")
+    assert device == ("cuda" if mg.cuda.is_available() else "cpu")
+    assert mg.accelerator.device_count() == mg.cuda.device_count()
+    assert mg.zeros(2, device=device).device.type == device
+    if not mg.accelerator.is_available():
+        assert mg.accelerator.current_accelerator() is None
+        with pytest.raises(RuntimeError, match="none is available"):
+            mg.accelerator.current_device_index()
+
+
+def test_the_accelerator_api_is_torchs() -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here")
+    for name in ("is_available", "current_accelerator", "device_count",
+                 "current_device_index", "set_device_index", "synchronize"):
+        assert callable(getattr(mg.accelerator, name)), name
+        assert hasattr(torch.accelerator, name), name
+    assert mg.accelerator.is_available() == torch.accelerator.is_available() or \
+        mg.cuda.is_available() != torch.cuda.is_available()
+
+
+def test_cudnn_and_mps_switches_are_kept_and_answered() -> None:
+    was = mg.backends.cudnn.benchmark
+    try:
+        mg.backends.cudnn.benchmark = True
+        mg.backends.cudnn.deterministic = True
+        assert mg.backends.cudnn.benchmark is True and mg.backends.cudnn.deterministic is True
+    finally:
+        mg.backends.cudnn.benchmark, mg.backends.cudnn.deterministic = was, False
+    assert mg.backends.cudnn.is_available() is False and mg.backends.cudnn.version() is None
+    assert mg.backends.mps.is_available() is False and mg.backends.mps.is_built() is False
+    device = "mps" if mg.backends.mps.is_available() else "cpu"  # the tutorials' fallback
+    assert mg.ones(1, device=device).device.type == "cpu"
+
+
+def test_cudnn_has_the_flags_torch_scripts_set() -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here")
+    for name in ("enabled", "benchmark", "deterministic", "allow_tf32", "benchmark_limit"):
+        assert getattr(mg.backends.cudnn, name) == getattr(torch.backends.cudnn, name) or \
+            name == "benchmark_limit", name
+
+
+# ---- loading as today's tutorials do -------------------------------------------------------
+
+
+def test_load_takes_torchs_arguments(tmp_path: Path) -> None:
+    model = mg.nn.Linear(3, 2)
+    path = tmp_path / "model.pth"
+    mg.save(model.state_dict(), path)
+    for kwargs in ({"weights_only": True}, {"weights_only": False}, {"weights_only": None},
+                   {"map_location": "cpu", "weights_only": True},
+                   {"map_location": mg.device("cpu")}, {"map_location": {"cuda:0": "cpu"}},
+                   {"map_location": lambda storage, loc: storage}):
+        again = mg.nn.Linear(3, 2)
+        again.load_state_dict(mg.load(path, **kwargs))
+        np.testing.assert_array_equal(again.weight.detach().numpy(),
+                                      model.weight.detach().numpy())
+    moved = mg.load(path, map_location=lambda storage, loc: storage * 2)
+    np.testing.assert_allclose(moved["bias"].numpy(), 2 * model.bias.detach().numpy())
+
+
+def test_load_refuses_what_it_cannot_honour(tmp_path: Path) -> None:
+    path = tmp_path / "m.pth"
+    mg.save({"a": mg.ones(2)}, path)
+    import pickle
+    with pytest.raises(TypeError, match="never unpickles"):
+        mg.load(path, pickle_module=pickle)
+    with pytest.raises(TypeError, match="weights_only"):
+        mg.load(path, weights_only="yes")
+    with pytest.raises(ValueError, match="mmap"):
+        mg.load(path, mmap=True)
+    with pytest.raises(TypeError, match="not a tensor"):
+        mg.load(path, map_location=lambda storage, loc: 1)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero on this system")
+def test_load_refuses_a_path_that_is_not_a_regular_file(tmp_path: Path) -> None:
+    """/dev/zero would be read until memory runs out; a directory is torch's
+    IsADirectoryError."""
+    with pytest.raises(CheckpointError, match="not a regular file"):
+        mg.load("/dev/zero")
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        mg.load(tmp_path)
+
+
+# ---- graph walking ------------------------------------------------------------------------
+
+
+def _names(fn: object) -> list[str]:
+    """Every node reachable from ``fn`` through next_functions, by name (a multiset)."""
+    seen, names, stack = set(), [], [fn]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        names.append(node.name())
+        stack += [n for n, _ in node.next_functions]
+    return sorted(names)
+
+
+GRAPHS = {  # programs whose graphs torch and minigrad build node for node
+    "readme": lambda lib, x, w: (((x @ w).sigmoid() - 1.0) ** 2).mean(),
+    "mm": lambda lib, x, w: (x @ x).relu().sum(),
+    "dot": lambda lib, x, w: w @ w,
+    "sum over a dim": lambda lib, x, w: x.sum(dim=1).sum(),
+    "mean over a dim": lambda lib, x, w: x.mean(0).exp().sum(),
+    "max": lambda lib, x, w: x.max() * x.tanh().log().sum(),
+    "view": lambda lib, x, w: x.view(4).sum() + x.reshape(4).sum(),
+    "arithmetic": lambda lib, x, w: (x / 2 + x / x - 2 * x + (-x).abs().sqrt()).sum(),
+    "cat": lambda lib, x, w: lib.cat([x, x * 2]).sum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRAPHS))
+def test_next_functions_walk_the_same_graph_as_torchs(name: str) -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here")
+    x, w = np.array([[1.0, 2.0], [3.0, 0.5]]), np.array([0.5, -1.0])
+    graphs = []
+    for lib in (torch, mg):
+        a, b = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        graphs.append(_names(GRAPHS[name](lib, a, b).grad_fn))
+    assert graphs[1] == graphs[0]
+
+
+def test_next_functions_are_pairs_with_leaves_as_accumulate_grad() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    c = mg.tensor([3.0, 4.0])  # requires no grad: no edge
+    y = x * c
+    (node, index), (none, zero) = y.grad_fn.next_functions
+    assert type(node).__name__ == "AccumulateGrad" and node.variable is x and index == 0
+    assert none is None and zero == 0
+    assert node.next_functions == () and node.name() == "torch::autograd::AccumulateGrad"
+    assert (x * 2).grad_fn.next_functions[0][0] is node  # one accumulator per leaf, as torch
+    z = (y + 1).sum()
+    assert z.grad_fn.next_functions[0][0].next_functions[0][0] is y.grad_fn
+
+
+def test_metadata_is_the_nodes_own_and_outlives_backward() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.grad_fn.metadata["step"] = 3
+    assert y.grad_fn.metadata == {"step": 3}
+    assert (x * 2).grad_fn.metadata == {}
+    y.backward()
+    assert y.grad_fn.metadata == {"step": 3}
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        y.grad_fn.nope  # noqa: B018
+
+
+@pytest.mark.parametrize("shapes,name", [(((3,), (3,)), "DotBackward0"),
+                                         (((2, 3), (3,)), "MvBackward0"),
+                                         (((2, 3), (3, 4)), "MmBackward0")])
+def test_a_product_is_named_as_torch_names_it(shapes: tuple, name: str) -> None:
+    a, b = (mg.ones(*s, requires_grad=True) for s in shapes)
+    assert (a @ b).grad_fn.name() == name
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here")
+    ta, tb = (torch.ones(*s, requires_grad=True) for s in shapes)
+    assert (ta @ tb).grad_fn.name() == name
