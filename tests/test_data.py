@@ -273,5 +273,5 @@ def test_loader_reads_custom_datasets_sample_by_sample() -> None:
 
     batch = next(iter(DataLoader(Dicts(), batch_size=4)))
     assert batch["image"].shape == (4, 2) and batch["label"].tolist() == [0, 1, 2, 3]
-    with pytest.raises(TypeError, match="sampler"):
-        DataLoader(ds, sampler=[0, 1])
+    with pytest.raises(TypeError, match="samplers"):  # (sampler= is torch's, and works)
+        DataLoader(ds, samplers=[0, 1])

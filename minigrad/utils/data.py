@@ -9,14 +9,18 @@ digits, padded to 28x28, so a demo runs with no network.
 
 from __future__ import annotations
 
+import bisect
+import collections.abc
+import copy
 import gzip
 import hashlib
+import itertools
 import math
 import os
 import struct
 import urllib.request
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +31,11 @@ from minigrad.runtime.random import generator as default_generator
 from minigrad.surface.serialization import atomic_write
 from minigrad.tensor import Tensor
 
-__all__ = ["DataLoader", "Dataset", "Digits", "FashionMNIST", "MNIST", "Subset",
-           "TensorDataset", "read_idx", "random_split"]
+__all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "Digits",
+           "FashionMNIST", "IterableDataset", "MNIST", "RandomSampler", "Sampler",
+           "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
+           "WeightedRandomSampler", "default_collate", "default_convert", "random_split",
+           "read_idx"]
 
 
 class Dataset:
@@ -39,6 +46,76 @@ class Dataset:
 
     def __len__(self) -> int:
         raise NotImplementedError
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: ``__iter__`` yields them (no indexing, maybe no length).
+
+    A DataLoader reads it in order, with no sampler, and batches consecutive samples.
+    """
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError
+
+    def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Iterable datasets one after another."""
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator[Any]:
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self) -> int:
+        total = 0
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            total += len(d)
+        return total
+
+
+class ConcatDataset(Dataset):
+    """Datasets end to end: index i falls in the first dataset whose cumulative length
+    exceeds it (negative indices count from the end)."""
+
+    @staticmethod
+    def cumsum(sequence: Iterable[Sized]) -> list[int]:
+        """The running totals of the lengths."""
+        return list(itertools.accumulate(len(d) for d in sequence))
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = list(datasets)
+        if len(self.datasets) == 0:
+            raise AssertionError("datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise AssertionError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes = self.cumsum(self.datasets)
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx: int) -> Any:
+        if idx < 0:
+            if -idx > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            idx = len(self) + idx
+        which = bisect.bisect_right(self.cumulative_sizes, idx)
+        if which == len(self.datasets):
+            raise IndexError(f"index {idx} is out of range for a ConcatDataset of length "
+                             f"{len(self)}")
+        return self.datasets[which][idx - (self.cumulative_sizes[which - 1] if which else 0)]
 
 
 class TensorDataset(Dataset):
@@ -100,19 +177,239 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
     return out
 
 
-def _collate(samples: list[Any]) -> Any:
-    """Stack a list of samples into a batch, as torch's default_collate: tensors stacked,
-    numbers to a tensor, tuples and lists into a list of batches, dicts key by key."""
-    first = samples[0]
-    if isinstance(first, Tensor):
+# ---- samplers: the order in which a DataLoader reads a map-style dataset ------------------------
+def _rng(generator: np.random.Generator | None) -> np.random.Generator:
+    """``generator``, or minigrad's seeded one (looked up now: manual_seed replaces it)."""
+    if generator is None:
+        return default_generator()
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError(f"generator must be a numpy.random.Generator (minigrad draws on the "
+                        f"host), got {type(generator).__name__}")
+    return generator
+
+
+class Sampler:
+    """The base of samplers: ``__iter__`` yields indices (or lists of them), ``__len__``
+    says how many."""
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError
+
+
+class SequentialSampler(Sampler):
+    """0, 1, ..., len(data_source) - 1."""
+
+    def __init__(self, data_source: Sized) -> None:
+        self.data_source = data_source
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """Indices in random order: whole permutations (and part of one) of range(n) without
+    replacement, ``num_samples`` independent uniform draws with it."""
+
+    def __init__(self, data_source: Sized, replacement: bool = False,
+                 num_samples: int | None = None,
+                 generator: np.random.Generator | None = None) -> None:
+        self.data_source, self.replacement = data_source, replacement
+        self._num_samples, self.generator = num_samples, generator
+        if not isinstance(replacement, bool):
+            raise TypeError(f"replacement should be a boolean value, but got "
+                            f"replacement={replacement}")
+        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={self.num_samples}")
+
+    @property
+    def num_samples(self) -> int:
+        """How many indices one pass yields (by default the dataset's length)."""
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self) -> Iterator[int]:
+        n, rng = len(self.data_source), _rng(self.generator)
+        if self.replacement:
+            yield from rng.integers(0, n, size=self.num_samples).tolist()
+            return
+        for _ in range(self.num_samples // n):
+            yield from rng.permutation(n).tolist()
+        if self.num_samples % n:
+            yield from rng.permutation(n)[:self.num_samples % n].tolist()
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices in random order (a permutation of them)."""
+
+    def __init__(self, indices: Sequence[int],
+                 generator: np.random.Generator | None = None) -> None:
+        self.indices, self.generator = indices, generator
+
+    def __iter__(self) -> Iterator[int]:
+        for i in _rng(self.generator).permutation(len(self.indices)).tolist():
+            yield self.indices[i]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices of range(len(weights)), index i drawn with probability
+    weights[i] / sum(weights); without replacement each index at most once (an exponential
+    race: the largest weight_i / E_i first, E_i ~ Exp(1), as torch.multinomial)."""
+
+    def __init__(self, weights: Sequence[float] | Tensor, num_samples: int,
+                 replacement: bool = True,
+                 generator: np.random.Generator | None = None) -> None:
+        if (not isinstance(num_samples, int) or isinstance(num_samples, bool)
+                or num_samples <= 0):
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got "
+                             f"replacement={replacement}")
+        values = weights.tolist() if isinstance(weights, Tensor) else weights
+        self.weights = as_tensor(np.asarray(values, dtype=np.float64))
+        if self.weights.dim() != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(self.weights.shape)}")
+        self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
+
+    def __iter__(self) -> Iterator[int]:
+        w = np.asarray(self.weights.tolist(), dtype=np.float64)
+        if not np.isfinite(w).all():
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if (w < 0).any():
+            raise RuntimeError("invalid multinomial distribution (encountering probability "
+                               "entry < 0)")
+        if not w.sum() > 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        rng = _rng(self.generator)
+        if self.replacement:
+            yield from rng.choice(len(w), size=self.num_samples, p=w / w.sum()).tolist()
+            return
+        if self.num_samples > len(w):
+            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                               "replacement")
+        race = w / rng.exponential(size=len(w))  # the first num_samples to finish
+        yield from np.argsort(-race, kind="stable")[:self.num_samples].tolist()
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class BatchSampler(Sampler):
+    """Lists of ``batch_size`` consecutive indices from ``sampler`` (the last one shorter,
+    or dropped with ``drop_last``)."""
+
+    def __init__(self, sampler: Sampler | Iterable[int], batch_size: int,
+                 drop_last: bool) -> None:
+        if (not isinstance(batch_size, int) or isinstance(batch_size, bool)
+                or batch_size <= 0):
+            raise ValueError(f"batch_size should be a positive integer value, but got "
+                             f"batch_size={batch_size}")
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"drop_last should be a boolean value, but got "
+                             f"drop_last={drop_last}")
+        self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
+
+    def __iter__(self) -> Iterator[list[int]]:
+        indices = iter(self.sampler)
+        while batch := list(itertools.islice(indices, self.batch_size)):
+            if self.drop_last and len(batch) < self.batch_size:
+                return
+            yield batch
+
+    def __len__(self) -> int:
+        if self.drop_last:
+            return len(self.sampler) // self.batch_size  # type: ignore[arg-type]
+        return (len(self.sampler) + self.batch_size - 1) // self.batch_size  # type: ignore
+
+
+# ---- collation: a list of samples into a batch -------------------------------------------------
+_COLLATE_ERROR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
+                  "lists; found {}")
+
+
+def _is_numpy(value: Any) -> bool:
+    """A NumPy array or scalar, but not a NumPy string."""
+    kind = type(value)
+    return kind.__module__ == "numpy" and kind.__name__ not in ("str_", "bytes_", "string_")
+
+
+def _rebuild(elem: Any, items: dict[Any, Any] | list[Any]) -> Any:
+    """A container like ``elem`` holding ``items`` (a dict or list where that fails)."""
+    try:
+        if isinstance(elem, (collections.abc.MutableMapping, collections.abc.MutableSequence)):
+            clone = copy.copy(elem)
+            if isinstance(clone, collections.abc.MutableMapping):
+                clone.update(items)
+            else:
+                clone[:] = items
+            return clone
+        return type(elem)(items)
+    except TypeError:
+        return items
+
+
+def default_convert(data: Any) -> Any:
+    """One sample as a DataLoader without batching hands it out: NumPy arrays and scalars
+    become tensors, inside dicts, lists and tuples (tuples become lists) too."""
+    if isinstance(data, Tensor):
+        return data
+    if _is_numpy(data):
+        if isinstance(data, np.ndarray) and data.dtype.kind in "SUO":
+            return data
+        return as_tensor(np.asarray(data))
+    if isinstance(data, collections.abc.Mapping):
+        return _rebuild(data, {key: default_convert(data[key]) for key in data})
+    if isinstance(data, tuple) and hasattr(data, "_fields"):  # a namedtuple
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
+        return _rebuild(data, [default_convert(d) for d in data])
+    return data
+
+
+def default_collate(batch: Sequence[Any]) -> Any:
+    """Stack a list of samples into a batch, as torch's: tensors (and NumPy arrays) stacked
+    along a new first dim, Python floats to float64 and ints to int64 tensors, strings kept
+    as a list; dicts key by key, namedtuples field by field, tuples and lists position by
+    position (tuples into a list), recursively."""
+    elem = batch[0]
+    if isinstance(elem, Tensor):
         from minigrad.ops import stack
 
-        return stack(samples)
-    if isinstance(first, dict):
-        return {key: _collate([s[key] for s in samples]) for key in first}
-    if isinstance(first, (tuple, list)):
-        return [_collate(list(group)) for group in zip(*samples)]
-    return as_tensor(np.asarray(samples))
+        return stack(list(batch))
+    if _is_numpy(elem):
+        if isinstance(elem, np.ndarray):
+            if elem.dtype.kind in "SUO":
+                raise TypeError(_COLLATE_ERROR.format(elem.dtype))
+            return default_collate([as_tensor(b) for b in batch])
+        return as_tensor(np.asarray(batch))  # NumPy scalars keep their dtype
+    if isinstance(elem, float):
+        return as_tensor(np.asarray(batch, dtype=np.float64))
+    if isinstance(elem, int):  # bools too: a bool tensor, as torch.tensor([True, ...])
+        return as_tensor(list(batch))
+    if isinstance(elem, (str, bytes)):
+        return batch
+    if isinstance(elem, collections.abc.Mapping):
+        return _rebuild(elem, {key: default_collate([d[key] for d in batch]) for key in elem})
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # a namedtuple
+        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+    if isinstance(elem, collections.abc.Sequence):
+        if any(len(sample) != len(elem) for sample in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        columns = [default_collate(list(s)) for s in zip(*batch)]
+        return columns if isinstance(elem, tuple) else _rebuild(elem, columns)
+    raise TypeError(_COLLATE_ERROR.format(type(elem)))
 
 
 def _batchable(dataset: Dataset) -> bool:
@@ -125,60 +422,114 @@ def _batchable(dataset: Dataset) -> bool:
 
 
 class DataLoader:
-    """Batches of a dataset, optionally shuffled (from minigrad's seeded generator, or
-    ``generator``/``seed``), optionally moved to ``device``.
+    """Batches of a dataset, as torch's DataLoader: in order, shuffled (from minigrad's seeded
+    generator, or ``generator``/``seed``), in a ``sampler``'s order, or in the batches a
+    ``batch_sampler`` gives; an IterableDataset is read as it streams. Optionally moved to
+    ``device``.
 
     TensorDatasets (the image datasets too) are batched with one indexing op; other datasets
-    are read sample by sample and collated as torch does. ``batch_size=None`` yields single
-    samples. Everything runs in this process: ``num_workers``, ``pin_memory`` and the other
-    worker options of torch's DataLoader are accepted and ignored.
+    are read sample by sample and collated by ``default_collate``. ``batch_size=None`` yields
+    single samples (through ``default_convert``). Everything runs in this process:
+    ``num_workers``, ``pin_memory`` and the other worker options are checked as torch does,
+    then ignored.
     """
 
-    def __init__(self, dataset: Dataset, batch_size: int | None = 1, shuffle: bool = False,
-                 drop_last: bool = False, generator: np.random.Generator | None = None,
-                 seed: int | None = None, device: Any = None,
-                 collate_fn: Callable[[list[Any]], Any] | None = None,
-                 **worker_options: Any) -> None:
-        known = {"num_workers", "pin_memory", "timeout", "worker_init_fn", "prefetch_factor",
-                 "persistent_workers", "pin_memory_device"}
-        if set(worker_options) - known:
-            raise TypeError(f"DataLoader got unexpected arguments "
-                            f"{sorted(set(worker_options) - known)}")
+    def __init__(self, dataset: Dataset, batch_size: int | None = 1,
+                 shuffle: bool | None = None, sampler: Sampler | Iterable[Any] | None = None,
+                 batch_sampler: Sampler | Iterable[list[Any]] | None = None,
+                 num_workers: int = 0, collate_fn: Callable[[list[Any]], Any] | None = None,
+                 pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
+                 worker_init_fn: Callable[[int], None] | None = None,
+                 multiprocessing_context: Any = None,
+                 generator: np.random.Generator | None = None, *,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True, seed: int | None = None,
+                 device: Any = None) -> None:
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
                 batch_size, int) or batch_size < 1):
             raise ValueError(f"batch_size should be a positive integer value, but got "
                              f"batch_size={batch_size!r}")
-        if batch_size is None and drop_last:
+        if num_workers < 0:
+            raise ValueError(f"num_workers option should be non-negative; use num_workers=0 to "
+                             f"disable multiprocessing (got {num_workers})")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in "
+                             "multiprocessing.let num_workers > 0 to enable multiprocessing, "
+                             "otherwise set prefetch_factor to None.")
+        if prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
+        if isinstance(dataset, IterableDataset):
+            if shuffle not in {False, None}:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
+                                 f"shuffle option, but got shuffle={shuffle}")
+            if sampler is not None:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
+                                 f"sampler option, but got sampler={sampler}")
+            if batch_sampler is not None:
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified "
+                                 f"batch_sampler option, but got batch_sampler={batch_sampler}")
+        shuffle = bool(shuffle)
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                                 "shuffle, sampler, and drop_last")
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
             raise ValueError("batch_size=None option disables auto-batching and is mutually "
                              "exclusive with drop_last")
-        if worker_options.get("num_workers", 0) < 0:
-            raise ValueError(f"num_workers option should be non-negative; use num_workers=0 to "
-                             f"disable multiprocessing (got {worker_options['num_workers']})")
-        self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle
-        self.drop_last, self.device, self.collate_fn = drop_last, device, collate_fn
         self.generator = generator if seed is None else np.random.default_rng(seed)
+        if sampler is None and not isinstance(dataset, IterableDataset):
+            sampler = (RandomSampler(dataset, generator=self.generator) if shuffle
+                       else SequentialSampler(dataset))
+        if batch_size is not None and batch_sampler is None and sampler is not None:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
+        self.sampler, self.batch_sampler, self.device = sampler, batch_sampler, device
+        self._auto_collation = batch_size is not None or batch_sampler is not None
+        if collate_fn is None:
+            collate_fn = default_collate if self._auto_collation else default_convert
+        self.collate_fn = collate_fn
+        self.num_workers, self.pin_memory, self.timeout = num_workers, pin_memory, timeout
+        self.worker_init_fn, self.prefetch_factor = worker_init_fn, prefetch_factor
+        self.persistent_workers, self.pin_memory_device = persistent_workers, pin_memory_device
+        self.multiprocessing_context, self.in_order = multiprocessing_context, in_order
 
     def __len__(self) -> int:
-        n = len(self.dataset)
-        if self.batch_size is None:
-            return n
-        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+        if isinstance(self.dataset, IterableDataset):
+            n = len(self.dataset)  # (a TypeError where the stream has no length, as torch)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+        return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
 
     def __iter__(self) -> Iterator[Any]:
-        n = len(self.dataset)
-        order = (self.generator or default_generator()).permutation(n) if self.shuffle else (
-            np.arange(n))
-        if self.batch_size is None:  # no batching: the samples themselves
-            for i in order:
-                yield self._to_device(self.dataset[int(i)])
+        if isinstance(self.dataset, IterableDataset):
+            samples = iter(self.dataset)
+            if self.batch_size is None:
+                for sample in samples:
+                    yield self._to_device(self.collate_fn(sample))
+                return
+            while batch := list(itertools.islice(samples, self.batch_size)):
+                if self.drop_last and len(batch) < self.batch_size:
+                    return
+                yield self._to_device(self.collate_fn(batch))
             return
-        fast = self.collate_fn is None and _batchable(self.dataset)
-        for start in range(0, len(self) * self.batch_size, self.batch_size):
-            indices = order[start:start + self.batch_size]
+        if self.batch_sampler is None:  # no batching: the samples themselves
+            for i in self.sampler:
+                yield self._to_device(self.collate_fn(self.dataset[i]))
+            return
+        fast = self.collate_fn is default_collate and _batchable(self.dataset)
+        for indices in self.batch_sampler:
             if fast:
-                batch = list(self.dataset[indices])
+                batch = list(self.dataset[np.asarray(indices, dtype=np.int64)])
             else:
-                batch = (self.collate_fn or _collate)([self.dataset[int(i)] for i in indices])
+                batch = self.collate_fn([self.dataset[i] for i in indices])
             yield self._to_device(batch)
 
     def _to_device(self, batch: Any) -> Any:
