@@ -30,6 +30,7 @@ LAYERS = [
     "minigrad.extras.memory", "minigrad.extras.engine", "minigrad.extras.nodes", "minigrad.extras",
     "minigrad.tools.tracing",
     "minigrad.ops.promotion", "minigrad.ops.elementwise", "minigrad.ops.movement",
+    "minigrad.ops.indexing",
     "minigrad.ops.reduce", "minigrad.ops.matmul", "minigrad.ops.unfold",
     "minigrad.ops.deform", "minigrad.ops", "minigrad.surface", "minigrad.surface.sort",
     "minigrad.surface.special", "minigrad.extras.inplace", "minigrad.surface.methods",

@@ -31,6 +31,7 @@ from minigrad.ops.elementwise import (
     power,
     where,
 )
+from minigrad.ops.indexing import Flip, Roll
 from minigrad.ops.matmul import MatMul, matmul
 from minigrad.ops.movement import (
     Cat,
@@ -78,10 +79,10 @@ from minigrad.ops.unfold import Fold, Unfold, fold, unfold
 
 __all__ = [
     "Abs", "Add", "Cast", "Cat", "Clamp", "ConstantPad", "Contiguous", "Cos", "Div", "Exp",
-    "Expand", "Fold",
+    "Expand", "Flip", "Fold",
     "Index", "IndexAdd", "IndexPut", "Log", "LogSigmoid", "MatMul", "Max", "Maximum", "Min",
-    "Minimum", "Mul", "Neg", "Permute", "Pow", "PowScalar", "Relu", "Reshape", "Sigmoid", "Sin",
-    "Sqrt", "Sub", "power",
+    "Minimum", "Mul", "Neg", "Permute", "Pow", "PowScalar", "Relu", "Reshape", "Roll",
+    "Sigmoid", "Sin", "Sqrt", "Sub", "power",
     "Sum", "Tanh", "ToDevice", "Unfold", "Where", "argmax", "argmin", "binary", "broadcast_shapes",
     "cat", "compare", "deform_conv2d", "expand", "flatten", "fold", "gather", "gather_in_range",
     "getitem", "host_values", "inplace", "log_softmax", "logical", "masked_select", "matmul",

@@ -12,6 +12,7 @@ from typing import Any
 
 from minigrad.autograd import is_tensor
 from minigrad.factory import tensor
+from minigrad.ops import indexing
 from minigrad.ops.promotion import as_tensor_like
 from minigrad.tensor import Tensor
 
@@ -111,6 +112,16 @@ def pow(input: Any, exponent: Any) -> Tensor:
 subtract, multiply, divide, true_divide = sub, mul, div, div
 
 # ---- shape and indexing (the methods in surface/methods.py) ----------------------------
+flip, roll = _function("flip"), _function("roll")
+split, chunk, narrow, unbind = (_function("split"), _function("chunk"), _function("narrow"),
+                                _function("unbind"))
+index_select, take_along_dim = _function("index_select"), _function("take_along_dim")
+scatter, scatter_add = _function("scatter"), _function("scatter_add")
+tile, repeat_interleave = _function("tile"), _function("repeat_interleave")
+movedim = moveaxis = _function("movedim")
+swapaxes, swapdims = _function("swapaxes"), _function("swapdims")
+tril, triu = _function("tril"), _function("triu")
+meshgrid = indexing.meshgrid
 
 # ---- math (the methods in surface/methods.py) ---------------------------------------------
 
@@ -122,4 +133,9 @@ __all__ = [
     "numel", "permute", "pow", "relu", "remainder", "reshape", "round", "sigmoid", "sin", "sort",
     "sqrt", "squeeze", "std", "sub", "subtract", "sum", "t", "tanh", "topk", "transpose",
     "true_divide", "trunc", "unsqueeze", "var",
+]
+__all__ += [  # shape and indexing
+    "chunk", "flip", "index_select", "meshgrid", "moveaxis", "movedim", "narrow",
+    "repeat_interleave", "roll", "scatter", "scatter_add", "split", "swapaxes", "swapdims",
+    "take_along_dim", "tile", "tril", "triu", "unbind",
 ]
