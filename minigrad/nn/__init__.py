@@ -42,6 +42,16 @@ from minigrad.nn.layers import (
     Upsample,
     ZeroPad2d,
 )
+from minigrad.nn.lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConvTranspose2d,
+    LazyLinear,
+    UninitializedBuffer,
+    UninitializedParameter,
+)
 from minigrad.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -65,3 +75,5 @@ __all__ = [
     "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "Unflatten", "Upsample",
     "ZeroPad2d", "functional", "init",
 ]
+__all__ += ["LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv1d", "LazyConv2d",  # (nn/lazy.py)
+            "LazyConvTranspose2d", "LazyLinear", "UninitializedBuffer", "UninitializedParameter"]

@@ -450,6 +450,9 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        for name, module in self.named_modules():  # (a Lazy module takes the loaded shapes)
+            for hook in module.__dict__.get("_load_pre_hooks", ()):
+                hook(module, state_dict, f"{name}." if name else "")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -465,6 +468,8 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
+            if getattr(value, "_uninitialized", False) and getattr(target, "_uninitialized", 0):
+                continue  # (both still wait for a first forward: nothing to copy)
             if not isinstance(value, (Tensor, np.ndarray, np.generic)):
                 errors.append(f'While copying the parameter named "{key}", expected a minigrad '
                               f"Tensor or a NumPy array from checkpoint but received "

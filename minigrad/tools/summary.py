@@ -172,7 +172,8 @@ class _Watch:
         self.alive: list[Any] = list(tensors)
         self.claimed: set[int] = set()  # graph nodes already counted under some row
         # arrays already counted elsewhere in the totals: the parameters and the inputs
-        self.counted = {memory_of(t)[0] for t in [*model.parameters(), *tensors]}
+        self.counted = {memory_of(t)[0] for t in [*model.parameters(), *tensors]
+                        if not getattr(t, "_uninitialized", False)}  # (a Lazy one: at enter)
         self.outputs: Any = None
 
     def _start(self, t: Tensor) -> Any:
@@ -188,6 +189,7 @@ class _Watch:
             self.seen_modules.add(id(module))
             own = [p for p in module.parameters(recurse=False) if id(p) not in self.seen_params]
             self.seen_params.update(id(p) for p in own)
+            self.counted.update(memory_of(p)[0] for p in own)  # (a Lazy layer's: shaped now)
             row.params = sum(p.numel() for p in own)
             row.trainable = sum(p.numel() for p in own if p.requires_grad)
         self.rows.append(row)
