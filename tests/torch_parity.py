@@ -44,7 +44,7 @@ KNOWN = [
     (r"nn\.functional\.grid_sample$", r"bicubic", "mode 'bicubic' is not there"),
     (r"nn\.functional\.interpolate\.", r"minigrad's interpolate has modes",
      "volumes (5-D input: trilinear, 3-D nearest and area) and bicubic are not there"),
-    (r"nn\.functional\.(hardtanh|relu6|elu)$", r"gradient of input 0",
+    (r"nn\.functional\.(hardtanh|relu6|elu|selu|celu)$", r"gradient of input 0",
      "the gradient at NaN: torch's own vectorized and scalar kernels disagree"),
     (r"nn\.functional\.(grid_sample|interpolate\.bilinear)$", r"output: values differ",
      "float32 rounding on large images: torch's float32 result is as far from the float64 "
@@ -88,9 +88,16 @@ REFLECTED = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
              "or": operator.or_, "xor": operator.xor}
 
 
+# op_db's ops that take their arguments in another order than the function they test
+REORDERED = {"nn.functional.embedding": lambda weight, index, **kwargs:
+             mg.nn.functional.embedding(index, weight, **kwargs)}
+
+
 def resolve(name: str) -> Callable | None:
     """minigrad's callable for an OpInfo name: nn.functional.x, linalg.x, an operator, a
     top-level function or a Tensor method (None: minigrad has no such op)."""
+    if name in REORDERED:
+        return REORDERED[name]
     if name.endswith("_") and not name.endswith("__"):  # in place, on a copy (as op_db)
         if not hasattr(mg.Tensor, name):
             return None

@@ -36,7 +36,19 @@ from minigrad.nn.functional.activations import (
     softplus,
     tanh,
 )
+from minigrad.nn.functional.activations_extra import (
+    celu,
+    hardsigmoid,
+    hardswish,
+    mish,
+    prelu,
+    selu,
+    softmin,
+)
+from minigrad.nn.functional.adaptive_pooling import adaptive_avg_pool1d, adaptive_max_pool1d
 from minigrad.nn.functional.convolution import conv1d, conv2d, conv_transpose2d, linear
+from minigrad.nn.functional.distance import cosine_similarity, normalize
+from minigrad.nn.functional.embedding import embedding, one_hot
 from minigrad.nn.functional.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -58,6 +70,12 @@ from minigrad.nn.functional.pooling import (
     max_pool2d,
 )
 from minigrad.nn.functional.resampling import grid_sample, interpolate
+from minigrad.nn.functional.vision import (
+    affine_grid,
+    local_response_norm,
+    pixel_shuffle,
+    pixel_unshuffle,
+)
 from minigrad.ops import fold, gather, pad, unfold
 
 __all__ = [
@@ -68,4 +86,8 @@ __all__ = [
     "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax",
     "logsigmoid", "max_pool1d", "max_pool2d", "mse_loss", "nll_loss", "pad", "relu", "relu6",
     "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "tanh", "unfold",
+    # embedding, distance, vision, more activations, 1-D adaptive pools
+    "adaptive_avg_pool1d", "adaptive_max_pool1d", "affine_grid", "celu", "cosine_similarity",
+    "embedding", "hardsigmoid", "hardswish", "local_response_norm", "mish", "normalize",
+    "one_hot", "pixel_shuffle", "pixel_unshuffle", "prelu", "selu", "softmin",
 ]
