@@ -19,7 +19,11 @@ def test_dtype_inference_follows_torch() -> None:
     assert mg.tensor(np.zeros(2, np.float64)).dtype is mg.float64  # NumPy keeps its dtype
     assert mg.tensor(np.zeros(2, np.int32)).dtype is mg.int32
     assert mg.tensor([1, 2], dtype=mg.float64).dtype is mg.float64
-    assert mg.tensor([1.5], dtype="float16").dtype is mg.float16
+    assert mg.tensor([1.5], dtype=mg.float16).dtype is mg.float16
+    with pytest.raises(TypeError, match="argument 'dtype' must be minigrad.dtype, not str"):
+        mg.tensor([1.5], dtype="float16")  # as torch's
+    with pytest.raises(TypeError, match="not str"):
+        mg.zeros(2, dtype="float32")
 
 
 def test_unsupported_data_gives_a_clear_error() -> None:

@@ -81,9 +81,13 @@ def scalar_dtype(value: Any) -> dtype:
 
 
 def to_dtype(d: Any) -> dtype:
-    """Accept a minigrad dtype, a name ("float32"), a Python type or a NumPy dtype."""
+    """Accept a minigrad dtype, a Python type or a NumPy dtype; a string is torch's
+    TypeError (``dtype='float32'`` is refused by torch, so code that works here works there)."""
     if isinstance(d, dtype):
         return d
+    if isinstance(d, str):
+        raise TypeError(f"argument 'dtype' must be minigrad.dtype, not str (got {d!r}; write "
+                        f"mg.{d} as torch.{d})")
     if d is float:
         return default_float
     if d is int:

@@ -143,6 +143,9 @@ def conv2d_arguments(x: Tensor, weight: Tensor, bias: Tensor | None, stride: Int
         raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be "
                            f"1-dimensional with {out_ch} elements, but got bias of size "
                            f"{list(bias.shape)} instead")
+    if bias is not None and bias.dtype is not x.dtype:
+        raise RuntimeError(f"Input type ({x.dtype.name}) and bias type ({bias.dtype.name}) "
+                           "should be the same")
     if isinstance(padding, str):
         if padding not in ("same", "valid"):
             raise ValueError(f"Invalid padding string {padding!r}, should be one of "
@@ -479,7 +482,8 @@ def grid_sample_arguments(input: Tensor, grid: Tensor, mode: str, padding_mode: 
 
 def batch_norm_arguments(input: Tensor, running_mean: Tensor | None,
                          running_var: Tensor | None, weight: Tensor | None,
-                          bias: Tensor | None, training: bool, eps: float) -> None:
+                          bias: Tensor | None, training: bool, eps: float,
+                         momentum: Any = 0.1) -> None:
     """batch_norm's checks: at least (N, C), one value per channel in each statistic and
     parameter, more than one value per channel to train on, running statistics to evaluate,
     eps > 0 in training (>= 0 in evaluation), as torch's."""
@@ -487,6 +491,9 @@ def batch_norm_arguments(input: Tensor, running_mean: Tensor | None,
         raise IndexError(f"batch_norm expects an input of at least 2 dims (N, C, ...), got "
                          f"shape {tuple(input.shape)}: Dimension out of range (expected to be "
                          f"in range of [-1, 0], but got 1)")
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)):
+        raise TypeError(f"batch_norm(): argument 'momentum' (position 7) must be float, not "
+                        f"{type(momentum).__name__} (got momentum={momentum!r})")
     if training and not eps > 0:
         raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
     if not eps >= 0:
@@ -494,9 +501,15 @@ def batch_norm_arguments(input: Tensor, running_mean: Tensor | None,
     c = input.shape[1] if input.ndim >= 2 else 0
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
-        if t is not None and t.numel() != c:
+        if t is not None and (t.numel() != c or t.ndim != 1):
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()} (input of "
-                               f"shape {tuple(input.shape)})")
+                               f"shape {tuple(input.shape)})" if t.numel() != c else
+                               f"{name} should be 1-D with {c} elements, got shape "
+                               f"{tuple(t.shape)}")
+        if t is not None and t.dtype is not input.dtype and not (
+                t.dtype is dtypes.float32 and input.dtype is dtypes.float16):
+            raise RuntimeError(f"mixed dtype (CPU): expect parameter to have scalar type of "
+                               f"{input.dtype.name} ({name} is {t.dtype.name})")
     if training and input.numel() and input.numel() // max(c, 1) <= 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input "
                          f"size {input.shape!r}")
@@ -555,9 +568,15 @@ def instance_norm_arguments(input: Tensor, running_mean: Tensor | None,
     c = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
-        if t is not None and t.numel() != c:
+        if t is not None and (t.numel() != c or t.ndim != 1):
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()} (input of "
-                               f"shape {tuple(input.shape)})")
+                               f"shape {tuple(input.shape)})" if t.numel() != c else
+                               f"{name} should be 1-D with {c} elements, got shape "
+                               f"{tuple(t.shape)}")
+        if t is not None and t.dtype is not input.dtype and not (
+                t.dtype is dtypes.float32 and input.dtype is dtypes.float16):
+            raise RuntimeError(f"mixed dtype (CPU): expect parameter to have scalar type of "
+                               f"{input.dtype.name} ({name} is {t.dtype.name})")
     if use_input_stats and math.prod(input.shape[2:]) == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
                          f"{input.shape!r}")

@@ -21,7 +21,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     unbiased variance); evaluation uses the running estimates.
     Shape: input (N, C) or (N, C, *); the statistics are per channel C.
     """
-    checks.batch_norm_arguments(input, running_mean, running_var, weight, bias, training, eps)
+    checks.batch_norm_arguments(input, running_mean, running_var, weight, bias, training, eps,
+                                momentum)
     if input.numel() == 0:  # an empty batch: nothing to normalize, the statistics stay
         return input.clone()
     axes = (0, *range(2, input.ndim))            # every dim but the channels
