@@ -176,3 +176,52 @@ def test_a_product_is_named_as_torch_names_it(shapes: tuple, name: str) -> None:
     torch = pytest.importorskip("torch", reason="PyTorch is the oracle here")
     ta, tb = (torch.ones(*s, requires_grad=True) for s in shapes)
     assert (ta @ tb).grad_fn.name() == name
+
+
+# ---- what torch refuses ----------------------------------------------------------------------
+F = mg.nn.functional
+REFUSED = {  # name: (minigrad's call, torch's call given torch, the exception type, a match)
+    "conv2d float64 bias": (
+        lambda: F.conv2d(mg.randn(1, 1, 4, 4), mg.randn(1, 1, 3, 3),
+                         mg.randn(1, dtype=mg.float64)),
+        lambda t: t.nn.functional.conv2d(t.randn(1, 1, 4, 4), t.randn(1, 1, 3, 3),
+                                         t.randn(1, dtype=t.float64)),
+        RuntimeError, r"Input type \(float32\) and bias type \(float64\)"),
+    "batch_norm float64 statistics": (
+        lambda: F.batch_norm(mg.randn(2, 3), mg.zeros(3, dtype=mg.float64),
+                             mg.ones(3, dtype=mg.float64)),
+        lambda t: t.nn.functional.batch_norm(t.randn(2, 3), t.zeros(3, dtype=t.float64),
+                                             t.ones(3, dtype=t.float64)),
+        RuntimeError, "mixed dtype"),
+    "batch_norm float64 weight": (
+        lambda: F.batch_norm(mg.randn(2, 3), None, None, mg.ones(3, dtype=mg.float64),
+                             training=True),
+        lambda t: t.nn.functional.batch_norm(t.randn(2, 3), None, None,
+                                             t.ones(3, dtype=t.float64), training=True),
+        RuntimeError, "mixed dtype"),
+    "batch_norm 2-D statistics": (
+        lambda: F.batch_norm(mg.randn(2, 3), mg.zeros(1, 3), mg.ones(1, 3)),
+        lambda t: t.nn.functional.batch_norm(t.randn(2, 3), t.zeros(1, 3), t.ones(1, 3)),
+        RuntimeError, r"running_mean should be 1-D with 3 elements, got shape \(1, 3\)"),
+    "BatchNorm2d momentum a string": (
+        lambda: mg.nn.BatchNorm2d(3, momentum="x")(mg.randn(2, 3, 2, 2)),
+        lambda t: t.nn.BatchNorm2d(3, momentum="x")(t.randn(2, 3, 2, 2)),
+        TypeError, "argument 'momentum' .* must be float, not str"),
+    "tensor with a string dtype": (
+        lambda: mg.tensor([1.0], dtype="float32"), lambda t: t.tensor([1.0], dtype="float32"),
+        TypeError, "must be minigrad.dtype, not str"),
+    "DataLoader drop_last a string": (
+        lambda: mg.utils.data.DataLoader([1, 2, 3], drop_last="yes"),
+        lambda t: t.utils.data.DataLoader([1, 2, 3], drop_last="yes"),
+        ValueError, "drop_last should be a boolean value"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_what_torch_refuses_is_refused_with_its_exception_type(name: str) -> None:
+    ours, theirs, kind, match = REFUSED[name]
+    with pytest.raises(kind, match=match):
+        ours()
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here")
+    with pytest.raises(kind):
+        theirs(torch)
