@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -225,3 +226,112 @@ def test_what_torch_refuses_is_refused_with_its_exception_type(name: str) -> Non
     torch = pytest.importorskip("torch", reason="PyTorch is the oracle here")
     with pytest.raises(kind):
         theirs(torch)
+
+
+# ---- names course code calls: nn.utils, DataParallel, legacy types, distributions, ... -----
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf"), 3.0])
+@pytest.mark.parametrize("max_norm", [0.1, 100.0])
+def test_clip_grad_norm_as_torchs(norm_type: float, max_norm: float) -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here")
+    rng = np.random.default_rng(0)
+    grads = [rng.standard_normal(s).astype(np.float32) for s in ((3, 4), (4,), (2, 2, 2))]
+    ours = [mg.zeros(*g.shape, requires_grad=True) for g in grads]
+    theirs = [torch.zeros(*g.shape, requires_grad=True) for g in grads]
+    for p, q, g in zip(ours, theirs, grads):
+        p.grad, q.grad = mg.tensor(g), torch.tensor(g)
+    total = mg.nn.utils.clip_grad_norm_(ours, max_norm, norm_type)
+    expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
+    np.testing.assert_allclose(total.item(), expected.item(), rtol=1e-5)
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-5, atol=1e-7)
+    mg.nn.utils.clip_grad_value_(ours, 0.01)
+    torch.nn.utils.clip_grad_value_(theirs, 0.01)
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6)
+
+
+def test_clip_grad_norm_refuses_a_non_finite_norm_when_asked() -> None:
+    p = mg.zeros(2, requires_grad=True)
+    p.grad = mg.tensor([float("inf"), 1.0])
+    with pytest.raises(RuntimeError, match="non-finite"):
+        mg.nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+    assert mg.nn.utils.clip_grad_norm_([mg.zeros(2, requires_grad=True)], 1.0).item() == 0.0
+
+
+def test_parameters_as_one_vector_and_back() -> None:
+    m = mg.nn.Linear(3, 2)
+    vec = mg.nn.utils.parameters_to_vector(m.parameters())
+    assert vec.shape == (8,)
+    np.testing.assert_array_equal(vec[:6].detach().numpy(), m.weight.detach().numpy().ravel())
+    mg.nn.utils.vector_to_parameters(mg.arange(8.0), m.parameters())
+    np.testing.assert_array_equal(m.bias.detach().numpy(), [6.0, 7.0])
+
+
+def test_data_parallel_on_one_device_is_the_module_with_torchs_keys() -> None:
+    net = mg.nn.Sequential(mg.nn.Linear(3, 2))
+    wrapped = mg.nn.DataParallel(net, device_ids=[0])
+    x = mg.randn(4, 3)
+    np.testing.assert_array_equal(wrapped(x).detach().numpy(), net(x).detach().numpy())
+    assert list(wrapped.state_dict()) == ["module.0.weight", "module.0.bias"]
+    assert wrapped.module is net
+    with pytest.raises(RuntimeError, match="one device"):
+        mg.nn.DataParallel(net, device_ids=[0, 1])
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here")
+    assert list(torch.nn.DataParallel(torch.nn.Sequential(torch.nn.Linear(3, 2))
+                                      ).state_dict()) == list(wrapped.state_dict())
+
+
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "LongTensor", "IntTensor",
+                                  "BoolTensor", "ByteTensor", "HalfTensor"])
+def test_legacy_tensor_types_make_torchs_dtypes(name: str) -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here")
+    ours, theirs = getattr(mg, name)([1, 0, 2]), getattr(torch, name)([1, 0, 2])
+    assert ours.dtype.name == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert getattr(mg, name)(2, 3).shape == (2, 3)
+    with pytest.raises(TypeError, match="expected data or sizes"):
+        getattr(mg, name)(2, "3")
+
+
+def test_multinomial_rolls_dice_as_d2ls_probability_chapter() -> None:
+    from minigrad.distributions import Categorical, Multinomial
+    mg.manual_seed(0)
+    fair_probs = mg.ones(6) / 6
+    one = Multinomial(1, fair_probs).sample()
+    assert one.shape == (6,) and one.sum().item() == 1 and one.dtype == mg.float32
+    counts = Multinomial(10, fair_probs).sample((1000,))
+    assert counts.shape == (1000, 6) and bool((counts.sum(1) == 10).all())
+    freq = counts.sum(0) / 10000  # each face 1/6, within 5 standard deviations
+    assert np.all(np.abs(freq.numpy() - 1 / 6) < 5 * np.sqrt(1 / 6 * 5 / 6 / 10000))
+    draws = Categorical(mg.tensor([0.0, 0.25, 0.75])).sample((4000,))
+    assert set(np.unique(draws.numpy())) <= {1, 2}
+    assert abs(draws.float().mean().item() - 1.75) < 0.05
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here")
+    value = [2.0, 0.0, 1.0, 0.0, 0.0, 0.0]
+    np.testing.assert_allclose(
+        Multinomial(3, fair_probs).log_prob(mg.tensor(value)).item(),
+        torch.distributions.Multinomial(3, torch.ones(6) / 6).log_prob(
+            torch.tensor(value)).item(), rtol=1e-5)
+
+
+def test_jacobian_and_vjp_as_torchs() -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here")
+    import minigrad.autograd.functional as mgf
+    x = np.random.default_rng(1).random((3, 2))
+
+    def f(a: Any, b: Any) -> Any:
+        return (a * b).sum(0), (a ** 2).exp()
+
+    ours = mgf.jacobian(f, (mg.tensor(x), mg.tensor(x + 1)))
+    theirs = torch.autograd.functional.jacobian(f, (torch.tensor(x), torch.tensor(x + 1)))
+    for i in range(2):
+        for j in range(2):
+            np.testing.assert_allclose(ours[i][j].numpy(), theirs[i][j].numpy(), rtol=1e-10)
+    single = mgf.jacobian(lambda a: a.sin(), mg.tensor(x))
+    assert single.shape == (3, 2, 3, 2)
+    _, ours_v = mgf.vjp(lambda a: a.sin().sum(), mg.tensor(x))
+    _, theirs_v = torch.autograd.functional.vjp(lambda a: a.sin().sum(), torch.tensor(x))
+    np.testing.assert_allclose(ours_v.numpy(), theirs_v.numpy(), rtol=1e-12)
+    assert mg.autograd.functional is mgf
