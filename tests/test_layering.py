@@ -31,7 +31,7 @@ LAYERS = [
     "minigrad.tools.tracing",
     "minigrad.ops.promotion", "minigrad.ops.elementwise", "minigrad.ops.movement",
     "minigrad.ops.indexing",
-    "minigrad.ops.reduce", "minigrad.ops.matmul", "minigrad.ops.unfold",
+    "minigrad.ops.reduce", "minigrad.ops.matmul", "minigrad.ops.mathops", "minigrad.ops.unfold",
     "minigrad.ops.deform", "minigrad.ops", "minigrad.surface", "minigrad.surface.sort",
     "minigrad.surface.special", "minigrad.extras.inplace", "minigrad.surface.methods",
     "minigrad.tensor", "minigrad.tools.viz", "minigrad.factory", "minigrad.surface.functions",

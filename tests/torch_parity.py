@@ -90,7 +90,8 @@ REFLECTED = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
 
 # op_db's ops that take their arguments in another order than the function they test
 REORDERED = {"nn.functional.embedding": lambda weight, index, **kwargs:
-             mg.nn.functional.embedding(index, weight, **kwargs)}
+             mg.nn.functional.embedding(index, weight, **kwargs),
+             "einsum": lambda tensors, equation: mg.einsum(equation, tensors)}
 
 
 def resolve(name: str) -> Callable | None:

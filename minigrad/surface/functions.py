@@ -12,7 +12,7 @@ from typing import Any
 
 from minigrad.autograd import is_tensor
 from minigrad.factory import tensor
-from minigrad.ops import indexing
+from minigrad.ops import indexing, mathops
 from minigrad.ops.promotion import as_tensor_like
 from minigrad.tensor import Tensor
 
@@ -124,6 +124,22 @@ tril, triu = _function("tril"), _function("triu")
 meshgrid = indexing.meshgrid
 
 # ---- math (the methods in surface/methods.py) ---------------------------------------------
+mm, bmm, mv, dot, outer, addmm = (_function("mm"), _function("bmm"), _function("mv"),
+                                 _function("dot"), _function("outer"), _function("addmm"))
+prod, cumprod, logsumexp = _function("prod"), _function("cumprod"), _function("logsumexp")
+count_nonzero, unique, bincount = (_function("count_nonzero"), _function("unique"),
+                                   _function("bincount"))
+isnan, isinf, isfinite = _function("isnan"), _function("isinf"), _function("isfinite")
+nan_to_num, log1p, expm1 = _function("nan_to_num"), _function("log1p"), _function("expm1")
+square, rsqrt, reciprocal = _function("square"), _function("rsqrt"), _function("reciprocal")
+bernoulli = _function("bernoulli")
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Einstein summation: ``einsum("ij,jk->ik", a, b)`` is a @ b (operands as arguments or
+    one list; ``...`` for unnamed dims; see ops/mathops.py)."""
+    return mathops.einsum(equation, *operands)
+
 
 __all__ = [
     "abs", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "argsort",
@@ -138,4 +154,9 @@ __all__ += [  # shape and indexing
     "chunk", "flip", "index_select", "meshgrid", "moveaxis", "movedim", "narrow",
     "repeat_interleave", "roll", "scatter", "scatter_add", "split", "swapaxes", "swapdims",
     "take_along_dim", "tile", "tril", "triu", "unbind",
+]
+__all__ += [  # math
+    "addmm", "bernoulli", "bincount", "bmm", "count_nonzero", "cumprod", "dot", "einsum",
+    "expm1", "isfinite", "isinf", "isnan", "log1p", "logsumexp", "mm", "mv", "nan_to_num",
+    "outer", "prod", "reciprocal", "rsqrt", "square", "unique",
 ]
