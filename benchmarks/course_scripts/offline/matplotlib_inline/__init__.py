@@ -1,0 +1,1 @@
+"""Offline stand-in for matplotlib_inline."""
