@@ -268,7 +268,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1,
 
 # ---- products ----------------------------------------------------------------------------
 def _cumulative_prod(xp: Any, x: Any, axis: int) -> Any:
-    """The Array API's cumulative_prod (CuPy before 14 calls it cumprod)."""
+    """The Array API's cumulative_prod, or cumprod where a library has only that name."""
     fn = getattr(xp, "cumulative_prod", None)
     return fn(x, axis=axis) if fn is not None else xp.cumprod(x, axis=axis)
 
