@@ -10,7 +10,11 @@ composite of differentiable ops, so gradients (and second derivatives) come from
 binary cross-entropy has its own backward, for PyTorch's finite gradient at 0 and 1.
 
 One module per topic (activations, convolution, pooling, resampling, normalization, losses);
-the argument checks sit apart, in ``checks.py``, so a function's body is the math.
+the argument checks sit apart, in ``checks.py``, so a function's body is the math. Beyond the
+course's core, more topics keep their checks at their foot: activations_extra (hardswish,
+mish, selu, prelu, softmin, ...), adaptive_pooling (1-D), distance (normalize,
+cosine_similarity), embedding (one_hot, embedding) and vision (pixel_shuffle, affine_grid,
+local_response_norm).
 Functions marked ``@fast_path`` may run a backend's faster version of the same math instead
 (``minigrad/fast/``; off with MINIGRAD_FAST_PATHS=0), tested equal to the code here.
 """
