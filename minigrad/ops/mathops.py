@@ -274,15 +274,15 @@ def _cumulative_prod(xp: Any, x: Any, axis: int) -> Any:
 
 
 class Prod(Function):
-    """The product over one dim or all of them."""
+    """The product over one dim or all of them. Its derivative is written as (left of i) *
+    (right of i), which is right where x has zeros, unlike prod / x_i."""
 
     def forward(self, x: Any, *, axes: tuple[int, ...], keepdim: bool) -> Any:
         self.save_for_backward(x)
         self.axes, self.keepdim = axes, keepdim
         return self.xp.prod(x, axis=axes, keepdims=keepdim)
 
-    # d prod(x) / d x_i = the product of all the others: (left of i) * (right of i), which is
-    # right where x has zeros, unlike prod / x_i
+    # d prod(x) / d x_i = the product of all the others
     def backward(self, g: Tensor) -> Tensor:
         x = self.inputs[0]
         if not self.keepdim:
@@ -310,7 +310,8 @@ def products_of_others(x: Tensor, d: int) -> Tensor:
 
 
 class Cumprod(Function):
-    """Running products along one dim: out[k] = x[0] * ... * x[k]."""
+    """Running products along one dim: out[k] = x[0] * ... * x[k]. Without zeros d out[k] /
+    d x[i] is out[k] / x[i], so the gradient is a reversed cumsum of g * out, divided by x."""
 
     def forward(self, x: Any, *, dim: int) -> Any:
         out = _cumulative_prod(self.xp, x, dim)
@@ -318,8 +319,7 @@ class Cumprod(Function):
         self.dim = dim
         return out
 
-    # d out[k] / d x[i] = prod of x[j] for j <= k, j != i (k >= i); without zeros that is
-    # out[k] / x[i], so the gradient is a reversed cumsum of g * out, divided by x
+    # d out[k] / d x[i] = prod of x[j] for j <= k, j != i (k >= i)
     def backward(self, g: Tensor) -> Tensor:
         x, out, d = self.inputs[0], self.output, self.dim
         if x.shape[d] <= 1:
