@@ -119,6 +119,8 @@ def as_device(spec: str | device | None) -> device:
         found = device(spec if spec is not None else _default_device)
         if found.index is None and found.type != "cpu":
             found = device(found.type, 0)
+        if found.index:  # a second GPU: placed there, or refused (CuPy's backend uses one)
+            found.backend.check_index(found.index)
         # one object per device, however it was named (Function.apply compares them by `is`)
         found = _DEVICES[key] = _DEVICES.setdefault((found.type, found.index), found)
     return found

@@ -191,6 +191,9 @@ class Backend:
     def synchronize(self) -> None:
         """Wait until queued work is done (a no-op on the CPU); benchmarks call it."""
 
+    def check_index(self, index: int) -> None:
+        """Raise if arrays cannot be placed on device ``index`` (CuPy's ``"cuda:1"``)."""
+
     def _dtypes(self) -> tuple[dict, dict]:
         """minigrad dtype -> the library's, and an array's ``.dtype`` -> minigrad dtype (made
         once: ``dtype_of`` runs for every op)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from minigrad.autograd import Function, is_tensor, make_tensor
+from minigrad.ops import floor_division  # torch's // and % of floats, on every backend
 from minigrad.ops.promotion import (
     as_number,
     as_tensor_arg,
@@ -479,7 +480,7 @@ class Remainder(Function):
     def forward(self, a: Any, b: Any) -> Any:
         if self.needs_input_grad[1]:  # (b's gradient reads a and b)
             self.save_for_backward(a, b)
-        return self.xp.remainder(a, b)
+        return floor_division.remainder(self.xp, a, b)
 
     # a % b = a - b floor(a / b): d/da = 1, d/db = -floor(a / b)
     def backward(self, g: Tensor) -> tuple[Tensor, Tensor | None]:
@@ -514,7 +515,7 @@ def integer_op(name: str, a: Tensor, b: Any) -> Tensor:
         divisor = (host_values(b, "integer division check").tolist() if b.numel() < 10
                    else f"of shape {list(b.shape)}")
         raise RuntimeError(f"ZeroDivisionError: integer {name} by zero (divisor {divisor})")
-    return _without_graph(name, a, b)
+    return make_tensor(getattr(floor_division, name)(backend.xp, a._data, b._data), a.device)
 
 
 def _without_graph(name: str, a: Tensor, b: Tensor) -> Tensor:
@@ -547,7 +548,7 @@ class RoundedDivide(Function):
     def forward(self, a: Any, b: Any, *, mode: str) -> Any:
         self.save_for_backward()  # (backward reads no input's values)
         xp = self.xp
-        return xp.floor_divide(a, b) if mode == "floor" else xp.trunc(a / b)
+        return floor_division.floor_divide(xp, a, b) if mode == "floor" else xp.trunc(a / b)
 
     # a step function: 0 wherever it has a derivative (as torch, even at 0 / 0)
     def backward(self, g: Tensor) -> tuple[Tensor, Tensor]:
