@@ -1,7 +1,9 @@
 """mg.transfer_guard: host <-> device transfers counted, logged or refused.
 
 No GPU is needed: a stand-in backend computes with NumPy but says its arrays are not on the
-host (``is_host = False``), as CuPy's are not, so every copy to or from NumPy is a transfer.
+host (``is_host = False``), as CuPy's are not, so every copy to or from NumPy is a transfer;
+its namespace is NumPy behind ``CountingNamespace``, as the CuPy backend's is CuPy, so the
+copies the library makes on its own (a Python number in an op, nonzero's count) count too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 import minigrad as mg
 import minigrad.nn as nn
 from minigrad import backends
+from minigrad.backends.transfers import CountingNamespace
 
 
 class StandIn(mg.Backend):
@@ -25,7 +28,8 @@ class StandIn(mg.Backend):
     is_host = False
 
     def _load(self) -> Any:
-        return np
+        # NumPy's arrays and scalars are the "device's" (as CuPy's arrays and 0-d results)
+        return CountingNamespace(np, self.name, (np.ndarray, np.generic))
 
     def from_numpy(self, a: np.ndarray) -> np.ndarray:
         return np.array(a, copy=True)  # a copy, as to a device
@@ -66,7 +70,8 @@ def test_disallow_refuses_every_implicit_transfer(dev: str, read: str) -> None:
             RuntimeError, match=r"Disallowed implicit device-to-host transfer .* on the "
                                 r"'standin' device, at .*test_transfer_guard\.py:\d+"):
         IMPLICIT[read](t)
-    assert moved.count == 0  # refused before it happened
+    assert "implicit" not in moved.by_category  # refused before it happened (t > 0 copies
+    # its 0 over, an internal transfer)
     IMPLICIT[read](t)  # outside the guard: allowed
 
 
@@ -101,8 +106,8 @@ def test_explicit_moves_are_allowed_and_counted(dev: str) -> None:
         v = t.to("cpu", mg.float64)
     assert back.device == "cpu" and t.device.type == dev and u.device.type == dev
     assert v.dtype is mg.float64
-    assert moved.by_kind == {"to": (3, 72), "tensor": (1, 8)}
-    assert moved.by_category == {"explicit": (4, 80)}
+    assert moved.by_kind == {"to": (3, 72), "tensor": (1, 8), "scalar operand": (1, 4)}
+    assert moved.by_category == {"explicit": (4, 80), "internal": (1, 4)}  # (t * 2: the 2)
 
 
 def test_a_list_index_is_an_implicit_transfer_to_the_device(dev: str) -> None:
@@ -141,7 +146,7 @@ def test_assigning_through_a_device_index_moves_no_index(dev: str) -> None:
     with mg.transfer_guard("disallow") as moved:
         t[index] = 1.0
         t.index_put_((index,), two, accumulate=True)
-    assert set(moved.by_kind) == {"index bounds"}
+    assert set(moved.by_kind) == {"index bounds", "scalar operand"}  # (the 1.0)
     assert t.cpu().tolist() == [3.0, 0.0, 3.0, 0.0, 0.0]
 
 
@@ -242,7 +247,65 @@ def test_a_lenet_step_on_the_device_under_the_guard(dev: str) -> None:
             optimizer.step()
         losses.append(loss.item())  # outside the guard: the one trip to the host per step
     assert losses[1] < losses[0]
-    # what is left are minigrad's own checks: the targets, and the index bounds of the
-    # gathers that pick each sample's class (forward) and scatter back its gradient (backward)
+    # what is left are minigrad's own: the targets' check, the index bounds of the gathers
+    # that pick each sample's class (forward) and scatter back its gradient (backward), and
+    # the Python numbers of the loss and the update copied over as 0-d arrays
     assert set(moved.by_category) == {"internal"}
+    assert moved.by_kind.pop("scalar operand")[0] > 0
     assert moved.by_kind == {"target check": (1, 1), "index bounds": (8, 64)}
+
+
+def test_python_numbers_in_ops_are_counted_never_refused(dev: str) -> None:
+    """``x * 2.0`` copies the 2.0 to the device as a 0-d array (CuPy's asarray): an internal
+    transfer, counted with its bytes; never refused, as JAX's guard lets Python scalars by."""
+    x = mg.ones(3, device=dev)
+    with mg.transfer_guard("disallow") as moved:
+        y = x * 2.0 + 1
+        z = x.double() - 0.5
+    assert y.cpu().tolist() == [3.0] * 3 and z.cpu().tolist() == [0.5] * 3
+    assert moved.by_kind == {"scalar operand": (3, 16)}  # float32 2.0 and 1, float64 0.5
+    assert moved.by_category == {"internal": (3, 16)}
+    with mg.transfer_guard("disallow") as moved:
+        x * x  # two tensors on the device: nothing copied
+    assert moved.count == 0
+
+
+def test_nonzero_and_boolean_masks_count_the_read_back(dev: str) -> None:
+    """nonzero must know how many elements are non-zero before it can allocate its result:
+    the count comes back to the host (CuPy waits for the device there), as for a mask."""
+    t = mg.tensor([[0.0, 1.5], [-2.0, 0.0]], device=dev)
+    mask = mg.tensor([[False, True], [True, False]], device=dev)
+    with mg.transfer_guard("disallow") as moved:
+        index = t.nonzero()
+        picked = t[mask]
+    assert index.cpu().tolist() == [[0, 1], [1, 0]] and picked.cpu().tolist() == [1.5, -2.0]
+    assert moved.by_kind["nonzero"] == (2, 16) and moved.by_category.keys() == {"internal"}
+
+
+def test_host_data_handed_to_the_library_is_counted() -> None:
+    """The namespace counts a copy wherever host data meets the device library: a list, a
+    NumPy array that is not the device's, a Python number; not the device's own arrays."""
+    xp = CountingNamespace(np, "elsewhere", np.generic)  # only NumPy's scalars are "on it"
+    with mg.transfer_guard("allow") as moved:
+        xp.asarray([1, 2, 3])
+        xp.asarray(np.zeros((2, 2), np.float32))
+        xp.asarray(7)
+        xp.asarray(np.float32(1.0))
+        xp.nonzero(np.array([0, 1]))
+    assert moved.by_kind == {"host array": (2, 40), "scalar operand": (1, 8), "nonzero": (1, 8)}
+    assert xp.arange is np.arange and "counting transfers on 'elsewhere'" in repr(xp)
+
+
+def test_the_cupy_backend_counts_through_its_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CuPy backend's xp is CuPy behind CountingNamespace (here the NumPy stand-in for
+    CuPy of test_backends.py): a Python number in an op on "cuda" is counted."""
+    from tests.test_backends import use_fake_cupy
+
+    cuda = use_fake_cupy(monkeypatch)
+    assert isinstance(cuda.xp, CountingNamespace)
+    x = mg.ones(2, device="cuda")
+    with mg.transfer_guard("disallow") as moved:
+        x * 3.0
+        x[x > 0]
+    assert moved.by_kind == {"scalar operand": (2, 8), "nonzero": (1, 8),
+                             "index bounds": (2, 16)}  # (the mask's positions, checked)

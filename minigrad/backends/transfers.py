@@ -14,11 +14,14 @@ which say what made it and of which of three categories it is:
   each one waits for the device to finish. ``t.cpu().item()`` says you mean it.
 * internal: minigrad's own checks look at values on the host (index bounds, gather's range, a
   loss's targets, integer division by zero, anomaly mode). Counted and logged, never refused:
-  the check is what gives torch's error for a bad index; the count shows what it costs.
+  the check is what gives torch's error for a bad index; the count shows what it costs. The
+  copies the array library makes on its own are internal too (``CountingNamespace``): a
+  Python number in an op (``x * 2.0``: "scalar operand", copied over as a 0-d array), host
+  data handed to ``xp.asarray`` ("host array"), and the count that ``nonzero`` reads back to
+  size its result ("nonzero": boolean masks, ``t[t > 0]``, wait for the device there).
 
-Python numbers used in ops (``x * 2.0``) are not counted, as in JAX. The guard belongs to the
-calling thread; nested guards each count what happens inside them, and the innermost one's
-level decides.
+Python numbers in ops are never refused, as in JAX. The guard belongs to the calling thread;
+nested guards each count what happens inside them, and the innermost one's level decides.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import logging
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 LEVELS = ("allow", "log", "disallow")
 CATEGORIES = ("explicit", "implicit", "internal")
@@ -123,3 +127,40 @@ def _caller() -> str:
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame = frame.f_back
     return "?" if frame is None else f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+class CountingNamespace:
+    """An array library's namespace (CuPy) whose own hidden host <-> device copies are counted.
+
+    Every name is the library's (looked up once, then a plain attribute), except two that copy
+    behind minigrad's back: ``asarray`` of host data (a Python number, a list, a NumPy array:
+    anything that is not a ``device_array``) copies it to the device, and ``nonzero`` reads the
+    count of non-zero elements back to the host to size its result (CuPy's waits for the
+    device). Both are recorded as internal transfers on ``device``: counted, never refused.
+    """
+
+    def __init__(self, module: Any, device: str, device_array: type | tuple[type, ...]) -> None:
+        self._module, self._device, self._device_array = module, device, device_array
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._module, name)
+        setattr(self, name, value)  # the next lookup is a plain attribute
+        return value
+
+    def asarray(self, obj: Any, *args: Any, **kwargs: Any) -> Any:
+        """The library's asarray; a copy of host data to the device is recorded."""
+        out = self._module.asarray(obj, *args, **kwargs)
+        if not isinstance(obj, self._device_array):
+            what = "scalar operand" if isinstance(obj, (bool, int, float, complex)) else (
+                "host array")
+            record(self._device, what, "internal", "host-to-device", int(out.nbytes), out.shape)
+        return out
+
+    def nonzero(self, a: Any) -> Any:
+        """The library's nonzero; the count it reads back (one int64) is recorded."""
+        record(self._device, "nonzero", "internal", "device-to-host", 8, ())
+        return self._module.nonzero(a)
+
+    def __repr__(self) -> str:
+        return f"<{getattr(self._module, '__name__', self._module)} counting transfers on " \
+               f"{self._device!r}>"
