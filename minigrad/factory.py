@@ -22,13 +22,27 @@ def tensor(data: Any, dtype: DTypeLike = None, device: DeviceLike = None,
            requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, scalars, arrays or a tensor).
 
-    Python floats become float32 and Python ints int64; NumPy arrays keep their dtype.
+    Python floats become float32 and Python ints int64; NumPy arrays keep their dtype. An array
+    on a device (a CuPy array, a CUDA torch tensor) comes in through DLPack, onto its own device
+    unless ``device`` says otherwise, as torch.tensor takes one.
     """
+    if _on_a_device(data):  # (not through __array__: CuPy refuses the implicit copy to NumPy)
+        data = from_dlpack(data)
+        device = device if device is not None else data.device
     return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _on_a_device(data: Any) -> bool:
+    """Whether ``data`` is another library's array whose memory is not the host's."""
+    if isinstance(data, (Tensor, np.ndarray)) or not hasattr(data, "__dlpack_device__"):
+        return False
+    return _DLPACK_DEVICES.get(int(data.__dlpack_device__()[0])) not in (None, "cpu")
 
 
 def as_tensor(data: Any, dtype: DTypeLike = None, device: DeviceLike = None) -> Tensor:
     """``data`` as a tensor, without a copy where it already is one of that dtype and device."""
+    if _on_a_device(data):  # shared through DLPack where the device and dtype allow
+        data = from_dlpack(data)
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype)
     if isinstance(data, np.ndarray) and dtype is None and as_device(device).type == "cpu":
@@ -44,12 +58,14 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(array, as_device("cpu"))
 
 
-_DLPACK_DEVICES = {1: "cpu", 2: "cuda", 3: "cpu"}  # kDLCPU, kDLCUDA, kDLCUDAHost
+# kDLCPU, kDLCUDA, kDLCUDAHost (pinned host memory), kDLCUDAManaged (unified memory, on the GPU)
+_DLPACK_DEVICES = {1: "cpu", 2: "cuda", 3: "cpu", 13: "cuda"}
 
 
 def from_dlpack(ext: Any) -> Tensor:
     """A tensor sharing memory with another library's array or tensor (a NumPy or CuPy array,
-    a torch tensor: anything with ``__dlpack__``), on the device it lives on, without a copy."""
+    a torch tensor: anything with ``__dlpack__``), on the device it lives on, without a copy;
+    CUDA managed (unified) memory counts as the GPU's."""
     if not hasattr(ext, "__dlpack__") or not hasattr(ext, "__dlpack_device__"):
         raise TypeError(f"from_dlpack expects an object with __dlpack__ and __dlpack_device__ "
                         f"(a NumPy or CuPy array, a torch tensor), got {type(ext).__name__}")
@@ -57,7 +73,8 @@ def from_dlpack(ext: Any) -> Tensor:
     name = _DLPACK_DEVICES.get(int(kind))
     if name is None:
         raise RuntimeError(f"from_dlpack: DLPack device type {int(kind)} has no minigrad backend "
-                           f"(cpu is 1, cuda is 2)")
+                           f"(cpu takes 1 and 3, pinned host memory; cuda takes 2 and 13, "
+                           f"managed memory)")
     dev = as_device(name if name == "cpu" else f"{name}:{index}")
     array = dev.backend.xp.from_dlpack(ext)
     dtypes.to_dtype(array.dtype)  # a clear error for unsupported dtypes

@@ -61,3 +61,59 @@ def test_cuda_arrays_come_in_and_go_out_without_a_copy() -> None:
         x.mul_(3)
         assert u.tolist() == [3.0, 3.0, 3.0] and u.device.type == "cuda"
         assert torch.from_dlpack(u).device.type == "cuda"
+
+
+class DeviceBuffer:
+    """Another library's array on a GPU (device type 2, kDLCUDA; 13 for managed memory):
+    DLPack only, and ``__array__`` refuses as CuPy's does. The NumPy stand-in for CuPy of
+    test_backends.py takes it in ``from_dlpack`` by its ``array``."""
+
+    def __init__(self, array: np.ndarray, kind: int = 2) -> None:
+        self.array, self.kind = array, kind
+
+    def __dlpack__(self, **kwargs: object) -> object:
+        return self.array.__dlpack__()
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return (self.kind, 0)
+
+    def __array__(self, *args: object, **kwargs: object) -> np.ndarray:
+        raise TypeError("Implicit conversion to a NumPy array is not allowed. Please use "
+                        "`.get()` to construct a NumPy array explicitly.")
+
+
+@pytest.fixture
+def fake_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CuPy backend on the NumPy stand-in for CuPy (tests/test_backends.py)."""
+    from tests.test_backends import use_fake_cupy
+
+    use_fake_cupy(monkeypatch)
+
+
+def test_a_device_array_given_to_tensor_comes_in_through_dlpack(fake_cuda: None) -> None:
+    """As torch.tensor(cupy_array): a copy, on the array's device unless told otherwise, in
+    the dtype asked for; as_tensor shares instead (never through __array__, which CuPy
+    refuses)."""
+    a = np.arange(4, dtype=np.float32)
+    buffer = DeviceBuffer(a)
+    t = mg.tensor(buffer)
+    assert t.device == "cuda:0" and t.dtype is mg.float32 and t.cpu().tolist() == [0, 1, 2, 3]
+    a[0] = 9.0
+    assert t.cpu().tolist() == [0, 1, 2, 3]  # a copy
+    assert mg.as_tensor(buffer).cpu().tolist() == [9, 1, 2, 3]  # shared
+    u = mg.tensor(buffer, dtype=mg.float64, device="cpu", requires_grad=True)
+    assert u.device == "cpu" and u.dtype is mg.float64 and u.requires_grad
+    assert mg.as_tensor(buffer, dtype=mg.int64).tolist() == [9, 1, 2, 3]
+
+
+def test_cuda_managed_memory_comes_in_on_the_gpu(fake_cuda: None) -> None:
+    """kDLCUDAManaged (13), unified memory, is the GPU's as torch takes it."""
+    t = mg.from_dlpack(DeviceBuffer(np.ones(3, np.float32), kind=13))
+    assert t.device == "cuda:0" and t.cpu().tolist() == [1.0, 1.0, 1.0]
+    assert mg.tensor(DeviceBuffer(np.zeros(2), kind=13)).device == "cuda:0"
+
+
+def test_a_dlpack_device_without_a_backend_is_named() -> None:
+    with pytest.raises(RuntimeError, match=r"DLPack device type 4 has no minigrad backend "
+                                           r"\(cpu takes 1 and 3.*cuda takes 2 and 13"):
+        mg.from_dlpack(DeviceBuffer(np.ones(2), kind=4))
