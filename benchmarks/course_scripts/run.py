@@ -108,7 +108,8 @@ def stage_mnist_pickle(cwd: Path, env: dict[str, str]) -> None:
         pickle.dump(split, f)
 
 
-SMALL = {"COURSE_SCRIPTS_TRAIN_N": "6464", "COURSE_SCRIPTS_TEST_N": "640"}  # 101 batches: 2 prints an epoch
+# 101 batches of 64: the tutorials print at batches 0 and 100 of each epoch
+SMALL = {"COURSE_SCRIPTS_TRAIN_N": "6464", "COURSE_SCRIPTS_TEST_N": "640"}
 D2L_SMALL = {"COURSE_SCRIPTS_TRAIN_N": "1024", "COURSE_SCRIPTS_TEST_N": "256",
              "COURSE_SCRIPTS_MAX_EPOCHS": "1"}
 D2L_BIG_IMAGES = {"COURSE_SCRIPTS_TRAIN_N": "256", "COURSE_SCRIPTS_TEST_N": "128",

@@ -21,7 +21,9 @@ def display(*objs: Any, **kwargs: Any) -> None:
             if legend is None:
                 continue
             labels = [t.get_text() for t in legend.get_texts()]
-            for line, label in zip(legend.legend_handles, labels):
+            # the lines d2l just drew, one per label in the legend's order (the legend's
+            # own handles are proxies that hold no data)
+            for line, label in zip(ax.get_lines()[-len(labels):], labels):
                 xs, ys = line.get_xdata(), line.get_ydata()
                 start = _shown.get((id(obj), label), 0)
                 for x, y in list(zip(xs, ys))[start:]:
