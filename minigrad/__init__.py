@@ -2,7 +2,7 @@
 
 import sys
 
-from minigrad import autograd, backends, fast, nn, ops, optim, utils
+from minigrad import autograd, backends, distributions, fast, nn, ops, optim, utils
 from minigrad.autograd import is_tensor
 from minigrad.backends import (
     Backend,
@@ -68,9 +68,10 @@ from minigrad.runtime.grad_mode import (
 )
 from minigrad.runtime.random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from minigrad.runtime.threads import get_num_threads, set_num_threads
-from minigrad.surface import functions, linalg, serialization, special
-from minigrad.surface.functions import (
+from minigrad.surface import autograd_functional, functions, linalg, serialization, special
+from minigrad.surface.functions import (  # more math and comparisons
     abs,
+    acos,
     add,
     addmm,
     all,
@@ -78,9 +79,14 @@ from minigrad.surface.functions import (
     amax,
     amin,
     any,
+    arccos,
+    arcsin,
+    arctan,
     argmax,
     argmin,
     argsort,
+    asin,
+    atan,
     bernoulli,
     bincount,
     bmm,
@@ -88,9 +94,12 @@ from minigrad.surface.functions import (
     ceil,
     chunk,
     clamp,
+    clamp_max,
+    clamp_min,
     clip,
     clone,
     cos,
+    cosh,
     count_nonzero,
     cumprod,
     cumsum,
@@ -99,20 +108,34 @@ from minigrad.surface.functions import (
     divide,
     dot,
     einsum,
+    eq,
     erf,
     exp,
     expm1,
     flatten,
     flip,
     floor,
+    ge,
+    greater,
+    greater_equal,
+    gt,
+    index_add,
     index_select,
     isclose,
     isfinite,
     isinf,
     isnan,
+    le,
+    less,
+    less_equal,
     log,
     log1p,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
     logsumexp,
+    lt,
     masked_fill,
     masked_select,
     max,
@@ -129,10 +152,13 @@ from minigrad.surface.functions import (
     mv,
     nan_to_num,
     narrow,
+    ne,
     neg,
     negative,
     nonzero,
     norm,
+    normal,
+    not_equal,
     numel,
     outer,
     permute,
@@ -149,7 +175,9 @@ from minigrad.surface.functions import (
     scatter,
     scatter_add,
     sigmoid,
+    sign,
     sin,
+    sinh,
     sort,
     split,
     sqrt,
@@ -163,6 +191,7 @@ from minigrad.surface.functions import (
     swapdims,
     t,
     take_along_dim,
+    tan,
     tanh,
     tile,
     topk,
@@ -175,6 +204,15 @@ from minigrad.surface.functions import (
     unique,
     unsqueeze,
     var,
+)
+from minigrad.surface.legacy import (  # torch.FloatTensor(...) and friends
+    BoolTensor,
+    ByteTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
 )
 from minigrad.surface.serialization import load, save
 from minigrad.tensor import Size, Tensor
@@ -194,6 +232,8 @@ _MOVED |= {name: sys.modules[f"minigrad.tools.{name}"]
 for _name, _module in _MOVED.items():
     sys.modules[f"minigrad.{_name}"] = _module
 ops.sort, ops.special = _MOVED["ops.sort"], special  # (`from minigrad.ops import special`)
+autograd.functional = autograd_functional  # torch.autograd.functional.jacobian
+sys.modules["minigrad.autograd.functional"] = autograd_functional
 
 __version__ = "0.1.0"
 
@@ -222,6 +262,8 @@ __all__ = [
 __all__ += ["diagnostics", "summary"]  # seeing inside the engine
 __all__ += ["trace", "transfer_guard", "viz"]  # seeing inside the engine: ops, transfers, graph
 __all__ += ["accelerator"]  # the device line of torch's tutorials
+__all__ += ["BoolTensor", "ByteTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor",
+            "LongTensor", "distributions"]  # legacy constructors; torch.distributions
 __all__ += ["testing"]  # gradcheck, assert_close: as torch.testing
 __all__ += [  # shape and indexing (surface/methods.py, ops/indexing.py)
     "chunk", "flip", "index_select", "meshgrid", "moveaxis", "movedim", "narrow",
@@ -232,4 +274,10 @@ __all__ += [  # math (surface/methods.py, ops/mathops.py)
     "addmm", "bernoulli", "bincount", "bmm", "count_nonzero", "cumprod", "dot", "einsum",
     "expm1", "isfinite", "isinf", "isnan", "log1p", "logsumexp", "mm", "mv", "nan_to_num",
     "outer", "prod", "reciprocal", "rsqrt", "square", "unique",
+]
+__all__ += [  # more math and comparisons (surface/methods.py, ops/mathops.py)
+    "acos", "arccos", "arcsin", "arctan", "asin", "atan", "clamp_max", "clamp_min", "cosh", "eq",
+    "ge", "greater", "greater_equal", "gt", "index_add", "le", "less", "less_equal", "logical_and",
+    "logical_not", "logical_or", "logical_xor", "lt", "ne", "normal", "not_equal", "sign", "sinh",
+    "tan",
 ]

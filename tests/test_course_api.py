@@ -335,3 +335,78 @@ def test_jacobian_and_vjp_as_torchs() -> None:
     _, theirs_v = torch.autograd.functional.vjp(lambda a: a.sin().sum(), torch.tensor(x))
     np.testing.assert_allclose(ours_v.numpy(), theirs_v.numpy(), rtol=1e-12)
     assert mg.autograd.functional is mgf
+
+
+# ---- in-place and random surface the tutorials call ------------------------------------------
+INPLACE = {  # name: fn(lib, x) on a (3, 4) float tensor x, in place
+    "scatter_": lambda lib, x: x.scatter_(1, lib.tensor([[0], [2], [3]]),
+                                          lib.ones(3, 1, dtype=lib.float64) * 5),
+    "scatter_ value": lambda lib, x: x.scatter_(0, lib.tensor([[2, 0, 1, 2]]), value=-1.0),
+    "scatter_add_": lambda lib, x: x.scatter_add_(1, lib.tensor([[0, 0], [1, 3], [2, 2]]),
+                                                  lib.ones(3, 2, dtype=lib.float64)),
+    "index_add_": lambda lib, x: x.index_add_(0, lib.tensor([2, 0, 2]),
+                                              lib.ones(3, 4, dtype=lib.float64), alpha=3),
+    "index_fill_": lambda lib, x: x.index_fill_(1, lib.tensor([1, 3]), 7.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE))
+def test_in_place_indexing_as_torchs_with_gradients(name: str) -> None:
+    """The values, a version bump, and the gradient to a tensor the written one came from."""
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here")
+    start = np.arange(12.0).reshape(3, 4) / 7
+    results = []
+    for lib in (mg, torch):
+        leaf = lib.tensor(start, requires_grad=True)
+        x = leaf * 1.0
+        version = x._version
+        out = INPLACE[name](lib, x)
+        assert out is x and x._version > version
+        (x * lib.tensor(start + 1)).sum().backward()
+        results.append((x.detach().numpy(), leaf.grad.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
+
+
+def test_random_fills_in_range_and_squeeze_in_place() -> None:
+    mg.manual_seed(0)
+    ints = mg.zeros(1000, dtype=mg.int64).random_(3, 7)
+    assert set(np.unique(ints.numpy())) == {3, 4, 5, 6}
+    assert set(np.unique(mg.zeros(500).random_(2).numpy())) == {0.0, 1.0}
+    big = mg.zeros(1000).random_()
+    assert big.numpy().min() >= 0 and big.numpy().max() <= 2 ** 24
+    assert np.all(big.numpy() == np.round(big.numpy()))
+    with pytest.raises(RuntimeError, match="from=5 >= to=5"):
+        mg.zeros(2).random_(5, 5)
+    x = mg.zeros(1, 3, 1)
+    assert x.squeeze_() is x and x.shape == (3,)
+    assert x.unsqueeze_(1).shape == (3, 1)
+    with pytest.raises(RuntimeError, match="requires no grad"):
+        mg.zeros(1, 2, requires_grad=True).squeeze_()
+
+
+def test_normal_takes_torchs_four_forms() -> None:
+    mg.manual_seed(0)
+    w = mg.normal(0, 0.01, size=(200, 50))  # d2l's weight init
+    assert w.shape == (200, 50) and abs(w.std().item() - 0.01) < 0.001
+    assert abs(w.mean().item()) < 0.001
+    assert mg.normal(mg.zeros(3), 2.0).shape == (3,)
+    assert mg.normal(1.0, mg.ones(2, 1)).shape == (2, 1)
+    sample = mg.normal(mg.full((4000,), 3.0), mg.full((4000,), 0.5))
+    assert abs(sample.mean().item() - 3) < 0.05 and abs(sample.std().item() - 0.5) < 0.05
+    assert mg.normal(0.0, 1.0, size=()).shape == ()
+    with pytest.raises(RuntimeError, match="std >= 0"):
+        mg.normal(0.0, -1.0, size=(2,))
+
+
+@pytest.mark.parametrize("name", ["eq", "ne", "lt", "le", "gt", "ge", "logical_and",
+                                  "logical_or", "logical_xor"])
+def test_comparisons_and_logic_as_functions(name: str) -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here")
+    a, b = np.array([0.0, 1.0, 2.0, -1.0]), np.array([0.0, 2.0, 2.0, 0.0])
+    ours = getattr(mg, name)(mg.tensor(a), mg.tensor(b))
+    theirs = getattr(torch, name)(torch.tensor(a), torch.tensor(b))
+    assert ours.dtype == mg.bool
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    np.testing.assert_array_equal(mg.logical_not(mg.tensor(a)).numpy(),
+                                  torch.logical_not(torch.tensor(a)).numpy())

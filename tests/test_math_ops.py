@@ -93,6 +93,15 @@ def one(lo: float = -2, hi: float = 2, avoid: tuple[float, ...] = ()) -> Any:
     return draw
 
 
+def apart(*letters: str) -> Any:
+    """Two arrays (as ``sized``) whose elements are never within 0.05 of each other where
+    they meet: no ties, where max and min have no derivative."""
+    def draw(data: Any) -> tuple:
+        (a, b), params = sized(*letters)(data)
+        return (a, a + away_from(b - a, (0.0,))), params
+    return draw
+
+
 def draw_count_nonzero(data: Any) -> tuple:
     shape = data.draw(shapes(1, 3))
     dim = data.draw(st.sampled_from([None, data.draw(st.integers(-len(shape), len(shape) - 1)),
@@ -146,6 +155,21 @@ CASES = [
     Case("rsqrt", one(0.2, 2), lambda lib, x: lib.rsqrt(x), lambda x: 1 / np.sqrt(x)),
     Case("reciprocal", one(-2, 2, avoid=(0.0,)), lambda lib, x: lib.reciprocal(x),
          lambda x: 1 / x),
+    Case("asin", one(-0.9, 0.9), lambda lib, x: lib.asin(x), np.arcsin),
+    Case("acos", one(-0.9, 0.9), lambda lib, x: lib.acos(x), np.arccos),
+    Case("atan", one(), lambda lib, x: lib.atan(x), np.arctan),
+    Case("sinh", one(), lambda lib, x: lib.sinh(x), np.sinh),
+    Case("cosh", one(), lambda lib, x: lib.cosh(x), np.cosh),
+    Case("tan", one(-1.2, 1.2), lambda lib, x: lib.tan(x), np.tan),
+    Case("Tensor.arcsin", one(-0.9, 0.9), lambda lib, x: x.arcsin(), np.arcsin),
+    Case("clamp_min(tensor)", apart("n", "n"), lambda lib, a, b: lib.clamp_min(a, b),
+         np.maximum),
+    Case("clamp_max(tensor)", apart("nm", "m"), lambda lib, a, b: lib.clamp_max(a, b),
+         np.minimum),
+    Case("index_add", sized("nm", "km"),
+         lambda lib, a, b: a.index_add(0, lib.tensor([0] * b.shape[0]).long(), b, alpha=2),
+         lambda a, b: a + 2 * np.concatenate([b.sum(0, keepdims=True),
+                                              np.zeros((a.shape[0] - 1, a.shape[1]))])),
     Case("count_nonzero", draw_count_nonzero, lambda lib, x, dim: lib.count_nonzero(x, dim),
          lambda x, dim: np.count_nonzero(x, axis=dim), grad=False),
 ]

@@ -3,7 +3,7 @@
 ``import minigrad.nn as nn`` then write the same code as for ``torch.nn``.
 """
 
-from minigrad.nn import functional, init
+from minigrad.nn import functional, init, utils
 from minigrad.nn.activations import CELU, SELU, Hardsigmoid, Hardswish, Mish, PReLU, Softmin
 from minigrad.nn.adaptive_pooling import AdaptiveAvgPool1d, AdaptiveMaxPool1d
 from minigrad.nn.containers import ModuleDict, ModuleList, Sequential
@@ -80,6 +80,7 @@ from minigrad.nn.padding import (
     ZeroPad1d,
     ZeroPad3d,
 )
+from minigrad.nn.parallel import DataParallel
 from minigrad.nn.parameter_containers import ParameterDict, ParameterList
 from minigrad.nn.sparse import Embedding
 from minigrad.nn.vision import Fold, LocalResponseNorm, PixelShuffle, PixelUnshuffle, Unfold
@@ -103,3 +104,4 @@ __all__ = [
 ]
 __all__ += ["LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv1d", "LazyConv2d",  # (nn/lazy.py)
             "LazyConvTranspose2d", "LazyLinear", "UninitializedBuffer", "UninitializedParameter"]
+__all__ += ["DataParallel", "utils"]  # one device: the module itself; clip_grad_norm_, ...

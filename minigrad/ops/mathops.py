@@ -67,6 +67,100 @@ class Expm1(Function):
         return g * (self.output + 1)
 
 
+class Asin(Function):
+    """arcsin x, for x in [-1, 1]."""
+
+    layout = "elementwise"
+
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return self.xp.asin(x)
+
+    # d asin x = dx / sqrt(1 - x^2)
+    def backward(self, g: Tensor) -> Tensor:
+        x = self.inputs[0]
+        return g / (1 - x * x).sqrt()
+
+
+class Acos(Function):
+    """arccos x, for x in [-1, 1]."""
+
+    layout = "elementwise"
+
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return self.xp.acos(x)
+
+    # d acos x = -dx / sqrt(1 - x^2)
+    def backward(self, g: Tensor) -> Tensor:
+        x = self.inputs[0]
+        return -g / (1 - x * x).sqrt()
+
+
+class Atan(Function):
+    """arctan x."""
+
+    layout = "elementwise"
+
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return self.xp.atan(x)
+
+    # d atan x = dx / (1 + x^2)
+    def backward(self, g: Tensor) -> Tensor:
+        x = self.inputs[0]
+        return g / (1 + x * x)
+
+
+class Sinh(Function):
+    """sinh x = (e^x - e^-x) / 2 (computed directly: accurate near 0)."""
+
+    layout = "elementwise"
+
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return self.xp.sinh(x)
+
+    # d sinh x = cosh x dx
+    def backward(self, g: Tensor) -> Tensor:
+        return g * Cosh.apply(self.inputs[0])
+
+
+class Cosh(Function):
+    """cosh x = (e^x + e^-x) / 2."""
+
+    layout = "elementwise"
+
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return self.xp.cosh(x)
+
+    # d cosh x = sinh x dx
+    def backward(self, g: Tensor) -> Tensor:
+        return g * Sinh.apply(self.inputs[0])
+
+
+class Tan(Function):
+    """tan x."""
+
+    layout = "elementwise"
+
+    def forward(self, x: Any) -> Any:
+        out = self.xp.tan(x)
+        self.save_for_backward(out)
+        return out
+
+    # d tan x = (1 + tan^2 x) dx
+    def backward(self, g: Tensor) -> Tensor:
+        y = self.output
+        return g * (1 + y * y)
+
+
+def pointwise(fn: type[Function], x: Tensor) -> Tensor:
+    """One of the pointwise Functions above on x (integers and bools as the default float)."""
+    return fn.apply(floating(x))
+
+
 def floating(x: Tensor) -> Tensor:
     """x, or x as the default float when it holds integers or bools (as torch's log1p...)."""
     return x if x.dtype.is_floating_point else x.to(dtypes.default_float)

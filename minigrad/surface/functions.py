@@ -11,9 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 from minigrad.autograd import is_tensor
-from minigrad.factory import tensor
+from minigrad.factory import randn, tensor
 from minigrad.ops import indexing, mathops
-from minigrad.ops.promotion import as_tensor_like
+from minigrad.ops.promotion import as_tensor_like, broadcast_shapes, size_arg
 from minigrad.tensor import Tensor
 
 
@@ -124,6 +124,47 @@ tril, triu = _function("tril"), _function("triu")
 meshgrid = indexing.meshgrid
 
 # ---- math (the methods in surface/methods.py) ---------------------------------------------
+asin, acos, atan, sinh, cosh, tan = (_function("asin"), _function("acos"), _function("atan"),
+                                    _function("sinh"), _function("cosh"), _function("tan"))
+arcsin, arccos, arctan = asin, acos, atan
+sign = _function("sign")
+eq, ne, lt, le, gt, ge = (_function("eq"), _function("ne"), _function("lt"), _function("le"),
+                          _function("gt"), _function("ge"))
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+logical_and, logical_or, logical_xor, logical_not = (
+    _function("logical_and"), _function("logical_or"), _function("logical_xor"),
+    _function("logical_not"))
+clamp_min, clamp_max = _function("clamp_min"), _function("clamp_max")
+index_add = _function("index_add")
+
+
+def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Any = None,
+           dtype: Any = None, device: Any = None, requires_grad: bool = False,
+           layout: Any = None) -> Tensor:
+    """Samples of N(mean, std^2): ``mean`` and ``std`` numbers (then ``size`` gives the shape)
+    or tensors (the shape they broadcast to), as torch.normal."""
+    if is_tensor(mean) or is_tensor(std):
+        if size is not None:
+            raise RuntimeError("normal(): size is given by the mean and std tensors; pass "
+                               "size only with numbers")
+        like = mean if is_tensor(mean) else std
+        m = (mean if is_tensor(mean) else as_tensor_like(mean, like)).detach()
+        s = (std if is_tensor(std) else as_tensor_like(std, like)).detach()
+        if bool((s < 0).any()):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+        shape = tuple(broadcast_shapes(m.shape, s.shape))
+        return m + s * _standard_normal(shape, like.dtype, like.device)
+    if size is None:
+        raise TypeError("normal() with a number mean and std needs size (the shape)")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    out = _standard_normal(size_arg((size,), "normal"), dtype, device) * std + mean
+    return out.requires_grad_(requires_grad)
+
+
+def _standard_normal(shape: tuple[int, ...], dtype: Any, device: Any) -> Tensor:
+    return randn(*shape, dtype=dtype, device=device) if shape else \
+        randn(1, dtype=dtype, device=device).reshape(())
 mm, bmm, mv, dot, outer, addmm = (_function("mm"), _function("bmm"), _function("mv"),
                                  _function("dot"), _function("outer"), _function("addmm"))
 prod, cumprod, logsumexp = _function("prod"), _function("cumprod"), _function("logsumexp")
@@ -159,4 +200,10 @@ __all__ += [  # math
     "addmm", "bernoulli", "bincount", "bmm", "count_nonzero", "cumprod", "dot", "einsum",
     "expm1", "isfinite", "isinf", "isnan", "log1p", "logsumexp", "mm", "mv", "nan_to_num",
     "outer", "prod", "reciprocal", "rsqrt", "square", "unique",
+]
+__all__ += [  # more math and comparisons
+    "acos", "arccos", "arcsin", "arctan", "asin", "atan", "clamp_max", "clamp_min", "cosh", "eq",
+    "ge", "greater", "greater_equal", "gt", "index_add", "le", "less", "less_equal", "logical_and",
+    "logical_not", "logical_or", "logical_xor", "lt", "ne", "normal", "not_equal", "sign", "sinh",
+    "tan",
 ]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from minigrad.autograd import make_tensor
 from minigrad.extras import inplace
 from minigrad.ops import indexing, mathops
+from minigrad.ops.elementwise import where
 from minigrad.ops.promotion import as_number, size_arg
 from minigrad.runtime import dtypes
 from minigrad.runtime.random import generator
@@ -203,6 +204,126 @@ class TensorMethods:
         """How often each of 0, 1, ... occurs (or the sum of its ``weights``)."""
         return mathops.bincount(self, weights, minlength)
 
+    def asin(self: Tensor) -> Tensor:
+        """arcsin, elementwise."""
+        return mathops.pointwise(mathops.Asin, self)
+
+    def acos(self: Tensor) -> Tensor:
+        """arccos, elementwise."""
+        return mathops.pointwise(mathops.Acos, self)
+
+    def atan(self: Tensor) -> Tensor:
+        """arctan, elementwise."""
+        return mathops.pointwise(mathops.Atan, self)
+
+    def sinh(self: Tensor) -> Tensor:
+        """Hyperbolic sine, elementwise."""
+        return mathops.pointwise(mathops.Sinh, self)
+
+    def cosh(self: Tensor) -> Tensor:
+        """Hyperbolic cosine, elementwise."""
+        return mathops.pointwise(mathops.Cosh, self)
+
+    def tan(self: Tensor) -> Tensor:
+        """Tangent, elementwise."""
+        return mathops.pointwise(mathops.Tan, self)
+
+    arcsin, arccos, arctan = asin, acos, atan
+
+    def logical_and(self: Tensor, other: Tensor) -> Tensor:
+        """Both non-zero, elementwise (bool)."""
+        return self.bool() & _as_tensor(other, self).bool()
+
+    def logical_or(self: Tensor, other: Tensor) -> Tensor:
+        """Either non-zero, elementwise (bool)."""
+        return self.bool() | _as_tensor(other, self).bool()
+
+    def logical_xor(self: Tensor, other: Tensor) -> Tensor:
+        """Exactly one non-zero, elementwise (bool)."""
+        return self.bool() ^ _as_tensor(other, self).bool()
+
+    def logical_not(self: Tensor) -> Tensor:
+        """Zero, elementwise (bool)."""
+        return ~self.bool()
+
+    def clamp_min(self: Tensor, min: Any) -> Tensor:
+        """max(self, min), elementwise; a NaN in either is NaN (the gradient goes to self
+        where self >= min, to min where self < min, as torch's: nowhere at a NaN)."""
+        if not isinstance(min, TensorMethods):
+            return self.clamp(min=min)
+        return where(self >= min, self, where(self < min, min, (self + min).detach()))
+
+    def clamp_max(self: Tensor, max: Any) -> Tensor:
+        """min(self, max), elementwise; a NaN in either is NaN."""
+        if not isinstance(max, TensorMethods):
+            return self.clamp(max=max)
+        return where(self <= max, self, where(self > max, max, (self + max).detach()))
+
+    def index_add(self: Tensor, dim: int, index: Tensor, source: Tensor, *,
+                  alpha: float = 1) -> Tensor:
+        """A copy of self with ``alpha * source``'s slices added at ``index`` along ``dim``
+        (repeated indices add up): scatter_add with the index spread over source's shape."""
+        if not isinstance(index, TensorMethods) or index.ndim > 1:
+            raise IndexError("index_add_(): Index is supposed to be a vector")
+        if self.ndim == 0:  # a 0-d tensor is one slice along dim 0
+            return self.reshape(1).index_add(dim, index.reshape(-1), source.reshape(1),
+                                             alpha=alpha).reshape(())
+        d = dim % self.ndim
+        if source.ndim != self.ndim or source.shape[d] != index.numel():
+            raise RuntimeError(f"index_add_(): source of shape {tuple(source.shape)} does not fit "
+                               f"self of shape {tuple(self.shape)} with {index.numel()} indices "
+                               f"along dim {dim}")
+        shape = [1] * source.ndim
+        shape[d] = index.numel()
+        spread = index.reshape(shape).expand(*source.shape)
+        return self.scatter_add(d, spread, source if alpha == 1 else source * alpha)
+
+    # the in-place versions, written into self's memory (as add_)
+    def scatter_(self: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
+                 reduce: str | None = None) -> Tensor:
+        """scatter, in place."""
+        return self._inplace(lambda t: t.scatter(dim, index, src, value=value, reduce=reduce),
+                             src, index)
+
+    def scatter_add_(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        """scatter_add, in place."""
+        return self._inplace(lambda t: t.scatter_add(dim, index, src), src, index)
+
+    def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *,
+                   alpha: float = 1) -> Tensor:
+        """index_add, in place."""
+        return self._inplace(lambda t: t.index_add(dim, index, source, alpha=alpha), source)
+
+    def index_fill_(self: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
+        """Set the slices at ``index`` along ``dim`` to ``value``, in place."""
+        d = dim % max(self.ndim, 1)
+        mask_shape = [1] * self.ndim
+        mask_shape[d] = self.shape[d]
+        return self.masked_fill_(_hits(self, d, index).reshape(mask_shape), value)
+
+    def squeeze_(self: Tensor, dim: Any = None) -> Tensor:
+        """squeeze, changing this tensor's own shape (not for one in a graph)."""
+        return _reshaped_in_place(self, self.squeeze() if dim is None else self.squeeze(dim),
+                                  "squeeze_")
+
+    def unsqueeze_(self: Tensor, dim: int) -> Tensor:
+        """unsqueeze, changing this tensor's own shape (not for one in a graph)."""
+        return _reshaped_in_place(self, self.unsqueeze(dim), "unsqueeze_")
+
+    def random_(self: Tensor, from_: int = 0, to: int | None = None) -> Tensor:
+        """Fill with integers drawn uniformly from [from_, to - 1] (``random_(to)``: [0, to -
+        1]; no bounds: 0 to 2^mantissa for floats, the dtype's largest for integers)."""
+        if to is None and from_ != 0:
+            from_, to = 0, from_
+        if to is None:
+            to = (2 ** _MANTISSA[self.dtype.name] + 1 if self.dtype.is_floating_point
+                  else _int_max(self.dtype) + 1)
+        from_, to = int(from_), int(to)
+        if from_ >= to:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                               f"from={from_} >= to={to}")
+        return _fill_from_host(self, generator().integers(from_, to, tuple(self.shape)))
+
     # random fills: drawn from minigrad's one host generator, written in place (as fill_)
     def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
         """Fill with values drawn uniformly from [a, b), in place."""
@@ -254,6 +375,34 @@ class TensorMethods:
         """Bytes the elements take: numel * itemsize (as torch: an expanded view counts every
         element)."""
         return self.numel() * self.dtype.itemsize
+
+
+def _as_tensor(other: Any, like: Tensor) -> Tensor:
+    return other if isinstance(other, TensorMethods) else like.new_tensor(other)
+
+
+def _hits(t: Tensor, d: int, index: Tensor) -> Tensor:
+    """A bool vector over dim d of t: True at the positions in index."""
+    positions = _as_tensor(index, t).long().reshape(-1)
+    return (positions.reshape(-1, 1) == make_tensor(
+        t.backend.xp.arange(t.shape[d]), t.device).reshape(1, -1)).any(0)
+
+
+def _reshaped_in_place(t: Tensor, shaped: Tensor, name: str) -> Tensor:
+    """t, given shaped's shape (a view of t's memory): torch's in-place view ops."""
+    if t.requires_grad:
+        raise RuntimeError(f"{name}(): minigrad changes the shape in place only of a tensor "
+                           f"that requires no grad; use {name[:-1]}() (out of place) in a graph")
+    t.data = shaped
+    return t
+
+
+_MANTISSA = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}  # (with the hidden 1)
+
+
+def _int_max(d: Any) -> int:
+    import numpy as np
+    return 1 if d.name == "bool" else int(np.iinfo(d.name).max)
 
 
 def _random_floats(t: Tensor, kernel: str) -> None:
