@@ -28,6 +28,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
@@ -42,6 +43,7 @@ sys.path.insert(0, str(ROOT))  # tests.op_table, demos.lenet
 SKIPPED = 3  # the exit code of a step that had nothing to do (not a failure)
 RTOL, ATOL = 1e-4, 1e-5  # float32 agreement: |a - b| <= ATOL * max(1, max|b|) + RTOL * |b|
 LENET_TOL = 1e-3  # the largest difference of the two loss curves, per unit of loss
+TEST_TIMEOUT = 60  # seconds per test (pytest-timeout): one hung test cannot eat the step
 TEST_FILES = ["tests/test_ops.py", "tests/test_nn_functional.py", "tests/test_nn_modules.py",
               "tests/test_autograd.py", "tests/test_deform.py", "tests/test_special.py",
               "tests/test_cupy_kernels.py", "tests/test_dlpack.py"]
@@ -72,10 +74,12 @@ def versions(args: argparse.Namespace) -> int:
              f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
              f"python: {sys.version.split()[0]} ({sys.executable})",
              f"minigrad: {mg.__version__} ({Path(mg.__file__).parent})",
-             f"numpy: {np.__version__}"]
+             f"numpy: {np.__version__}",
+             f"CUPY_NVRTC_USE_PCH={os.environ.get('CUPY_NVRTC_USE_PCH', '(unset)')} "
+             f"(precompiled headers for CuPy's kernels: NVRTC 12.8 and later)"]
     lines += [f"{name}: {version(name)}" for name in (
         "cupy-cuda13x", "cupy-cuda12x", "cupy", "torch", "pytest", "hypothesis",
-        "pytest-xdist", "matplotlib", "array-api-strict")]
+        "pytest-xdist", "pytest-timeout", "matplotlib", "array-api-strict")]
     cuda = mg.get_backend("cuda")
     lines.append(f"minigrad cuda backend available: {cuda.is_available()}"
                  + ("" if cuda.is_available() else f" ({cuda.reason})"))
@@ -136,12 +140,14 @@ def device_keyword(device: str) -> str:
 
 def tests(args: argparse.Namespace) -> int:
     """tests.txt: the op and nn suites (and the kernels' tests) on the device, with
-    MINIGRAD_REQUIRE_GPU=1 on the GPU; any skip of a test of that device counts as a failure."""
+    MINIGRAD_REQUIRE_GPU=1 on the GPU; any skip of a test of that device counts as a failure.
+    Hypothesis profile ``gpu`` (no shrinking), and TEST_TIMEOUT seconds per test where
+    pytest-timeout is installed."""
     files, keyword = TEST_FILES, device_keyword(args.device)
     if args.quick:  # the kernels' tests and the convolution rows of the nn table
         files = ["tests/test_cupy_kernels.py", "tests/test_nn_functional.py"]
         keyword = f"({keyword}) and (cxx or conv2d or unfold)"
-    env = dict(os.environ, HYPOTHESIS_PROFILE=os.environ.get("HYPOTHESIS_PROFILE", "ci"),
+    env = dict(os.environ, HYPOTHESIS_PROFILE=os.environ.get("HYPOTHESIS_PROFILE", "gpu"),
                PYTHONPATH=str(ROOT))
     if args.device == "cuda":
         env["MINIGRAD_REQUIRE_GPU"] = "1"
@@ -152,6 +158,8 @@ def tests(args: argparse.Namespace) -> int:
         workers = xdist_workers(args)
         if workers > 1:
             command += ["-n", str(workers)]
+        if installed("pytest_timeout"):
+            command += ["--timeout", str(TEST_TIMEOUT)]
         start = time.perf_counter()
         rc, output = run_group(command, env, args.timeout)
         seconds = time.perf_counter() - start
@@ -193,13 +201,23 @@ def tests(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def xdist_workers(args: argparse.Namespace) -> int:
-    """How many pytest-xdist workers: up to 8 on the GPU machine when xdist is there, else 1."""
-    if args.device != "cuda" or args.quick:
-        return 1
+def installed(module: str) -> bool:
+    """Whether a module can be imported here (pytest-xdist's, pytest-timeout's)."""
     try:
-        importlib.import_module("xdist")
+        importlib.import_module(module)
     except ImportError:
+        return False
+    return True
+
+
+def xdist_workers(args: argparse.Namespace) -> int:
+    """How many pytest-xdist workers: GPU_CHECK_WORKERS where it is set (the suite's dry run
+    sets 8, the GPU machine's count), else up to 8 on the GPU machine; 1 without xdist."""
+    if not installed("xdist"):
+        return 1
+    if os.environ.get("GPU_CHECK_WORKERS"):
+        return max(1, int(os.environ["GPU_CHECK_WORKERS"]))
+    if args.device != "cuda" or args.quick:
         return 1
     return max(1, min(8, (os.cpu_count() or 2) // 2))
 
@@ -299,6 +317,7 @@ def run_case(case: Any, functional: Any, arrays: Sequence[np.ndarray], params: d
     from tests.op_table import Lib
 
     xs = [mg.tensor(a, dtype=mg.float32, device=where, requires_grad=case.grad) for a in arrays]
+    params = {k: in_float32(v) for k, v in params.items()}  # (batch_norm's running stats)
     outs = flat_tensors(case.fn(Lib(mg, where, functional), *xs, **params))
     values = [o.detach().cpu().numpy() for o in outs]
     grads: list[np.ndarray] = []
@@ -308,6 +327,15 @@ def run_case(case: Any, functional: Any, arrays: Sequence[np.ndarray], params: d
         grads = [np.zeros(x.shape, np.float32) if x.grad is None else x.grad.cpu().numpy()
                  for x in xs]
     return values, grads
+
+
+def in_float32(value: Any) -> Any:
+    """A parameter with its float64 arrays (in tuples and lists too) in float32."""
+    if isinstance(value, np.ndarray) and value.dtype == np.float64:
+        return value.astype(np.float32)
+    if isinstance(value, (tuple, list)):
+        return type(value)(in_float32(v) for v in value)
+    return value
 
 
 def compare(case: Any, functional: Any, arrays: Sequence[np.ndarray], params: dict,
@@ -462,21 +490,21 @@ def plot_curves(path: Path, cpu: np.ndarray, ours: np.ndarray, device: str) -> N
 
 # ---- benchmarks -------------------------------------------------------------------------------
 def bench(args: argparse.Namespace) -> int:
-    """bench.md: benchmarks/gpu_bench.py's table (minigrad beside torch on the device)."""
+    """bench.md: benchmarks/gpu_bench.py's table (minigrad beside torch on the device), each
+    row written as it finishes: a timeout keeps the rows done before it."""
     options = (["--repeat", "1", "--budget", "0.001", "--pause", "0"] if args.quick
                else ["--repeat", "10", "--budget", "0.1", "--pause", "0.05"])
     env = dict(os.environ)
     if args.quick:
         env["GPU_BENCH_CASES"] = "lenet_step_b64,conv_lenet2_b256"
-    rc, table = run_table(["benchmarks/gpu_bench.py", "--device", args.device, "--rounds", "1",
-                           "--no-memory", *options], env, args.timeout)
     intro = (f"# Benchmarks on {args.device}" + (" (dry run: NumPy stands in for the GPU)"
                                                   if args.device != "cuda" else "")
              + "\n\nMedian milliseconds per step (forward, backward and, for LeNet, the SGD "
-             "update), each library in its own process, timers synchronized with the device; "
-             "ratio = minigrad / torch (lower is better).\n\n")
-    write(args.out, intro + table)
-    return rc
+             "update), each library in its own process, timers synchronized with the device, "
+             "torch without TF32; ratio = minigrad / torch (lower is better).\n\n")
+    write(args.out, intro)
+    return stream_table(["benchmarks/gpu_bench.py", "--device", args.device, "--rounds", "1",
+                         "--no-memory", *options], env, args.timeout, Path(args.out))
 
 
 def epoch(args: argparse.Namespace) -> int:
@@ -492,32 +520,51 @@ def epoch(args: argparse.Namespace) -> int:
         return SKIPPED
     command = ["benchmarks/bench_epoch.py", "--data-dir", folder, "--device", args.device,
                "--repeat", "1", "--pause", "0", "--no-memory"]
-    rc, table = run_table(command, dict(os.environ), args.timeout)
     with open(args.out, "a") as f:
-        f.write(note + table)
+        f.write(note)
+    return stream_table(command, dict(os.environ), args.timeout, Path(args.out))
+
+
+def stream_table(command: list[str], env: dict[str, str], timeout: float, out: Path) -> int:
+    """Run a benchmark script (``python command...``), appending each line it prints to
+    ``out`` as it comes (the table's rows as their cases finish); past ``timeout`` seconds its
+    process group is killed and a note says so under the rows it finished. Its exit code
+    (124 on a timeout)."""
+    with tempfile.TemporaryFile("w+") as err, open(out, "a") as table:
+        process = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env, text=True,
+                                   stdout=subprocess.PIPE, stderr=err, start_new_session=True)
+
+        def copy() -> None:
+            for line in process.stdout:  # type: ignore[union-attr]
+                table.write(line)
+                table.flush()
+                print(line, end="", flush=True)
+
+        reader = threading.Thread(target=copy, daemon=True)
+        reader.start()
+        try:
+            rc = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # the script and its worker processes
+            process.wait()
+            rc = 124
+        reader.join(10)
+        err.seek(0)
+        errors = err.read()
+        print(errors, end="")
+        if rc == 124:
+            table.write(f"\nTimed out after {timeout:.0f} s: {' '.join(command)} (the rows "
+                        f"above finished)\n")
+        elif rc:
+            table.write(f"\nFailed (exit code {rc}): {' '.join(command)}\n\n"
+                        + "\n".join(errors.strip().splitlines()[-10:]) + "\n")
     return rc
 
 
-def run_table(command: list[str], env: dict[str, str], timeout: float) -> tuple[int, str]:
-    """Run a benchmark script; its exit code and its output (the table), or what failed."""
-    rc, output = run_group([sys.executable, *command], env, timeout, stderr=True)
-    print(output)
-    if rc == 124:
-        return rc, f"Timed out after {timeout:.0f} s: {' '.join(command)}\n"
-    if rc:
-        return rc, (f"Failed (exit code {rc}): {' '.join(command)}\n\n"
-                    + "\n".join(output.strip().splitlines()[-10:]) + "\n")
-    return 0, output.split(STDERR_MARK)[0]
-
-
-STDERR_MARK = "\n--- stderr ---\n"
-
-
-def run_group(command: list[str], env: dict[str, str], timeout: float,
-              stderr: bool = False) -> tuple[int, str]:
+def run_group(command: list[str], env: dict[str, str], timeout: float) -> tuple[int, str]:
     """Run a command in a process group of its own; its exit code (124 when it ran past
-    ``timeout`` seconds, and then the whole group, pytest-xdist's or the benchmark's workers
-    too, is killed) and its output (stdout, then stderr after STDERR_MARK if ``stderr``)."""
+    ``timeout`` seconds, and then the whole group, pytest-xdist's workers too, is killed) and
+    its output (stdout, then stderr)."""
     process = subprocess.Popen(command, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, start_new_session=True)
     try:
@@ -527,7 +574,7 @@ def run_group(command: list[str], env: dict[str, str], timeout: float,
         os.killpg(process.pid, signal.SIGKILL)
         out, err = process.communicate()
         rc, err = 124, err + f"\n... timed out after {timeout:.0f} s"
-    return rc, out + (STDERR_MARK if stderr else "") + err
+    return rc, out + err
 
 
 # ---- summary ----------------------------------------------------------------------------------

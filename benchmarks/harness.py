@@ -66,6 +66,9 @@ def load_library(name: str, args: argparse.Namespace) -> tuple[Any, Callable[[],
         import torch
 
         torch.set_num_threads(args.threads)
+        if args.device.startswith("cuda"):  # float32 as minigrad's: no TF32 in cuDNN or matmuls
+            torch.backends.cudnn.allow_tf32 = False
+            torch.backends.cuda.matmul.allow_tf32 = False
         sync = torch.cuda.synchronize if args.device.startswith("cuda") else lambda: None
         return torch, sync
     import minigrad as mg
@@ -215,7 +218,8 @@ def header(args: argparse.Namespace) -> str:
     import minigrad as mg
 
     versus = (f"itself without {args.without}" if args.without
-              else f"torch {importlib.metadata.version('torch')}")
+              else f"torch {importlib.metadata.version('torch')}"
+              + (" (TF32 off)" if args.device.startswith("cuda") else ""))
     return (f"# minigrad {mg.__version__} (NumPy {np.__version__}) vs {versus}; "
             f"device {args.device}, {args.threads} "
             f"threads, median of {args.repeat} batches over {_rounds(args)} "

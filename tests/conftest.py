@@ -2,7 +2,9 @@
 
 Profiles bound the number of examples, never the properties: ``ci`` (set automatically when
 the CI variable is set) keeps the suite well inside CI's time; ``dev`` draws more; ``thorough``
-is for a long local run. Choose one with HYPOTHESIS_PROFILE=name.
+is for a long local run; ``gpu`` is ``ci`` without the shrink phase, for the one-shot GPU check
+(benchmarks/gpu_check.sh), where one failing example must not eat the step's time in shrinking
+(it is reported as found). Choose one with HYPOTHESIS_PROFILE=name.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 import minigrad as mg
 
@@ -19,6 +21,10 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile(
     "dev", max_examples=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile(
+    "gpu", max_examples=12, deadline=None, print_blob=True, database=None,
+    phases=[p for p in Phase if p not in (Phase.shrink, Phase.explain)],
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile(
     "thorough", max_examples=300, deadline=None,

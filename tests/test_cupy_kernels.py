@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -206,16 +207,23 @@ class CxxElementwiseKernel:
 
 @functools.cache
 def compile_cxx(source: str) -> ctypes.CDLL:
-    """g++ -O1 -shared: a library with the source's functions (its errors in the exception)."""
-    folder = Path(tempfile.mkdtemp(prefix="minigrad-cxx-"))
-    digest = hashlib.sha1(source.encode()).hexdigest()[:16]
-    (folder / f"{digest}.cpp").write_text(source)
-    done = subprocess.run([CXX or "g++", "-O1", "-shared", "-fPIC", "-std=c++14", "-o",
-                           str(folder / f"{digest}.so"), str(folder / f"{digest}.cpp")],
-                          capture_output=True, text=True)
-    if done.returncode:
-        raise RuntimeError(f"the kernel does not compile:\n{done.stderr}\n{source}")
-    return ctypes.CDLL(str(folder / f"{digest}.so"))
+    """g++ -O1 -shared: a library with the source's functions (its errors in the exception),
+    built once per source and compiler and kept in the temporary folder, so that the
+    processes of a pytest-xdist run (the GPU check's) share it."""
+    command = [CXX or "g++", "-O1", "-shared", "-fPIC", "-std=c++14"]
+    digest = hashlib.sha1("\n".join([*command, source]).encode()).hexdigest()[:16]
+    cache = Path(tempfile.gettempdir()) / f"minigrad-cxx-{os.getuid()}"
+    cache.mkdir(exist_ok=True)
+    library = cache / f"{digest}.so"
+    if not library.exists():
+        folder = Path(tempfile.mkdtemp(prefix="minigrad-cxx-"))
+        (folder / "kernel.cpp").write_text(source)
+        done = subprocess.run([*command, "-o", str(folder / "kernel.so"),
+                               str(folder / "kernel.cpp")], capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"the kernel does not compile:\n{done.stderr}\n{source}")
+        os.replace(folder / "kernel.so", library)  # (atomic: another process may race)
+    return ctypes.CDLL(str(library))
 
 
 class CxxNamespace:

@@ -36,12 +36,13 @@ def dry_run(report: Path, *, timeout: int = 120, **env: str) -> subprocess.Compl
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
-    """One quick dry run, with a small MNIST so that the epoch runs too."""
+    """One quick dry run, with a small MNIST so that the epoch runs too, and the tests step on
+    8 pytest-xdist workers, as on the GPU machine (where xdist is installed)."""
     pytest.importorskip("torch", reason="the benchmarks measure minigrad next to PyTorch")
     mnist = tmp_path_factory.mktemp("mnist")
     write_mnist(mnist, n_train=600, n_test=10)
     folder = tmp_path_factory.mktemp("report")
-    return folder, dry_run(folder, MNIST_DIR=str(mnist))
+    return folder, dry_run(folder, timeout=180, MNIST_DIR=str(mnist), GPU_CHECK_WORKERS="8")
 
 
 @pytest.mark.slow
@@ -153,3 +154,84 @@ def test_float32_agreement_is_judged_per_element() -> None:
     assert gpu_check.excess(np.array([1, 2]), np.array([1, 3])) == float("inf")
     assert gpu_check.excess(a[:2], a[:3]) == float("inf")
     assert gpu_check.excess(a.astype(np.float64), a) == float("inf")
+
+
+@pytest.mark.slow
+def test_the_tests_step_runs_as_on_the_gpu_machine(report: tuple[Path, subprocess.CompletedProcess]
+                                                   ) -> None:
+    """8 pytest-xdist workers (their JUnit report merged and counted), 60 s per test, the
+    "gpu" hypothesis profile, and the step limits and the precompiled headers of the GPU run."""
+    folder, done = report
+    tests = (folder / "tests.txt").read_text()
+    assert "HYPOTHESIS_PROFILE=gpu" in tests and "PASS:" in tests
+    assert "== tests (limit 130s)" in done.stdout and "== agreement (limit 150s)" in done.stdout
+    assert "CUPY_NVRTC_USE_PCH=1 " in (folder / "versions.txt").read_text()
+    pytest.importorskip("xdist", reason="pytest-xdist (the test extra) runs the workers")
+    assert "8 workers" in tests and " -n 8" in tests
+    pytest.importorskip("pytest_timeout", reason="pytest-timeout (the test extra) sets limits")
+    assert f" --timeout {gpu_check.TEST_TIMEOUT}" in tests and gpu_check.TEST_TIMEOUT == 60
+
+
+def test_the_step_limits_fit_the_budget() -> None:
+    """Tests about 130 s, the agreement about 150 s (CuPy compiles ~350 kernels there on a
+    fresh machine), all within the 470 s of the whole run."""
+    script = (ROOT / "benchmarks" / "gpu_check.sh").read_text()
+    line = next(x for x in script.splitlines() if x.startswith("declare -A LIMIT="))
+    limits = {k: int(v) for k, v in
+              (item.strip("[").split("]=") for item in line.split("(")[1].rstrip(")").split())}
+    assert limits["tests"] == 130 and limits["agreement"] == 150
+    assert sum(limits.values()) <= 470 and "BUDGET=${GPU_CHECK_SECONDS:-470}" in script
+    assert "export CUPY_NVRTC_USE_PCH=${CUPY_NVRTC_USE_PCH:-1}" in script
+
+
+def test_the_gpu_profile_does_not_shrink() -> None:
+    """One failing example is reported as found: no time spent shrinking it."""
+    from hypothesis import Phase, settings
+
+    gpu, ci = settings.get_profile("gpu"), settings.get_profile("ci")
+    assert Phase.shrink not in gpu.phases and Phase.generate in gpu.phases
+    assert gpu.max_examples == ci.max_examples and gpu.deadline is None
+
+
+def test_a_benchmark_that_times_out_keeps_the_rows_it_finished(tmp_path: Path) -> None:
+    """Each row goes to the file as its case finishes; the timeout kills the script's whole
+    process group and leaves a note under the rows."""
+    out = tmp_path / "bench.md"
+    out.write_text("# intro\n")
+    script = ("import subprocess, sys, time\n"
+              "print('| case | minigrad (ms) | torch (ms) | ratio |', flush=True)\n"
+              "print('| lenet step b64 | 2.000 | 1.000 | 2.00 |', flush=True)\n"
+              "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+              "time.sleep(60)\n")
+    rc = gpu_check.stream_table(["-c", script], dict(os.environ), 4, out)
+    text = out.read_text()
+    assert rc == 124
+    assert text.startswith("# intro\n| case |") and "| lenet step b64 | 2.000 |" in text
+    assert "Timed out after 4 s" in text and "(the rows above finished)" in text
+    headline = gpu_check.headline("bench", tmp_path)
+    assert "lenet step b64: 2.000 vs 1.000 (2.00)" in headline and "Timed out" in headline
+
+
+def test_the_check_benchmarks_batch_64_and_256_and_torch_without_tf32() -> None:
+    """Batch 1024 is left out of the one-shot run (two cold processes per case), still
+    reachable by name; torch on a GPU computes in float32, as minigrad does (no TF32)."""
+    torch = pytest.importorskip("torch", reason="the benchmarks measure minigrad next to PyTorch")
+    import argparse
+
+    import gpu_bench
+    import harness
+
+    assert [c.__name__ for c in gpu_bench.CASES] == [
+        "lenet_step_b64", "lenet_step_b256", "conv_lenet1_b256", "conv_lenet2_b256",
+        "conv_64x64_3x3_b32"]
+    assert "lenet_step_b1024" in [c.__name__ for c in gpu_bench.ALL]
+    before = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    threads = torch.get_num_threads()
+    try:
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = True
+        harness.load_library("torch", argparse.Namespace(device="cuda", threads=1))
+        assert torch.backends.cudnn.allow_tf32 is False
+        assert torch.backends.cuda.matmul.allow_tf32 is False
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before
+        torch.set_num_threads(threads)
