@@ -410,3 +410,25 @@ def test_comparisons_and_logic_as_functions(name: str) -> None:
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     np.testing.assert_array_equal(mg.logical_not(mg.tensor(a)).numpy(),
                                   torch.logical_not(torch.tensor(a)).numpy())
+
+
+@pytest.mark.parametrize("name,args", [("matmul", ((2, 3), (3, 2))), ("add", ((2, 2), (2, 2))),
+                                       ("mul", ((2, 2), (2,))), ("sub", ((3,), (3,))),
+                                       ("div", ((2, 2), (2, 2))), ("exp", ((2, 3),)),
+                                       ("sum", ((2, 3),))])
+def test_out_writes_into_the_given_tensor_as_torchs(name: str, args: tuple) -> None:
+    """tensorqs_tutorial writes torch.matmul(a, b, out=y): same values, the same object."""
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here")
+    arrays = [np.arange(np.prod(s), dtype=np.float32).reshape(s) + 1 for s in args]
+    results = []
+    for lib in (mg, torch):
+        expected = getattr(lib, name)(*[lib.tensor(a) for a in arrays])
+        out = lib.empty(tuple(expected.shape))
+        got = getattr(lib, name)(*[lib.tensor(a) for a in arrays], out=out)
+        assert got is out
+        results.append(out.numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        mg.matmul(mg.ones(2, 2, requires_grad=True), mg.ones(2, 2), out=mg.empty(2, 2))
+    resized = mg.empty(5)
+    assert mg.add(mg.ones(2, 2), 1, out=resized).shape == (2, 2)  # resized, as torch's

@@ -6,6 +6,7 @@ first (``mg.sub(1, x)``), as torch's do.
 
 from __future__ import annotations
 
+import builtins
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +14,9 @@ from typing import Any
 from minigrad.autograd import is_tensor
 from minigrad.factory import randn, tensor
 from minigrad.ops import indexing, mathops
+from minigrad.ops.matmul import matmul as ops_matmul
 from minigrad.ops.promotion import as_tensor_like, broadcast_shapes, size_arg
+from minigrad.runtime.grad_mode import is_grad_enabled, no_grad
 from minigrad.tensor import Tensor
 
 
@@ -23,11 +26,11 @@ def _function(name: str) -> Callable:
     method = getattr(Tensor, name)
 
     @functools.wraps(method)
-    def function(input: Any, *args: Any, **kwargs: Any) -> Any:
+    def function(input: Any, *args: Any, out: Tensor | None = None, **kwargs: Any) -> Any:
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
                             f"{type(input).__name__} (got {input!r})")
-        return method(input, *args, **kwargs)
+        return _into(out, method(input, *args, **kwargs), name, (input, *args))
 
     function.__name__ = function.__qualname__ = name
     return function
@@ -60,6 +63,28 @@ squeeze, unsqueeze, transpose, t = (_function("squeeze"), _function("unsqueeze")
 detach, clone, numel = _function("detach"), _function("clone"), _function("numel")
 
 
+def _into(out: Tensor | None, result: Any, fn: str, operands: tuple) -> Any:
+    """``result``, or, with torch's ``out=``, result written into ``out`` (resized where its
+    shape differs, as torch does) and ``out`` returned. Not in a graph, as torch's."""
+    if out is None:
+        return result
+    if not isinstance(out, Tensor) or not isinstance(result, Tensor):
+        raise TypeError(f"{fn}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if is_grad_enabled() and builtins.any(isinstance(t, Tensor) and t.requires_grad
+                                          for t in operands):
+        raise RuntimeError(f"{fn}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    if result.dtype.is_floating_point and not out.dtype.is_floating_point:
+        raise RuntimeError(f"result type {result.dtype.name} can't be cast to the desired output "
+                           f"type {out.dtype.name}")
+    with no_grad():
+        if tuple(out.shape) == tuple(result.shape):
+            out.copy_(result)
+        else:  # (torch resizes out, and warns when it had elements)
+            out.data = result.to(out.dtype)
+    return out
+
+
 def _operands(input: Any, other: Any, fn: str) -> tuple[Any, Any]:
     """The operands, the first a tensor when both are numbers (a 0-d result, as torch)."""
     if not is_tensor(input) and not is_tensor(other):
@@ -70,31 +95,37 @@ def _operands(input: Any, other: Any, fn: str) -> tuple[Any, Any]:
     return input, other
 
 
-def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
+def add(input: Any, other: Any, *, alpha: float = 1, out: Tensor | None = None) -> Tensor:
     """input + alpha * other (either may be a number)."""
     input, other = _operands(input, other, "add")
-    return input + (other if alpha == 1 else other * alpha)
+    return _into(out, input + (other if alpha == 1 else other * alpha), "add", (input, other))
 
 
-def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
+def sub(input: Any, other: Any, *, alpha: float = 1, out: Tensor | None = None) -> Tensor:
     """input - alpha * other (either may be a number)."""
     input, other = _operands(input, other, "sub")
-    return input - (other if alpha == 1 else other * alpha)
+    return _into(out, input - (other if alpha == 1 else other * alpha), "sub", (input, other))
 
 
-def mul(input: Any, other: Any) -> Tensor:
+def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """input * other (either may be a number)."""
     input, other = _operands(input, other, "mul")
-    return input * other
+    return _into(out, input * other, "mul", (input, other))
 
 
-def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+def div(input: Any, other: Any, *, rounding_mode: str | None = None,
+        out: Tensor | None = None) -> Tensor:
     """input / other (either may be a number), rounded with ``rounding_mode``."""
     input, other = _operands(input, other, "div")
     if rounding_mode is None:
-        return input / other
-    return (input if is_tensor(input) else as_tensor_like(input, other)).div(
-        other, rounding_mode=rounding_mode)
+        return _into(out, input / other, "div", (input, other))
+    return _into(out, (input if is_tensor(input) else as_tensor_like(input, other)).div(
+        other, rounding_mode=rounding_mode), "div", (input, other))
+
+
+def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The matrix product (torch.matmul's broadcasting rules: minigrad/ops/matmul.py)."""
+    return _into(out, ops_matmul(input, other), "matmul", (input, other))
 
 
 def remainder(input: Any, other: Any) -> Tensor:
@@ -202,6 +233,7 @@ __all__ += [  # math
     "outer", "prod", "reciprocal", "rsqrt", "square", "unique",
 ]
 __all__ += [  # more math and comparisons
+    "matmul",
     "acos", "arccos", "arcsin", "arctan", "asin", "atan", "clamp_max", "clamp_min", "cosh", "eq",
     "ge", "greater", "greater_equal", "gt", "index_add", "le", "less", "less_equal", "logical_and",
     "logical_not", "logical_or", "logical_xor", "lt", "ne", "normal", "not_equal", "sign", "sinh",
