@@ -415,7 +415,7 @@ def test_comparisons_and_logic_as_functions(name: str) -> None:
 @pytest.mark.parametrize("name,args", [("matmul", ((2, 3), (3, 2))), ("add", ((2, 2), (2, 2))),
                                        ("mul", ((2, 2), (2,))), ("sub", ((3,), (3,))),
                                        ("div", ((2, 2), (2, 2))), ("exp", ((2, 3),)),
-                                       ("sum", ((2, 3),))])
+                                       ("neg", ((2, 3),))])
 def test_out_writes_into_the_given_tensor_as_torchs(name: str, args: tuple) -> None:
     """tensorqs_tutorial writes torch.matmul(a, b, out=y): same values, the same object."""
     torch = pytest.importorskip("torch", reason="PyTorch is the oracle here")
