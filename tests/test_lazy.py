@@ -178,3 +178,15 @@ def test_the_inferred_size_is_the_inputs(features: int, batch: int, bias: bool) 
     assert (m.bias is not None) == bias
     bound = 1 / features ** 0.5  # torch's default: U(-1/sqrt(in), 1/sqrt(in))
     assert np.abs(m.weight.detach().numpy()).max() <= bound + 1e-7
+
+
+def test_a_lazy_module_moves_and_casts_before_its_first_forward() -> None:
+    """torch's m.double() / m.to(dtype) before the first batch: the uninitialized tensors
+    take the dtype, and the first forward draws in it."""
+    bn = nn.LazyBatchNorm2d().double()
+    assert bn.weight.dtype == mg.float64 and bn.running_mean.dtype == mg.float64
+    conv = nn.LazyConv2d(2, 3).to(mg.float64)
+    out = conv(mg.randn(1, 3, 5, 5, dtype=mg.float64))
+    assert conv.weight.dtype == mg.float64 and out.dtype == mg.float64
+    bn(mg.randn(2, 3, 4, 4, dtype=mg.float64))
+    assert type(bn) is nn.BatchNorm2d and bn.running_var.dtype == mg.float64

@@ -318,6 +318,10 @@ def run_module(torch: Any, theirs_cls: type, ours_cls: type, module_input: Any, 
         return "skipped", f"{e}"
     try:
         theirs = theirs_cls(*c.args, **c.kwargs).to(getattr(torch, dtype)).train(training)
+        if getattr(theirs, "has_uninitialized_params", lambda: False)():  # a Lazy module:
+            with torch.no_grad():  # shaped by a first forward (in eval: no statistics move)
+                theirs.eval()(*f.args, **f.kwargs)
+            theirs.train(training)  # (ours takes the shapes from the state it loads)
         state = {k: v.detach().numpy().copy() for k, v in theirs.state_dict().items()}
         want = theirs(*f.args, **f.kwargs)
     except Exception as e:  # noqa: BLE001

@@ -64,6 +64,31 @@ class _Uninitialized:
         self.__class__ = self.cls_to_become
         self.data = values
 
+    @property
+    def data(self) -> Any:
+        """Itself (there are no values to share); ``m.to(...)`` sets it to another
+        uninitialized tensor, whose dtype and device it takes."""
+        return self
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        if isinstance(value, _Uninitialized):
+            self.__dict__["_lazy_dtype"], self._device = value.dtype, value._device
+        else:  # values: materialized as they are
+            del self.__dict__["_lazy_dtype"]
+            self.__class__ = self.cls_to_become
+            self.data = value
+
+    def to(self, *args: Any, device: Any = None, dtype: Any = None, **kwargs: Any) -> Any:
+        """An uninitialized tensor of the same kind on ``device`` with ``dtype``."""
+        for a in args:
+            if isinstance(a, dtypes.dtype):
+                dtype = a
+            else:
+                device = a
+        return type(self)(requires_grad=self.requires_grad, device=device or self.device,
+                          dtype=dtype or self.dtype)
+
     def detach(self) -> Any:
         """A new uninitialized tensor of the same dtype and device (a state_dict's entry)."""
         return type(self)(requires_grad=False, device=self.device, dtype=self.dtype)
