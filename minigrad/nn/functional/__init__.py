@@ -10,8 +10,9 @@ composite of differentiable ops, so gradients (and second derivatives) come from
 binary cross-entropy has its own backward, for PyTorch's finite gradient at 0 and 1.
 
 One module per topic (activations, convolution, pooling, resampling, normalization, losses);
-the argument checks sit apart, in ``checks.py``, so a function's body is the math. Beyond the
-course's core, more topics keep their checks at their foot: activations_extra (hardswish,
+the argument checks sit apart, so a function's body is the math: those of the LeNet route
+(activations, convolution, pooling, losses) in ``checks.py``, the others at the foot of their
+topic's file: normalization, resampling, and beyond the course's core activations_extra (hardswish,
 mish, selu, prelu, softmin, ...), adaptive_pooling (1-D), distance (normalize,
 cosine_similarity), embedding (one_hot, embedding) and vision (pixel_shuffle, affine_grid,
 local_response_norm).

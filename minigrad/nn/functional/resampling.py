@@ -4,6 +4,8 @@ neighbours.
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,7 +34,7 @@ def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
     Shape: input (N, C, H, W), or (N, C, W) for 'nearest'; output (N, C, H_out, W_out) with
     the given ``size`` or H_out = floor(H * scale_factor).
     """
-    sizes, scales = checks.interpolate_arguments(input, size, scale_factor, mode, align_corners,
+    sizes, scales = interpolate_arguments(input, size, scale_factor, mode, align_corners,
                                                  recompute_scale_factor, antialias)
     if mode in ("nearest", "nearest-exact"):
         rows_or_columns = [_nearest_source(n, o, s, input.device, mode == "nearest-exact")
@@ -107,7 +109,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     mode 'nearest', the nearest pixel. The gradient reaches input and grid.
     Shape: input (N, C, H, W); grid (N, H_out, W_out, 2); output (N, C, H_out, W_out).
     """
-    corners = checks.grid_sample_arguments(input, grid, mode, padding_mode, align_corners)
+    corners = grid_sample_arguments(input, grid, mode, padding_mode, align_corners)
     n, _, h, w = input.shape
     x = _unnormalize(grid[..., 0], w, corners)       # (N, H_out, W_out), in pixels
     y = _unnormalize(grid[..., 1], h, corners)
@@ -157,3 +159,107 @@ def _reflect(coordinate: Tensor, size: int, align_corners: bool) -> Tensor:
 def _floor(t: Tensor) -> Tensor:
     """floor(t) as int64 indices (no gradient: a constant where it is smooth)."""
     return (t.detach() // 1).long()
+
+
+# ---- argument checks (torch's messages), apart from the math above -------------------
+def interpolate_arguments(input: Tensor, size: Any, scale_factor: Any, mode: str,
+                          align_corners: bool | None, recompute_scale_factor: bool | None,
+                           antialias: bool) -> tuple[tuple[int, ...], tuple[float | None, ...]]:
+    """interpolate's checks (PyTorch's messages); the output size and, per axis, the scale
+    factor that sets the source coordinates (None: the sizes' ratio)."""
+    if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    dim, spatial = input.ndim - 2, list(input.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        sizes = tuple(size) if isinstance(size, (list, tuple)) else (size,) * dim
+        if len(sizes) != dim:
+            raise ValueError(
+                f"Input and output must have the same number of spatial dimensions, but got "
+                f"input with spatial dimensions of {spatial} and output size of {size}. Please "
+                "provide input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, "
+                "o2, ...,oK) format.")
+        if not all(isinstance(o, int) and not isinstance(o, bool) for o in sizes):
+            raise TypeError(f"expected size to be one of int or Tuple[int] or Tuple[int, int] "
+                            f"or Tuple[int, int, int], but got size with types "
+                            f"{[type(o) for o in sizes]}")
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+        scales: tuple[float | None, ...] = (None,) * dim
+    elif scale_factor is not None:
+        factors = (tuple(scale_factor) if isinstance(scale_factor, (list, tuple))
+                   else (scale_factor,) * dim)
+        if len(factors) != dim:
+            raise ValueError(
+                f"Input and scale_factor must have the same number of spatial dimensions, but "
+                f"got input with spatial dimensions of {spatial} and scale_factor of shape "
+                f"{scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format "
+                "and scale_factor in (s1, s2, ...,sK) format.")
+        if not all(math.isfinite(float(f)) for f in factors):
+            raise RuntimeError(f"scale_factor must be a finite number, but got scale_factor="
+                               f"{scale_factor!r}")
+        sizes = tuple(math.floor(n * float(f)) for n, f in zip(spatial, factors))
+        scales = (None,) * dim if recompute_scale_factor else tuple(float(f) for f in factors)
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if antialias:
+        raise NotImplementedError("minigrad's interpolate has no antialias option")
+    if mode == "bilinear" and input.ndim == 3:
+        raise NotImplementedError("Got 3D input, but bilinear mode needs 4D input")
+    if mode == "linear" and input.ndim == 4:
+        raise NotImplementedError("Got 4D input, but linear mode needs 3D input")
+    if mode not in ("nearest", "nearest-exact", "area", "linear", "bilinear") or (
+            input.ndim not in (3, 4)):
+        raise NotImplementedError(f"minigrad's interpolate has modes 'nearest', 'nearest-exact' "
+                                  f"and 'area' for 3D and 4D input, 'linear' for 3D and "
+                                  f"'bilinear' for 4D (got {input.ndim}D, mode {mode!r})")
+    checks.floating(input, f"upsample_{mode}")
+    if mode != "area" and input.shape[1] == 0:
+        raise RuntimeError(f"Non-empty {input.ndim}D data tensor expected but got a tensor with "
+                           f"sizes {list(input.shape)}")
+    if min(spatial) <= 0 or min(sizes) <= 0:
+        names = ("H", "W")[-dim:]
+        shown = [", ".join(f"{a}: {n}" for a, n in zip(names, s)) for s in (spatial, sizes)]
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
+                           f"({shown[0]}) {'output' if dim == 2 else 'and output'} "
+                           f"({shown[1]})")
+    return sizes, scales
+
+
+def grid_sample_arguments(input: Tensor, grid: Tensor, mode: str, padding_mode: str,
+                          align_corners: bool | None) -> bool:
+    """grid_sample's checks (PyTorch's messages and warning); align_corners."""
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
+                         f"'nearest' or 'bicubic', but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError("nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
+                         f"'border', or 'reflection', but got: '{padding_mode}'")
+    if mode == "bicubic":
+        raise NotImplementedError("minigrad's grid_sample has modes 'bilinear' and 'nearest', "
+                                  "not 'bicubic'")
+    if align_corners is None:
+        warnings.warn("Default grid_sample and affine_grid behavior has changed to "
+                      "align_corners=False since 1.3.0. Please specify align_corners=True if "
+                      "the old behavior is desired. See the documentation of grid_sample for "
+                      "details.", stacklevel=3)
+    sizes = f"input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}"
+    if input.ndim != 4 or grid.ndim != 4:
+        raise RuntimeError(f"grid_sampler(): expected 4D input and grid with same number of "
+                           f"dimensions, but got {sizes}")
+    if grid.shape[-1] != 2:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension, "
+                           f"but got grid with sizes {list(grid.shape)}")
+    if input.shape[0] != grid.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, "
+                           f"but got {sizes}")
+    if input.dtype is not grid.dtype:
+        raise RuntimeError(f"grid_sampler(): expected input and grid to have the same dtype, "
+                           f"but got input {input.dtype.name} and grid {grid.dtype.name}")
+    checks.floating(input, "grid_sampler_2d")
+    if 0 in input.shape[2:]:
+        raise RuntimeError(f"grid_sampler(): expected input to have non-empty spatial "
+                           f"dimensions, but input has sizes {list(input.shape)}")
+    return bool(align_corners)
