@@ -139,12 +139,11 @@ def conv2d_arguments(x: Tensor, weight: Tensor, bias: Tensor | None, stride: Int
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, "
                            f"expected input{list(x.shape)} to have {c_group * groups} channels, "
                            f"but got {c} channels instead")
-    if bias is not None and tuple(bias.shape) != (out_ch,):
+    if bias is not None and (tuple(bias.shape) != (out_ch,) or bias.dtype is not x.dtype):
         raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be "
                            f"1-dimensional with {out_ch} elements, but got bias of size "
-                           f"{list(bias.shape)} instead")
-    if bias is not None and bias.dtype is not x.dtype:
-        raise RuntimeError(f"Input type ({x.dtype.name}) and bias type ({bias.dtype.name}) "
+                           f"{list(bias.shape)} instead" if tuple(bias.shape) != (out_ch,) else
+                           f"Input type ({x.dtype.name}) and bias type ({bias.dtype.name}) "
                            "should be the same")
     if isinstance(padding, str):
         if padding not in ("same", "valid"):
