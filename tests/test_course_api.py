@@ -432,3 +432,11 @@ def test_out_writes_into_the_given_tensor_as_torchs(name: str, args: tuple) -> N
         mg.matmul(mg.ones(2, 2, requires_grad=True), mg.ones(2, 2), out=mg.empty(2, 2))
     resized = mg.empty(5)
     assert mg.add(mg.ones(2, 2), 1, out=resized).shape == (2, 2)  # resized, as torch's
+
+
+def test_saving_a_whole_model_says_to_save_its_state_dict(tmp_path: Path) -> None:
+    """saveloadrun_tutorial's torch.save(model, ...) would need pickle: refused, with the
+    way that works."""
+    with pytest.raises(TypeError, match=r"save model.state_dict\(\)"):
+        mg.save(mg.nn.Linear(2, 2), tmp_path / "model.pth")
+    assert not (tmp_path / "model.pth").exists()

@@ -103,8 +103,11 @@ def _encode(obj: Any, arrays: list[np.ndarray], depth: int = 0, key: bool = Fals
     if isinstance(obj, (list, tuple)):
         return {"$tuple" if isinstance(obj, tuple) else "$list":
                 [_encode(v, arrays, depth + 1, key) for v in obj]}
+    hint = ("; a whole model would need pickle, which minigrad never uses: save "
+            "model.state_dict() and load it into a model you build (as torch's tutorials "
+            "recommend)") if hasattr(obj, "state_dict") else ""
     raise TypeError(f"mg.save can store tensors, arrays, numbers, strings, None and dicts, "
-                    f"lists and tuples of them; got {type(obj).__name__}")
+                    f"lists and tuples of them; got {type(obj).__name__}{hint}")
 
 
 def _host_tag() -> str:
