@@ -31,13 +31,13 @@ GROUPS = [("nn.functional", "torch.nn.functional."), ("optim", "torch.optim."),
 
 SEQUENCES = "outside this course: sequence models"
 REASONS: dict[str, str] = {
-    "torch.nn.Embedding": SEQUENCES,  # d2l's RNN/attention code, the NLP tutorials
     "torch.nn.GRU": SEQUENCES,
     "torch.nn.LSTM": SEQUENCES,
     "torch.nn.utils.rnn.*": SEQUENCES,
     "torch.nn.parallel.*": "outside this course: multi-GPU training",
     "torch.jit.*": "outside this course: TorchScript, a compiler for deployment",
-    "torch.autograd.profiler.*": "outside this course: PyTorch's profiler",
+    "torch.autograd.profiler.*": "PyTorch's profiler (minigrad's way to see every op that "
+                                 "runs, with its time and derivative, is mg.trace)",
     "torch.hub.*": "downloads pretrained models from the network",
 }
 
