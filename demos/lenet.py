@@ -408,7 +408,13 @@ def make_schedule(args: argparse.Namespace, opt: optim.Optimizer, state: dict[st
         schedule = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
         schedule.load_state_dict(saved)
         return schedule
-    schedule = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs, last_epoch=done - 1)
+    # laid out afresh over --epochs from the initial lr and stepped to `done` (resuming with
+    # last_epoch would go on from the finished schedule's lr 0, as torch's recursive form does)
+    for group in opt.param_groups:
+        group["lr"] = group.get("initial_lr", group["lr"])
+    schedule = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
+    for _ in range(done):
+        schedule.step()
     if state is not None:
         print(f"the cosine schedule now spans {args.epochs} epochs: epoch {done + 1} trains at "
               f"lr {opt.param_groups[0]['lr']:.4g}")

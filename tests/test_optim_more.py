@@ -73,10 +73,12 @@ def test_matches_pytorch_step_by_step(name: str, data: st.DataObject, seed: int,
     ours, _ = run(mg, name, kwargs, p0, grads)
     theirs, _ = run(torch, name, kwargs, p0, grads)
     # float64: the same formulas in the same order, so 1e-6 relative is loose; float32
-    # rounds alike (tested bit for bit below at the defaults), 1e-5 leaves room for the order
+    # rounds alike (tested bit for bit below at the defaults), 1e-5 leaves room for the order;
+    # the absolute part is a few ulps of parameters near 1 (an element that cancels to near 0
+    # keeps their rounding: 2.4e-7 seen in float32)
     rtol = 1e-6 if dtype == "float64" else 1e-5
     for step, (x, y) in enumerate(zip(ours, theirs)):
-        np.testing.assert_allclose(x, y, rtol=rtol, atol=rtol * 1e-2,
+        np.testing.assert_allclose(x, y, rtol=rtol, atol=rtol * 1e-1,
                                    err_msg=f"{name} {kwargs} after step {step + 1}")
     assert not np.array_equal(ours[-1], p0)  # it moved
 
