@@ -1,13 +1,16 @@
 """Tensor: an array on a device, with the gradient bookkeeping of reverse-mode autograd.
 
 Every operator and method is a one-liner onto an op in ``minigrad.ops``; the ops hold the math.
+This file holds the core a student steps through (creation, autograd, arithmetic, the math and
+shape ops of the course); PyTorch's wider surface (in-place forms, conversions and interop,
+more comparisons, rounding, sorting, ...) is the base class ``TensorMethods`` in
+``minigrad/surface/methods.py``.
 """
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -18,7 +21,7 @@ from minigrad.extras import inplace
 from minigrad.extras.hooks import RemovableHandle
 from minigrad.runtime import dtypes, grad_mode
 from minigrad.runtime.grad_mode import no_grad
-from minigrad.surface import methods, sort, special
+from minigrad.surface import methods
 
 DeviceLike = str | device | None
 DTypeLike = Any
@@ -70,14 +73,7 @@ def host_array(data: Any, dtype: dtypes.dtype | None) -> np.ndarray:
     return a.astype(dtype.name, copy=False)
 
 
-def _dim_alias(method: Callable) -> Callable:
-    """Accept numpy's ``axis=`` for ``dim=``, as torch does."""
-    @functools.wraps(method)
-    def with_axis(self: Tensor, *args: Any, axis: Any = None, **kwargs: Any) -> Any:
-        if axis is not None:
-            kwargs["dim"] = axis
-        return method(self, *args, **kwargs)
-    return with_axis
+_dim_alias = ops.promotion.dim_alias
 
 
 class View(NamedTuple):
@@ -159,10 +155,6 @@ class Tensor(methods.TensorMethods):
         """The backend of this tensor's device (its ``xp`` is the array namespace)."""
         return self._device.backend
 
-    @property
-    def is_cuda(self) -> bool:
-        """Whether the tensor is on a CUDA device."""
-        return self._device.type == "cuda"
 
     @property
     def requires_grad(self) -> bool:
@@ -241,9 +233,6 @@ class Tensor(methods.TensorMethods):
         """The number of elements."""
         return self.shape.numel()
 
-    def element_size(self) -> int:
-        """Bytes per element."""
-        return self.dtype.itemsize
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -263,20 +252,6 @@ class Tensor(methods.TensorMethods):
                                "tensor.detach().numpy() instead.")
         return self.backend.to_host(self._data, "numpy")
 
-    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
-        """The values as a DLPack capsule, shared (``torch.from_dlpack(t)``, ``np.from_dlpack``,
-        ``cupy.from_dlpack`` take it without a copy)."""
-        if self.requires_grad:
-            raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
-        return self._data.__dlpack__(*args, **kwargs)
-
-    def __dlpack_device__(self) -> tuple[Any, int]:
-        """(DLPack device type, index): where the values live, for ``from_dlpack``."""
-        return self._data.__dlpack_device__()
-
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        a = self.backend.to_host(self._data, "numpy")
-        return a if dtype is None else a.astype(dtype)
 
     def item(self) -> bool | int | float:
         """The value of a one-element tensor as a Python number."""
@@ -293,16 +268,6 @@ class Tensor(methods.TensorMethods):
         """The values as nested Python lists (a number for a 0-d tensor)."""
         return self.backend.to_host(self._data, "tolist").tolist()
 
-    def __format__(self, spec: str) -> str:
-        if self.ndim == 0:  # f"{loss:.3f}": the number, as torch
-            return format(self._item("format"), spec)
-        return format(str(self), spec)
-
-    def __float__(self) -> float:
-        return float(self._scalar("float"))
-
-    def __int__(self) -> int:
-        return int(self._scalar("int"))
 
     def _scalar(self, what: str) -> bool | int | float:
         if self.numel() != 1:
@@ -310,11 +275,6 @@ class Tensor(methods.TensorMethods):
                              f"a tensor of shape {list(self.shape)})")
         return self._item(what)
 
-    def __index__(self) -> int:
-        if self.dtype.is_floating_point or self.numel() != 1:
-            raise TypeError("only integer tensors of a single element can be converted to an "
-                            "index")
-        return int(self._item("index"))
 
     def __bool__(self) -> bool:
         if self.numel() != 1:
@@ -361,82 +321,12 @@ class Tensor(methods.TensorMethods):
                 return ops.Cast.apply(self, dtype=d)
         return ops.Cast.apply(self, dtype=d)
 
-    def cpu(self, memory_format: Any = None) -> Tensor:
-        """This tensor on the CPU."""
-        return self.to("cpu")
-
-    def cuda(self, device: int | str | None = None, non_blocking: bool = False,
-             memory_format: Any = None) -> Tensor:
-        """This tensor on a CUDA GPU (``cuda:0`` by default)."""
-        return self.to(f"cuda:{device}" if isinstance(device, int) else device or "cuda")
-
-    def float(self, memory_format: Any = None) -> Tensor:
-        """Cast to float32."""
-        return self._as(dtypes.float32)
-
-    def double(self, memory_format: Any = None) -> Tensor:
-        """Cast to float64."""
-        return self._as(dtypes.float64)
-
-    def half(self, memory_format: Any = None) -> Tensor:
-        """Cast to float16 (where the backend has it)."""
-        return self._as(dtypes.float16)
 
     def long(self, memory_format: Any = None) -> Tensor:
         """Cast to int64."""
         return self._as(dtypes.int64)
 
-    def int(self, memory_format: Any = None) -> Tensor:
-        """Cast to int32."""
-        return self._as(dtypes.int32)
 
-    def bool(self, memory_format: Any = None) -> Tensor:
-        """Cast to bool."""
-        return self._as(dtypes.bool_)
-
-    def type(self, dtype: DTypeLike = None, non_blocking: bool = False) -> Any:
-        """Without ``dtype``, the type's name as torch prints it ('minigrad.FloatTensor'); with
-        it, the tensor cast to ``dtype`` (a dtype or such a name)."""
-        if dtype is None:
-            where = "" if self._device.type == "cpu" else f"{self._device.type}."
-            return f"minigrad.{where}{self.dtype.torch_name}Tensor"
-        if isinstance(dtype, str):  # a type's name, 'minigrad.FloatTensor' (or torch's)
-            name = dtype.rsplit(".", 1)[-1]
-            found = [d for d in dtypes.ALL if f"{d.torch_name}Tensor" == name]
-            if not found:
-                raise ValueError(f"invalid type: '{dtype}'")
-            dtype = found[0]
-        return self.to(dtype)
-
-    def new_tensor(self, data: Any, dtype: DTypeLike = None, device: DeviceLike = None,
-                   requires_grad: bool = False) -> Tensor:
-        """A tensor of ``data`` with this one's dtype and device (unless given)."""
-        return Tensor(data, dtype=dtype or self.dtype, device=device or self.device,
-                      requires_grad=requires_grad)
-
-    def new_full(self, size: Sequence[int], fill_value: Any, *, dtype: DTypeLike = None,
-                 device: DeviceLike = None, requires_grad: bool = False) -> Tensor:
-        """A tensor of ``size`` filled with ``fill_value``, this one's dtype and device."""
-        dev = as_device(device or self.device)
-        d = dtypes.to_dtype(dtype) if dtype is not None else self.dtype
-        shape = ops.promotion.new_shape(ops.promotion.as_ints(size, "new_full", "size"))
-        fill_value = ops.promotion.as_number(fill_value, "new_full", "fill_value")
-        t = Tensor._make(dev.backend.xp.full(shape, fill_value, dtype=dev.backend.dtype(d)), dev)
-        return t.requires_grad_() if requires_grad else t
-
-    def new_zeros(self, *size: Any, dtype: DTypeLike = None, device: DeviceLike = None,
-                  requires_grad: bool = False) -> Tensor:
-        """Zeros of ``size`` with this tensor's dtype and device."""
-        return self.new_full(_sizes(size, "new_zeros"), 0, dtype=dtype, device=device,
-                             requires_grad=requires_grad)
-
-    def new_ones(self, *size: Any, dtype: DTypeLike = None, device: DeviceLike = None,
-                 requires_grad: bool = False) -> Tensor:
-        """Ones of ``size`` with this tensor's dtype and device."""
-        return self.new_full(_sizes(size, "new_ones"), 1, dtype=dtype, device=device,
-                             requires_grad=requires_grad)
-
-    new_empty = new_zeros
 
     def contiguous(self, memory_format: Any = None) -> Tensor:
         """This tensor if its memory is laid out row-major, else a row-major copy."""
@@ -455,13 +345,6 @@ class Tensor(methods.TensorMethods):
             return strides
         return strides[ops.promotion.normalize_dim(dim, max(self.ndim, 1)) if self.ndim else 0]
 
-    def type_as(self, other: Tensor) -> Tensor:
-        """Cast to ``other``'s dtype."""
-        return self.to(other.dtype)
-
-    def is_floating_point(self) -> bool:
-        """Whether the dtype is a floating-point one."""
-        return self.dtype.is_floating_point
 
     # ---- autograd ---------------------------------------------------------------------------
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
@@ -614,148 +497,13 @@ class Tensor(methods.TensorMethods):
     def _inplace(self, compute: Callable[[Tensor], Tensor], *others: Any) -> Tensor:
         return inplace.apply_inplace(self, compute, others)
 
-    def __iadd__(self, other: Any) -> Tensor:
-        return self._inplace(lambda t: t + other, other)
-
-    def __isub__(self, other: Any) -> Tensor:
-        return self._inplace(lambda t: t - other, other)
-
-    def __imul__(self, other: Any) -> Tensor:
-        return self._inplace(lambda t: t * other, other)
-
-    def __itruediv__(self, other: Any) -> Tensor:
-        return self._inplace(lambda t: t / other, other)
-
-    def __ipow__(self, other: Any) -> Tensor:
-        return self._inplace(lambda t: t ** other, other)
-
-    def __ifloordiv__(self, other: Any) -> Tensor:
-        return self._inplace(lambda t: t // other, other)
-
-    def __imod__(self, other: Any) -> Tensor:
-        return self._inplace(lambda t: t % other, other)
-
-    def __iand__(self, other: Any) -> Tensor:
-        return self._inplace(lambda t: t & other, other)
-
-    def __ior__(self, other: Any) -> Tensor:
-        return self._inplace(lambda t: t | other, other)
-
-    def __ixor__(self, other: Any) -> Tensor:
-        return self._inplace(lambda t: t ^ other, other)
-
-    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
-        """self += alpha * other, in place."""
-        return self._inplace(lambda t: t.add(other, alpha=alpha), other)
 
     def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
         """self -= alpha * other, in place."""
         return self._inplace(lambda t: t.sub(other, alpha=alpha), other)
 
-    def mul_(self, other: Any) -> Tensor:
-        """self *= other, in place."""
-        return self._inplace(lambda t: t * other, other)
 
-    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
-        """self /= other, in place."""
-        return self._inplace(lambda t: t.div(other, rounding_mode=rounding_mode), other)
 
-    def pow_(self, exponent: Any) -> Tensor:
-        """self **= exponent, in place."""
-        return self._inplace(lambda t: t ** exponent, exponent)
-
-    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
-        """Limit values to [min, max], in place."""
-        return self._inplace(lambda t: t.clamp(min, max), min, max)
-
-    clip_ = clamp_
-
-    def neg_(self) -> Tensor:
-        """-self, in place."""
-        return self._inplace(lambda t: -t)
-
-    def abs_(self) -> Tensor:
-        """|self|, in place."""
-        return self._inplace(lambda t: t.abs())
-
-    def exp_(self) -> Tensor:
-        """e ** self, in place."""
-        return self._inplace(lambda t: t.exp())
-
-    def log_(self) -> Tensor:
-        """log(self), in place."""
-        return self._inplace(lambda t: t.log())
-
-    def sqrt_(self) -> Tensor:
-        """sqrt(self), in place."""
-        return self._inplace(lambda t: t.sqrt())
-
-    def tanh_(self) -> Tensor:
-        """tanh(self), in place."""
-        return self._inplace(lambda t: t.tanh())
-
-    def sigmoid_(self) -> Tensor:
-        """sigmoid(self), in place."""
-        return self._inplace(lambda t: t.sigmoid())
-
-    def relu_(self) -> Tensor:
-        """max(self, 0), in place."""
-        return self._inplace(lambda t: t.relu())
-
-    def copy_(self, src: Tensor, non_blocking: bool = False) -> Tensor:
-        """Copy ``src``'s values (broadcast, cast and moved as needed) into this tensor."""
-        if not isinstance(src, Tensor):
-            src = ops.promotion.as_tensor_like(
-                ops.promotion.as_number(src, "copy_", "src"), self)
-        return inplace.copy_(self, src)
-
-    def fill_(self, value: Any) -> Tensor:
-        """Set every element to ``value`` (a number or a 0-d tensor), in place."""
-        return inplace.fill_(self, value)
-
-    def zero_(self) -> Tensor:
-        """Set every element to 0, in place."""
-        return self.fill_(0)
-
-    def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
-        """Set the elements where ``mask`` is True to ``value``, in place."""
-        return self._inplace(lambda t: t.masked_fill(mask, value), value)
-
-    def masked_fill(self, mask: Tensor, value: Any) -> Tensor:
-        """A copy with the elements where ``mask`` (broadcast) is True set to ``value``."""
-        ops.promotion.as_tensor_arg(mask, "masked_fill", "mask")
-        if not isinstance(value, Tensor):
-            value = ops.promotion.as_number(value, "masked_fill", "value")
-        if mask.dtype is not dtypes.bool_:
-            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with "
-                               f"dtype {mask.dtype.name}")
-        if isinstance(value, Tensor) and value.ndim:
-            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but "
-                               f"got tensor with {value.ndim} dimension(s).")
-        return ops.where(mask, value.to(self.dtype) if isinstance(value, Tensor)
-                         else ops.promotion.as_tensor_like(value, self), self)
-
-    def masked_select(self, mask: Tensor) -> Tensor:
-        """The elements where ``mask`` (broadcast) is True, as a 1-D tensor."""
-        return ops.masked_select(self, mask)
-
-    def nonzero(self, *, as_tuple: bool = False) -> Any:
-        """Indices of the non-zero elements: (n, ndim), or a tuple of n-vectors."""
-        return ops.nonzero(self, as_tuple)
-
-    def index_put(self, indices: tuple, values: Any, accumulate: bool = False) -> Tensor:
-        """A copy with ``values`` written (or, with ``accumulate``, added) at ``indices``."""
-        if accumulate:
-            key = ops.movement.parse_key(self, tuple(indices))
-            positions = ops.movement.index_positions(self, key)
-            v = values if isinstance(values, Tensor) else ops.promotion.as_tensor_like(values,
-                                                                                       self)
-            added = ops.IndexAdd.apply(ops.expand(v.to(self.dtype), positions.shape).reshape(-1),
-                                       shape=(self.numel(),), key=(positions.reshape(-1)._data,))
-            return self + added.reshape(self.shape)
-        out = self.clone()
-        out[tuple(indices)] = values
-        return out
 
     def __setitem__(self, key: Any, value: Any) -> None:
         if _is_scalar_mask(key):
@@ -763,38 +511,6 @@ class Tensor(methods.TensorMethods):
         else:
             inplace.setitem(self, key, value)
 
-    def index_put_(self, indices: tuple, values: Any, accumulate: bool = False) -> Tensor:
-        """self[indices] = values (or += with ``accumulate``), in place."""
-        if accumulate:
-            return self._inplace(lambda t: t.index_put(indices, values, accumulate=True),
-                                 values)
-        inplace.setitem(self, tuple(indices), values)
-        return self
-
-    def __floordiv__(self, other: Any) -> Tensor:
-        return ops.elementwise.integer_op("floor_divide", self, other)
-
-    def __rfloordiv__(self, other: Any) -> Tensor:
-        return ops.elementwise.integer_op("floor_divide", *ops.promote(self, other)[::-1])
-
-    def __mod__(self, other: Any) -> Tensor:
-        return ops.elementwise.remainder(self, other)
-
-    def __rmod__(self, other: Any) -> Tensor:
-        return ops.elementwise.remainder(self, other, reverse=True)
-
-    def remainder(self, other: Any) -> Tensor:
-        """self - other * floor(self / other): the remainder with other's sign (Python's %)."""
-        return ops.elementwise.remainder(self, other)
-
-    # ---- comparisons and logic (no graph) ---------------------------------------------------
-    def eq(self, other: Any) -> Tensor:
-        """self == other, elementwise (bool)."""
-        return ops.compare("eq", self, other)
-
-    def ne(self, other: Any) -> Tensor:
-        """self != other, elementwise (bool)."""
-        return ops.compare("ne", self, other)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         if not isinstance(other, (Tensor, bool, int, float, np.generic)):
@@ -809,16 +525,11 @@ class Tensor(methods.TensorMethods):
     def __lt__(self, other: Any) -> Tensor:
         return ops.compare("lt", self, other)
 
-    def __le__(self, other: Any) -> Tensor:
-        return ops.compare("le", self, other)
-
-    def __gt__(self, other: Any) -> Tensor:
-        return ops.compare("gt", self, other)
 
     def __ge__(self, other: Any) -> Tensor:
         return ops.compare("ge", self, other)
 
-    lt, le, gt, ge = __lt__, __le__, __gt__, __ge__
+    lt, ge = __lt__, __ge__
 
     def __and__(self, other: Tensor) -> Tensor:
         return ops.logical("and", self, other)
@@ -826,24 +537,12 @@ class Tensor(methods.TensorMethods):
     def __or__(self, other: Tensor) -> Tensor:
         return ops.logical("or", self, other)
 
-    def __xor__(self, other: Tensor) -> Tensor:
-        return ops.logical("xor", self, other)
-
-    def __invert__(self) -> Tensor:
-        return ops.logical("not", self)
-
-    def sign(self) -> Tensor:
-        """-1, 0 or 1 by sign (its derivative is 0 almost everywhere)."""
-        return ops.reduce.rounded_sign(self)
 
     # ---- elementwise ----------------------------------------------------------------------
     def exp(self) -> Tensor:
         """e ** x."""
         return ops.Exp.apply(self._floating())
 
-    def erf(self) -> Tensor:
-        """The error function, 2/sqrt(pi) * integral from 0 to x of exp(-t^2) dt."""
-        return special.erf(self)
 
     def log(self) -> Tensor:
         """Natural logarithm."""
@@ -917,31 +616,6 @@ class Tensor(methods.TensorMethods):
             return self.minimum(dim)
         return ops.min(self, dim, keepdim)
 
-    @_dim_alias
-    def amax(self, dim: Any = (), keepdim: bool = False) -> Tensor:
-        """The largest values over ``dim`` (all dims by default); ties share the gradient."""
-        return ops.reduce.amax(self, dim, keepdim)
-
-    @_dim_alias
-    def amin(self, dim: Any = (), keepdim: bool = False) -> Tensor:
-        """The smallest values over ``dim`` (all dims by default); ties share the gradient."""
-        return ops.reduce.amin(self, dim, keepdim)
-
-    @_dim_alias
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        """Index of the largest element (flattened when ``dim`` is None)."""
-        return ops.argmax(self, *self._arg_dims(dim, keepdim, "argmax"))
-
-    @_dim_alias
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        """Index of the smallest element (flattened when ``dim`` is None)."""
-        return ops.argmin(self, *self._arg_dims(dim, keepdim, "argmin"))
-
-    def _arg_dims(self, dim: Any, keepdim: Any, name: str) -> tuple[int | None, bool]:
-        # checked here, before a backend's fast argmax sees them
-        d = None if dim is None else ops.promotion.normalize_dim(dim, self.ndim)
-        ops.reduce.check_reduced(name, self, None if d is None else (d,))
-        return d, ops.promotion.as_bool(keepdim, name, "keepdim")
 
     @_dim_alias
     def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
@@ -965,21 +639,6 @@ class Tensor(methods.TensorMethods):
         """Whether any element is true (non-zero), over ``dim`` or everything (bool)."""
         return ops.reduce.truth(self, "any", dim, keepdim)
 
-    @_dim_alias
-    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        """Whether every element is true (non-zero), over ``dim`` or everything (bool)."""
-        return ops.reduce.truth(self, "all", dim, keepdim)
-
-    @_dim_alias
-    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False,
-             dtype: DTypeLike = None) -> Tensor:
-        """The p-norm over ``dim`` (all by default): 2 ('fro'), 1, inf, -inf, 0 or any p."""
-        return ops.reduce.norm(self if dtype is None else self.to(dtype), p, dim, keepdim)
-
-    @_dim_alias
-    def cumsum(self, dim: int, dtype: DTypeLike = None) -> Tensor:
-        """Running sums along ``dim``."""
-        return ops.reduce.cumsum(self, dim, None if dtype is None else dtypes.to_dtype(dtype))
 
     @_dim_alias
     def softmax(self, dim: int, dtype: DTypeLike = None) -> Tensor:
@@ -991,52 +650,6 @@ class Tensor(methods.TensorMethods):
         """log(softmax(x)) along ``dim``, stable for large inputs."""
         return ops.log_softmax(self if dtype is None else self.to(dtype), dim)
 
-    @_dim_alias
-    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
-        """``(values, indices)`` sorted along ``dim``."""
-        return sort.sort(self, dim, descending, stable)
-
-    @_dim_alias
-    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
-        """The indices that sort along ``dim``."""
-        return sort.argsort(self, dim, descending, stable)
-
-    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
-        """``(values, indices)`` of the k largest (``largest=False``: smallest) along ``dim``."""
-        return sort.topk(self, k, dim, largest, sorted)
-
-    def isclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8,
-                equal_nan: bool = False) -> Tensor:
-        """|self - other| <= atol + rtol |other|, elementwise (bool)."""
-        return ops.reduce.isclose(self, other, rtol, atol, equal_nan)
-
-    def allclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8,
-                 equal_nan: bool = False) -> bool:
-        """Whether every element is close to ``other``'s (see ``isclose``)."""
-        return bool(self.isclose(other, rtol, atol, equal_nan).all()._item("allclose"))
-
-    def floor(self) -> Tensor:
-        """Round down (gradient 0)."""
-        return ops.elementwise.rounded(self, "floor")
-
-    def ceil(self) -> Tensor:
-        """Round up (gradient 0)."""
-        return ops.elementwise.rounded(self, "ceil")
-
-    def trunc(self) -> Tensor:
-        """Round toward zero (gradient 0)."""
-        return ops.elementwise.rounded(self, "trunc")
-
-    def round(self, *, decimals: int = 0) -> Tensor:
-        """Round to ``decimals`` places (the nearest integer by default), halves to even
-        (gradient 0)."""
-        decimals = ops.promotion.as_int(decimals, "round", "decimals")
-        if decimals == 0:
-            return ops.elementwise.rounded(self, "round")
-        scale = 10.0 ** abs(decimals)  # as torch: x * 10^d rounded, then divided back
-        if decimals > 0:
-            return ops.elementwise.rounded(self * scale, "round") / scale
-        return ops.elementwise.rounded(self / scale, "round") * scale
 
     # ---- shape and movement -----------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
@@ -1049,13 +662,6 @@ class Tensor(methods.TensorMethods):
         strides do not allow it (use ``reshape``)."""
         return ops.reshape(self, _sizes(shape, "view"), view=True)
 
-    def view_as(self, other: Tensor) -> Tensor:
-        """``view`` to ``other``'s shape."""
-        return ops.reshape(self, other.shape, view=True)
-
-    def reshape_as(self, other: Tensor) -> Tensor:
-        """``reshape`` to ``other``'s shape."""
-        return ops.reshape(self, other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Merge dims ``start_dim`` .. ``end_dim``."""
@@ -1092,13 +698,6 @@ class Tensor(methods.TensorMethods):
         """Broadcast to a larger shape (-1 keeps a size), without copying."""
         return ops.expand(self, _sizes(sizes, "expand"))
 
-    def expand_as(self, other: Tensor) -> Tensor:
-        """Broadcast to ``other``'s shape."""
-        return ops.expand(self, other.shape)
-
-    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        """Broadcast to ``shape``."""
-        return ops.expand(self, ops.promotion.as_ints(shape, "broadcast_to", "size"))
 
     def __getitem__(self, key: Any) -> Tensor:
         if _is_scalar_mask(key):  # x[True], x[t > 0] of a 0-d t: a new dim of 1 or 0, as torch
@@ -1109,22 +708,6 @@ class Tensor(methods.TensorMethods):
         """Values along ``dim`` at ``index`` (for dim=1: ``out[i][j] = x[i][index[i][j]]``)."""
         return ops.gather(self, dim, index)
 
-    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
-        """Split dim ``dim`` into ``sizes`` (one may be -1)."""
-        return ops.movement.unflatten(self, dim, sizes)
-
-    def __deepcopy__(self, memo: dict) -> Tensor:
-        """A copy with its own memory (copy.deepcopy of a model); graph leaves only, as torch."""
-        if not self.is_leaf:
-            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
-                               "support the deepcopy protocol; detach() it first")
-        new = type(self).__new__(type(self))  # a Parameter stays a Parameter
-        new._init(self.backend.xp.asarray(self._data, copy=True), self._device)
-        new._requires_grad = self._requires_grad
-        memo[id(self)] = new
-        if self._grad is not None:
-            new._grad = self._grad.__deepcopy__(memo)
-        return new
 
     def clone(self, *, memory_format: Any = None) -> Tensor:
         """A copy of the values that stays in the graph."""

@@ -10,8 +10,9 @@ the value, before it can reach the array library.
 
 from __future__ import annotations
 
+import functools
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -278,3 +279,13 @@ def check_grad(t: Tensor, grad: Any) -> None:
         raise RuntimeError(f"attempting to assign a gradient of size '{list(grad.shape)}' to a "
                            f"tensor of size '{list(t.shape)}'. Please ensure that the gradient "
                            "and the tensor are the same size")
+
+
+def dim_alias(method: Callable) -> Callable:
+    """Accept numpy's ``axis=`` for ``dim=`` on a Tensor method, as torch does."""
+    @functools.wraps(method)
+    def with_axis(self: Any, *args: Any, axis: Any = None, **kwargs: Any) -> Any:
+        if axis is not None:
+            kwargs["dim"] = axis
+        return method(self, *args, **kwargs)
+    return with_axis

@@ -16,34 +16,10 @@ from typing import Any
 
 from minigrad.factory import full_like, zeros_like
 from minigrad.factory import tensor as make
-from minigrad.optim.optimizer import Optimizer
+from minigrad.optim.optimizer import Optimizer, _check, _check_betas
 from minigrad.tensor import Tensor
 
 __all__ = ["Adamax", "NAdam", "RAdam", "Rprop"]
-
-
-def _at_least_zero(name: str, value: Any) -> None:
-    """torch's ``if not 0.0 <= value: raise ValueError(f"Invalid {name}: {value}")``."""
-    if isinstance(value, Tensor) and value.numel() != 1:
-        raise ValueError("Tensor lr must be 1-element")  # (only lr may be a tensor)
-    try:
-        valid = 0.0 <= value
-    except TypeError:
-        raise TypeError(f"Invalid {name}: {value!r} is a {type(value).__name__}, not a number"
-                        ) from None
-    if not valid:
-        raise ValueError(f"Invalid {name}: {value}")
-
-
-def _check_betas(betas: Any) -> tuple[float, float]:
-    """(beta1, beta2), each in [0, 1), with torch's messages."""
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise TypeError(f"Invalid betas: expected a pair (beta1, beta2), got {betas!r}")
-    for i, beta in enumerate(betas):
-        _at_least_zero(f"beta parameter at index {i}", beta)
-        if not beta < 1.0:
-            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
-    return tuple(betas)
 
 
 def _check_flags(name: str, foreach: bool | None, capturable: bool, differentiable: bool
@@ -81,11 +57,11 @@ class NAdam(Optimizer):
                  decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
-        _at_least_zero("learning rate", lr)
-        _at_least_zero("epsilon value", eps)
+        _check("learning rate", lr)
+        _check("epsilon value", eps)
         betas = _check_betas(betas)
-        _at_least_zero("weight_decay value", weight_decay)
-        _at_least_zero("momentum_decay value", momentum_decay)
+        _check("weight_decay value", weight_decay)
+        _check("momentum_decay value", momentum_decay)
         _check_flags("NAdam", foreach, capturable, differentiable)
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps,
                                   "weight_decay": weight_decay,
@@ -135,10 +111,10 @@ class RAdam(Optimizer):
                  weight_decay: float = 0.0, decoupled_weight_decay: bool = False, *,
                  foreach: bool | None = None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False) -> None:
-        _at_least_zero("learning rate", lr)
-        _at_least_zero("epsilon value", eps)
+        _check("learning rate", lr)
+        _check("epsilon value", eps)
         betas = _check_betas(betas)
-        _at_least_zero("weight_decay value", weight_decay)
+        _check("weight_decay value", weight_decay)
         _check_flags("RAdam", foreach, capturable, differentiable)
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps,
                                   "weight_decay": weight_decay,
@@ -186,10 +162,10 @@ class Adamax(Optimizer):
                  weight_decay: float = 0.0, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False) -> None:
-        _at_least_zero("learning rate", lr)
-        _at_least_zero("epsilon value", eps)
+        _check("learning rate", lr)
+        _check("epsilon value", eps)
         betas = _check_betas(betas)
-        _at_least_zero("weight_decay value", weight_decay)
+        _check("weight_decay value", weight_decay)
         _check_flags("Adamax", foreach, capturable, differentiable)
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps,
                                   "weight_decay": weight_decay,
@@ -225,7 +201,7 @@ class Rprop(Optimizer):
                  step_sizes: tuple[float, float] = (1e-6, 50), *, capturable: bool = False,
                  foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False) -> None:
-        _at_least_zero("learning rate", lr)
+        _check("learning rate", lr)
         if not isinstance(etas, (tuple, list)) or len(etas) != 2:
             raise TypeError(f"Invalid etas: expected a pair (etaminus, etaplus), got {etas!r}")
         if not 0.0 < etas[0] < 1.0 < etas[1]:

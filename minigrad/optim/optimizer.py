@@ -128,3 +128,32 @@ class Optimizer:
 def _name(value: Any) -> str:
     """A value's type as torch's optimizer messages name it (minigrad.FloatTensor, list...)."""
     return value.type() if isinstance(value, Tensor) else type(value).__name__
+
+
+def _check(name: str, value: float, lowest: float = 0.0) -> None:
+    """torch's check of a hyperparameter: a number (or a one-element tensor) >= ``lowest``;
+    NaN is no number here."""
+    if isinstance(value, Tensor) and value.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")  # (only lr may be a tensor)
+    try:
+        valid = lowest <= value
+    except TypeError:
+        raise TypeError(f"Invalid {name}: {value!r} is a {type(value).__name__}, not a number"
+                        ) from None
+    if not valid:
+        raise ValueError(f"Invalid {name}: {value}")
+
+
+def _check_betas(betas: Any) -> tuple[float, float]:
+    """Adam's (beta1, beta2): two numbers in [0, 1)."""
+    if not isinstance(betas, (tuple, list)):
+        raise TypeError(f"Invalid betas: expected a pair (beta1, beta2), got "
+                        f"{type(betas).__name__} ({betas!r})")
+    if len(betas) != 2:
+        raise ValueError(f"Invalid betas: expected a pair (beta1, beta2), got {len(betas)} "
+                         f"values {tuple(betas)}")
+    for i, b in enumerate(betas):
+        _check(f"beta parameter at index {i}", b)
+        if not b < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {b}")
+    return tuple(betas)
