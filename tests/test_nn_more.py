@@ -233,7 +233,7 @@ def test_cosine_similarity_follows_its_definition(a: np.ndarray, b: np.ndarray, 
                                                   ) -> None:
     got = F.cosine_similarity(mg.tensor(a), mg.tensor(b), dim)
     assert_close(got, ref_cosine(a, b, dim, 1e-8), rtol=1e-12, atol=1e-14)
-    assert np.abs(got.numpy()).max() <= 1.0
+    assert np.abs(got.numpy()).max() <= 1.0 + 4 * np.finfo(np.float64).eps  # (a rounding)
     assert gradcheck(lambda u, v: F.cosine_similarity(u, v, dim), (t64(a), t64(b)))
     module = nn.CosineSimilarity(dim)
     assert_close(module(mg.tensor(a), mg.tensor(b)), got.numpy(), rtol=0, atol=0)
