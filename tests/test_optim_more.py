@@ -76,10 +76,16 @@ def test_matches_pytorch_step_by_step(name: str, data: st.DataObject, seed: int,
     # rounds alike (tested bit for bit below at the defaults), 1e-5 leaves room for the order;
     # the absolute part is a few ulps of parameters near 1 (an element that cancels to near 0
     # keeps their rounding: 2.4e-7 seen in float32)
+    # Where a step is ill-conditioned (Adamax with beta2 = 0 divides by |g| + eps, and g may
+    # nearly cancel under weight decay), one rounding apart grows: in float32 the allowance
+    # also holds how far torch's own float32 run is from its float64 run of the same numbers.
     rtol = 1e-6 if dtype == "float64" else 1e-5
-    for step, (x, y) in enumerate(zip(ours, theirs)):
-        np.testing.assert_allclose(x, y, rtol=rtol, atol=rtol * 1e-1,
-                                   err_msg=f"{name} {kwargs} after step {step + 1}")
+    exact = theirs if dtype == "float64" else run(torch, name, kwargs, p0.astype(np.float64),
+                                                  [g.astype(np.float64) for g in grads])[0]
+    for step, (x, y, z) in enumerate(zip(ours, theirs, exact)):
+        allowed = rtol * np.abs(y) + rtol * 1e-1 + 4 * np.abs(y - z)
+        assert np.all(np.abs(x - y) <= allowed), (
+            f"{name} {kwargs} after step {step + 1}: {x} vs torch's {y}")
     assert not np.array_equal(ours[-1], p0)  # it moved
 
 

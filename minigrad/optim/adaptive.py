@@ -22,6 +22,15 @@ from minigrad.tensor import Tensor
 __all__ = ["Adamax", "NAdam", "RAdam", "Rprop"]
 
 
+def _lerp_(m: Tensor, g: Tensor, w: float) -> None:
+    """m += w (g - m), in place, rounded as torch's lerp_ (from the nearer end: with w = 1,
+    exactly g)."""
+    if w < 0.5:
+        m.add_((g - m) * w)
+    else:
+        m.copy_(g - (g - m) * (1 - w))
+
+
 def _check_flags(name: str, foreach: bool | None, capturable: bool, differentiable: bool
                  ) -> None:
     """Accept torch's ``foreach`` (one implementation here); refuse what minigrad can't do."""
@@ -89,7 +98,7 @@ class NAdam(Optimizer):
         state["mu_product"].mul_(mu)
         mu_product = state["mu_product"].item()
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m.add_((g - m) * (1 - beta1))  # m moves a fraction 1 - b1 of the way to g
+        _lerp_(m, g, 1 - beta1)  # m moves a fraction 1 - b1 of the way to g
         v.mul_(beta2).add_(g * g * (1 - beta2))
         denom = (v / (1 - beta2 ** t)).sqrt() + group["eps"]
         p.add_(g / denom * (-lr * (1.0 - mu) / (1.0 - mu_product)))
@@ -136,7 +145,7 @@ class RAdam(Optimizer):
         elif wd:
             g = g + wd * p
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m.add_((g - m) * (1 - beta1))
+        _lerp_(m, g, 1 - beta1)
         v.mul_(beta2).add_(g * g * (1 - beta2))
         m_hat = m / (1 - beta1 ** t)
         bias_correction2 = 1 - beta2 ** t
@@ -183,7 +192,7 @@ class Adamax(Optimizer):
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p
         m, u = state["exp_avg"], state["exp_inf"]
-        m.add_((g - m) * (1 - beta1))
+        _lerp_(m, g, 1 - beta1)
         u.copy_((u * beta2).maximum(g.abs() + group["eps"]))
         p.add_(m / u * -(group["lr"] / (1 - beta1 ** state["step"])))
 
