@@ -145,17 +145,8 @@ def batch_norm_arguments(input: Tensor, running_mean: Tensor | None,
     if not eps >= 0:
         raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
     c = input.shape[1] if input.ndim >= 2 else 0
-    for name, t in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
-        if t is not None and (t.numel() != c or t.ndim != 1):
-            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()} (input of "
-                               f"shape {tuple(input.shape)})" if t.numel() != c else
-                               f"{name} should be 1-D with {c} elements, got shape "
-                               f"{tuple(t.shape)}")
-        if t is not None and t.dtype is not input.dtype and not (
-                t.dtype is dtypes.float32 and input.dtype is dtypes.float16):
-            raise RuntimeError(f"mixed dtype (CPU): expect parameter to have scalar type of "
-                               f"{input.dtype.name} ({name} is {t.dtype.name})")
+    per_channel(input, c, running_mean=running_mean, running_var=running_var, weight=weight,
+                bias=bias)
     if training and input.numel() and input.numel() // max(c, 1) <= 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input "
                          f"size {input.shape!r}")
@@ -203,17 +194,10 @@ def group_norm_arguments(input: Tensor, num_groups: int, weight: Tensor | None,
                          f"size {[n * c // num_groups, num_groups, *spatial]}")
 
 
-def instance_norm_arguments(input: Tensor, running_mean: Tensor | None,
-                            running_var: Tensor | None, weight: Tensor | None,
-                             bias: Tensor | None, use_input_stats: bool) -> None:
-    """instance_norm's checks (PyTorch's messages): (N, C, *), one value per channel in each
-    statistic and parameter, more than one position to normalize over."""
-    if input.ndim < 3:
-        raise ValueError(f"instance_norm expects an input of at least 3 dims (N, C, ...), got "
-                         f"shape {tuple(input.shape)}")
-    c = input.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
+def per_channel(input: Tensor, c: int, **stats: Tensor | None) -> None:
+    """Each statistic and parameter given: 1-D with one value per channel, in the input's
+    dtype (float32 ones with a float16 input too, as torch's mixed-dtype kernels)."""
+    for name, t in stats.items():
         if t is not None and (t.numel() != c or t.ndim != 1):
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()} (input of "
                                f"shape {tuple(input.shape)})" if t.numel() != c else
@@ -223,6 +207,19 @@ def instance_norm_arguments(input: Tensor, running_mean: Tensor | None,
                 t.dtype is dtypes.float32 and input.dtype is dtypes.float16):
             raise RuntimeError(f"mixed dtype (CPU): expect parameter to have scalar type of "
                                f"{input.dtype.name} ({name} is {t.dtype.name})")
+
+
+def instance_norm_arguments(input: Tensor, running_mean: Tensor | None,
+                            running_var: Tensor | None, weight: Tensor | None,
+                             bias: Tensor | None, use_input_stats: bool) -> None:
+    """instance_norm's checks (PyTorch's messages): (N, C, *), one value per channel in each
+    statistic and parameter, more than one position to normalize over."""
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm expects an input of at least 3 dims (N, C, ...), got "
+                         f"shape {tuple(input.shape)}")
+    c = input.shape[1]
+    per_channel(input, c, running_mean=running_mean, running_var=running_var, weight=weight,
+                bias=bias)
     if use_input_stats and math.prod(input.shape[2:]) == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
                          f"{input.shape!r}")
