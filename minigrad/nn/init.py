@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 
 from minigrad.runtime.grad_mode import no_grad
-from minigrad.runtime.random import generator
 from minigrad.tensor import Tensor
 
 __all__ = [
@@ -57,33 +56,16 @@ def _fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode.lower() == "fan_in" else fan_out
 
 
-def _fill(tensor: Tensor, values: object) -> Tensor:
-    with no_grad():
-        return tensor.copy_(Tensor(values, device=tensor.device).to(tensor.dtype))
-
-
-def _floating(tensor: Tensor, kernel: str) -> None:
-    """PyTorch's refusal to draw random floats into an integer tensor."""
-    if not tensor.dtype.is_floating_point:
-        raise NotImplementedError(f'"{kernel}" not implemented for '
-                                  f"'{tensor.dtype.torch_name}'")
-
-
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
-    """Fill with values drawn uniformly from [a, b)."""
-    _floating(tensor, "check_uniform_bounds")
-    if a > b:
-        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > "
-                           f"to={b}")
-    return _fill(tensor, generator().uniform(a, b, tuple(tensor.shape)))
+    """Fill with values drawn uniformly from [a, b) (``Tensor.uniform_``, outside the graph)."""
+    with no_grad():
+        return tensor.uniform_(a, b)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
-    """Fill with values drawn from N(mean, std^2)."""
-    _floating(tensor, "normal_kernel_cpu")
-    if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    return _fill(tensor, generator().normal(mean, std, tuple(tensor.shape)))
+    """Fill with values drawn from N(mean, std^2) (``Tensor.normal_``, outside the graph)."""
+    with no_grad():
+        return tensor.normal_(mean, std)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
