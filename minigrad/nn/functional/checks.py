@@ -421,18 +421,16 @@ def kl_div_arguments(input: Tensor, target: Tensor, reduction: str) -> None:
                       "'batchmean' in the next major release.", stacklevel=3)
 
 
-def class_targets(input: Tensor, target: Tensor, ignore_index: int) -> tuple[Tensor, Tensor]:
-    """Class indices (int64) with ignored entries replaced by 0, and the mask of kept ones; a
-    kept index outside [0, C) is an IndexError, as torch's."""
-    target = target.long()
-    keep = target != ignore_index
-    safe = ops.where(keep, target, 0)
-    n_classes = input.shape[1]
-    bad = keep & ((safe < 0) | (safe >= n_classes))
-    if ops.host_values(bad.any(), "target check"):  # a look on the host (mg.transfer_guard)
-        first = ops.host_values(target, "target check")[ops.host_values(bad, "target check")][0]
-        raise IndexError(f"Target {first} is out of bounds.")
-    return safe, keep
+def class_targets(input: Tensor, target: Tensor, ignore_index: int) -> Tensor | None:
+    """Class indices checked against the C classes with one look on the host (a kept index
+    outside [0, C) is an IndexError, as torch's); the mask of the kept targets, or None when
+    every target counts (none is ``ignore_index``, and there is one)."""
+    t = ops.host_values(target, "target check")  # (one trip to the host: mg.transfer_guard)
+    ignored = t == ignore_index
+    bad = ~ignored & ((t < 0) | (t >= input.shape[1]))
+    if bad.any():
+        raise IndexError(f"Target {t[bad][0]} is out of bounds.")
+    return target != ignore_index if ignored.any() or not t.size else None
 
 
 def cross_entropy_arguments(input: Tensor, target: Tensor, weight: Tensor | None,

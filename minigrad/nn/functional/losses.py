@@ -9,6 +9,7 @@ from typing import Any
 
 from minigrad import ops
 from minigrad.autograd import Function
+from minigrad.factory import ones_like
 from minigrad.nn.functional import checks
 from minigrad.nn.functional.activations import log_softmax, logsigmoid
 from minigrad.ops import gather_in_range
@@ -103,27 +104,28 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: b
 
 
 def _nll(logp: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int
-         ) -> tuple[Tensor, Tensor, Tensor]:
-    """Per element -logp[n, t_n] * w[t_n], the weights w (0 where ignored) and the kept mask.
-    Class dim 1."""
-    safe, keep = checks.class_targets(logp, target, ignore_index)  # checked: in range
-    w = keep.to(logp.dtype)
+         ) -> tuple[Tensor, Tensor | None, Tensor | None]:
+    """Per element -logp[n, t_n] (class dim 1), times the weights w = weight[t_n] (0 where
+    ignored); w and the mask of kept targets, both None when every target counts unweighted."""
+    keep = checks.class_targets(logp, target, ignore_index)  # checked: in range
+    safe = target.long() if keep is None else ops.where(keep, target.long(), 0)
+    loss = -gather_in_range(logp, 1, safe.unsqueeze(1)).squeeze(1)
+    if keep is None and weight is None:  # the textbook case: -log p of each sample's class
+        return loss, None, None
+    w = ones_like(loss) if keep is None else keep.to(logp.dtype)
     if weight is not None:
         w = w * weight[safe]
-    picked = gather_in_range(logp, 1, safe.unsqueeze(1)).squeeze(1)
-    return -picked * w, w, keep
+    return loss * w, w, keep
 
 
-def _weighted_reduce(loss: Tensor, w: Tensor, reduction: str, unbatched: bool) -> Tensor:
+def _weighted_reduce(loss: Tensor, w: Tensor | None, reduction: str, unbatched: bool) -> Tensor:
     """The mean divides by the summed weights of the kept targets, as torch's (when every
     target is ignored that is 0/0: NaN, with a gradient of 0, as torch's)."""
-    if reduction == "mean":
-        total = w.sum()
-        none = total.detach() == 0
-        return loss.sum() / ops.where(none, 1.0, total) + ops.where(none, math.nan, 0 * total)
-    if reduction == "sum":
-        return loss.sum()
-    return loss.squeeze(0) if unbatched else loss
+    if w is None or reduction != "mean":
+        return _reduce(loss.squeeze(0) if unbatched else loss, reduction)
+    total = w.sum()
+    none = total.detach() == 0
+    return loss.sum() / ops.where(none, 1.0, total) + ops.where(none, math.nan, 0 * total)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -173,7 +175,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         return _reduce(loss.squeeze(0) if unbatched else loss, reduction)
     loss, w, keep = _nll(logp, target, weight, ignore_index)
     if label_smoothing > 0:  # plus e/C times the (weighted) -log p of every class
-        smooth = ops.where(keep, -weighted().sum(dim=1), 0.0)
+        smooth = -weighted().sum(dim=1)
+        smooth = smooth if keep is None else ops.where(keep, smooth, 0.0)
         loss = loss * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
     return _weighted_reduce(loss, w, reduction, unbatched)
 
