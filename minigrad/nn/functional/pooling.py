@@ -56,7 +56,7 @@ def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
 def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
                padding: IntOrPair = 0, ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:
-    """The mean of each window: pad with zeros, unfold, sum each window, divide.
+    """The mean of each window: unfold with zero padding, sum each window, divide.
 
     PyTorch's divisor: ``divisor_override`` if given, else the number of the window's pixels
     inside the padded input (``count_include_pad``) or inside the input itself.
@@ -71,8 +71,9 @@ def avg_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     oh, ow = output_size(x.shape[2:], *window, ceil_mode=ceil_mode)
     extra = ceil_rows(x.shape[2:], (oh, ow), window)  # ceil mode's windows reach past the pad
     divisor = divisor_override or _window_sizes(x, window, (oh, ow), extra, count_include_pad)
-    x = pad(x, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]))
-    cols = Unfold.apply(x, kernel_size=(kh, kw), dilation=(1, 1), padding=(0, 0), stride=s)
+    if extra != (0, 0):  # (zeros past the far edge: where the zero padding goes is all one)
+        x = pad(x, (0, extra[1], 0, extra[0]))
+    cols = Unfold.apply(x, kernel_size=(kh, kw), dilation=(1, 1), padding=p, stride=s)  # 0-pad
     sums = cols.reshape(n, c, kh * kw, oh, ow).sum(dim=2)  # (unfold, checked above)
     out = _like_input(sums / divisor, x)
     return out.squeeze(0) if unbatched else out
