@@ -275,7 +275,7 @@ def _check_memory(x: Tensor, others: Sequence[Any], overlap: str, internal: str 
             f"operation. (writing into shape {list(x.shape)} with strides "
             f"{backend.strides(x._data)})")
     for o in others:
-        if is_tensor(o) and o._device == x._device:
+        if is_tensor(o) and (o._device is x._device or o._device == x._device):
             found = backend.overlap(x._data, o._data)
             if found == "partial" or (found and overlap == "any"):
                 raise RuntimeError(
@@ -311,7 +311,7 @@ def _checked(x: Tensor, result: Tensor) -> Tensor:
     if tuple(result.shape) != tuple(x.shape):
         raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
                            f"shape {list(result.shape)}")
-    if dtypes.category(result.dtype) > dtypes.category(x.dtype):
+    if result.dtype is not x.dtype and dtypes.category(result.dtype) > dtypes.category(x.dtype):
         raise RuntimeError(f"result type {result.dtype.torch_name} can't be cast to the "
                            f"desired output type {x.dtype.torch_name}")
     return result if result.dtype is x.dtype else result.to(x.dtype)
