@@ -682,7 +682,7 @@ class Tensor(methods.TensorMethods):
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                                f"{self.ndim}D")
-        return self.transpose(0, 1) if self.ndim == 2 else self.transpose(0, 0)
+        return ops.transposed(self) if self.ndim == 2 else self.transpose(0, 0)
 
     @_dim_alias
     def unsqueeze(self, dim: int) -> Tensor:

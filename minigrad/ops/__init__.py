@@ -32,7 +32,7 @@ from minigrad.ops.elementwise import (
     where,
 )
 from minigrad.ops.indexing import Flip, Roll
-from minigrad.ops.matmul import MatMul, matmul
+from minigrad.ops.matmul import MatMul, matmul, transposed
 from minigrad.ops.movement import (
     Cat,
     ConstantPad,
@@ -87,5 +87,6 @@ __all__ = [
     "cat", "compare", "deform_conv2d", "expand", "flatten", "fold", "gather", "gather_in_range",
     "getitem", "host_values", "inplace", "log_softmax", "logical", "masked_select", "matmul",
     "max", "mean", "min", "nonzero", "pad", "permute", "promote", "reshape", "softmax", "sort",
-    "special", "squeeze", "stack", "std", "sum", "transpose", "unfold", "unsqueeze", "var", "where",
+    "special", "squeeze", "stack", "std", "sum", "transpose", "transposed", "unfold", "unsqueeze",
+    "var", "where",
 ]
