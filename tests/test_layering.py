@@ -39,7 +39,7 @@ LAYERS = [
     "minigrad.surface.linalg", "minigrad.surface.uninitialized", "minigrad.surface.legacy",
     "minigrad.surface.autograd_functional", "minigrad.distributions.multinomial",
     "minigrad.distributions",
-    "minigrad.tools.testing", "minigrad.surface.serialization",
+    "minigrad.tools.check_graph", "minigrad.tools.testing", "minigrad.surface.serialization",
     "minigrad.nn.hooks", "minigrad.nn.module", "minigrad.nn.containers", "minigrad.nn.init",
     "minigrad.nn.functional.checks", "minigrad.nn.functional.activations",
     "minigrad.nn.functional.convolution", "minigrad.nn.functional.pooling",

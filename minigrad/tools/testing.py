@@ -1,4 +1,5 @@
-"""Checks for users and for our own tests: gradcheck, gradgradcheck and assert_close.
+"""Checks for users and for our own tests: gradcheck, gradgradcheck, check_graph (each node of
+a graph on its own: tools/check_graph.py) and assert_close.
 
 ``gradcheck`` compares the gradients autograd computes with central finite differences, in
 float64. The full mode builds both Jacobians entry by entry (small inputs); the fast mode
@@ -16,6 +17,7 @@ import numpy as np
 from minigrad import autograd
 from minigrad.runtime import dtypes
 from minigrad.tensor import Tensor
+from minigrad.tools.check_graph import GraphCheckError, GraphReport, check_graph  # noqa: F401
 
 _TOLERANCES = {  # (rtol, atol) by dtype, as torch.testing.assert_close
     "float16": (1e-3, 1e-5), "float32": (1.3e-6, 1e-5), "float64": (1e-7, 1e-7),
