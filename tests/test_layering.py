@@ -60,6 +60,8 @@ LAYERS = [
     "minigrad.utils.data", "minigrad.utils", "minigrad.runtime.threads",
     "minigrad.tools.summary", "minigrad.tools.diagnostics", "minigrad.tools",
     "minigrad",
+    "minigrad.exercises.lenet", "minigrad.exercises.graders", "minigrad.exercises.catalog",
+    "minigrad.exercises", "minigrad.exercises.__main__",
 ]
 RAW_ARRAYS_FORBIDDEN = ["minigrad/nn", "minigrad/optim", "minigrad/utils/data.py",
                         "minigrad/surface/serialization.py", "minigrad/tools/testing.py",
