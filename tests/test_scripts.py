@@ -154,3 +154,27 @@ def test_the_reading_route_names_files_and_names_that_exist() -> None:
         for name in re.findall(r"`(\w+)`", step):
             assert re.search(rf"^\s*(def|class) {name}\b", source, re.M), (
                 f"the reading route sends readers to {name} in {paths}, which is not there")
+
+
+def test_the_wheel_ships_types_the_license_and_the_exercises(tmp_path: Path) -> None:
+    """What a course adopting minigrad installs: the MIT license pyproject promises, py.typed
+    (editors show the hints), the exercises; and a changelog entry for this version."""
+    import zipfile
+
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert re.search(r'^license = \{ text = "MIT" \}', pyproject, re.M)
+    version = re.search(r'^version = "([^"]+)"', pyproject, re.M)
+    assert version is not None
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    assert f"## {version[1]} (" in (ROOT / "CHANGELOG.md").read_text()
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps",
+                           "--no-build-isolation", "-q", "-w", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    if done.returncode != 0 and "No module named" in done.stderr:
+        pytest.skip(f"cannot build a wheel here: {done.stderr.strip().splitlines()[-1]}")
+    assert done.returncode == 0, done.stderr
+    names = zipfile.ZipFile(next(tmp_path.glob("minigrad-*.whl"))).namelist()
+    assert "minigrad/py.typed" in names
+    assert "minigrad/exercises/__main__.py" in names
+    assert any(n.endswith(".dist-info/licenses/LICENSE") or n.endswith("/LICENSE")
+               for n in names), names
