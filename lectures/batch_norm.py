@@ -13,6 +13,7 @@ batch normalization learns in fewer epochs than without.
 
 from __future__ import annotations
 
+# %% the imports (common first: it puts the repository root on the path)
 import argparse
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import minigrad.nn as nn
 from demos.lenet import lenet, lenet_bn, xavier
 
 
+# %% what the lecture uses
 def stack(depth: int, channels: int, batch_norm: bool) -> nn.Sequential:
     """``depth`` blocks of a 3x3 convolution (+ BatchNorm2d) + sigmoid."""
     layers: list[nn.Module] = []
@@ -48,14 +50,16 @@ def channel_stats(x: mg.Tensor) -> tuple[mg.Tensor, mg.Tensor]:
     return x.mean(dim=(0, 2, 3)), x.std(dim=(0, 2, 3), unbiased=False)
 
 
+# %% the command line (in a notebook: the defaults)
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line: the common flags (``--out DIR`` ...) and this script's own."""
     p = common.parser(__doc__)
     p.add_argument("--depth", type=int, default=8, help="blocks in the deep stack (default 8)")
     add_training_flags(p, epochs=3)
-    return p.parse_args(argv)
+    return p.parse_args(common.command_line(argv))
 
 
+# %% the lecture
 def main(argv: list[str] | None = None) -> None:
     """Statistics through the deep stack, then LeNet against BatchNorm-LeNet; draw both."""
     args = arguments(argv)
@@ -161,5 +165,6 @@ def draw_training(out: Path, args: argparse.Namespace, data_name: str,
     common.save(fig, out, "batch_norm_training", args.dpi)
 
 
+# %% run it
 if __name__ == "__main__":
     main()

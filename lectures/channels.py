@@ -12,6 +12,7 @@ and by the layer, the two agree.
 
 from __future__ import annotations
 
+# %% the imports (common first: it puts the repository root on the path)
 import argparse
 
 import common
@@ -21,6 +22,7 @@ import minigrad.nn as nn
 import minigrad.nn.functional as F
 
 
+# %% what the lecture uses
 def by_hand(conv: nn.Conv2d, x: mg.Tensor) -> mg.Tensor:
     """The layer's output written out: for each output channel, one single-channel 2-D
     convolution per input channel, added up, plus that output channel's bias."""
@@ -33,15 +35,17 @@ def by_hand(conv: nn.Conv2d, x: mg.Tensor) -> mg.Tensor:
     return mg.cat(outputs, dim=1)
 
 
+# %% the command line (in a notebook: the defaults)
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line: the common flags (``--out DIR`` ...) and this script's own."""
     p = common.parser(__doc__)
     p.add_argument("--out-channels", type=int, default=16, help="default: 16 (the lecture's)")
     p.add_argument("--kernel-size", type=int, default=5, help="default: 5 (the lecture's)")
     p.add_argument("--channel", type=int, default=0, help="the output channel to draw")
-    return p.parse_args(argv)
+    return p.parse_args(common.command_line(argv))
 
 
+# %% the lecture
 def main(argv: list[str] | None = None) -> None:
     """Build the lecture's layer, compute its output both ways, draw kernels and channels."""
     args = arguments(argv)
@@ -93,5 +97,6 @@ def main(argv: list[str] | None = None) -> None:
     common.save(fig, out, "channels_sum", args.dpi)
 
 
+# %% run it
 if __name__ == "__main__":
     main()

@@ -49,6 +49,18 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
     return p
 
 
+def in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (a notebook from make_notebooks.py, or the script
+    opened as one: its ``# %%`` cells)."""
+    return "ipykernel" in sys.modules
+
+
+def command_line(argv: list[str] | None) -> list[str] | None:
+    """The arguments to parse: ``argv``, else the command line's; in a notebook the kernel's
+    own arguments are not the lecture's, so its defaults (edit a cell to change them)."""
+    return [] if argv is None and in_notebook() else argv
+
+
 def add_data_flags(p: argparse.ArgumentParser) -> None:
     """Flags for the scripts that train on images: scikit-learn's digits by default (offline);
     MNIST or Fashion-MNIST from a folder of their IDX files with ``--data-dir``."""
@@ -115,10 +127,14 @@ def mosaic(layout: str, size: tuple[float, float] = (6.0, 4.0),
 
 
 def save(fig: Any, out: Path, name: str, dpi: int = DPI) -> Path:
-    """Write ``fig`` to ``out/name.png`` and say so."""
+    """Write ``fig`` to ``out/name.png`` and say so (in a notebook, also show it)."""
     path = out / f"{name}.png"
     fig.savefig(path, dpi=dpi)
     print(f"wrote {path}")
+    if in_notebook():
+        from IPython.display import Image, display
+
+        display(Image(filename=str(path)))
     return path
 
 

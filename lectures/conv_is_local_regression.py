@@ -11,6 +11,7 @@ the layer's output.
 
 from __future__ import annotations
 
+# %% the imports (common first: it puts the repository root on the path)
 import argparse
 
 import common
@@ -20,6 +21,7 @@ import minigrad.nn as nn
 import minigrad.nn.functional as F
 
 
+# %% what the lecture uses
 def regression_on_each_patch(x: mg.Tensor, weight: mg.Tensor, bias: mg.Tensor) -> mg.Tensor:
     """The same linear regression ``w . patch + b`` on every k x k patch of a 2-D image,
     written as two loops over the positions: the definition, with nothing hidden."""
@@ -29,14 +31,16 @@ def regression_on_each_patch(x: mg.Tensor, weight: mg.Tensor, bias: mg.Tensor) -
                        for j in range(cols)] for i in range(rows)])
 
 
+# %% the command line (in a notebook: the defaults)
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line: the common flags (``--out DIR`` ...) and this script's own."""
     p = common.parser(__doc__)
     p.add_argument("--size", type=int, default=5, help="the image is SIZE x SIZE (default 5)")
     p.add_argument("--kernel-size", type=int, default=2, help="patch size (default 2)")
-    return p.parse_args(argv)
+    return p.parse_args(common.command_line(argv))
 
 
+# %% the lecture
 def main(argv: list[str] | None = None) -> None:
     """Compare the layer with the patch-wise regression (loops, and unfold + matmul); draw."""
     args = arguments(argv)
@@ -88,5 +92,6 @@ def main(argv: list[str] | None = None) -> None:
     common.save(fig, out, "conv_is_local_regression", args.dpi)
 
 
+# %% run it
 if __name__ == "__main__":
     main()

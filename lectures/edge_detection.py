@@ -10,6 +10,7 @@ zero, and where the brightness changes (an edge) the answer is large. Shown on a
 
 from __future__ import annotations
 
+# %% the imports (common first: it puts the repository root on the path)
 import argparse
 
 import common
@@ -18,6 +19,7 @@ import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import data
 
+# %% what the lecture uses
 LAPLACIAN = [[-1.0, -1.0, -1.0],
              [-1.0, 8.0, -1.0],
              [-1.0, -1.0, -1.0]]
@@ -56,6 +58,7 @@ def parse_kernel(text: str) -> list[list[float]]:
     return [values[0:3], values[3:6], values[6:9]]
 
 
+# %% the command line (in a notebook: the defaults)
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line: the common flags (``--out DIR`` ...) and this script's own."""
     p = common.parser(__doc__)
@@ -65,9 +68,10 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
                    help="the 3x3 kernel, nine numbers row by row (try a blur: --kernel "
                         "1,1,1,1,1,1,1,1,1, or vertical edges: --kernel=-1,0,1,-2,0,2,-1,0,1; "
                         "with '=' when the first number is negative)")
-    return p.parse_args(argv)
+    return p.parse_args(common.command_line(argv))
 
 
+# %% the lecture
 def main(argv: list[str] | None = None) -> None:
     """Filter the photograph and a digit; measure flat regions and edges; draw."""
     args = arguments(argv)
@@ -102,5 +106,6 @@ def main(argv: list[str] | None = None) -> None:
     common.save(fig, out, "edge_detection", args.dpi)
 
 
+# %% run it
 if __name__ == "__main__":
     main()

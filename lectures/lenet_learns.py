@@ -12,6 +12,7 @@ of 10x10 and 5x5, then vectors of 400, 120, 84 and the 10 class scores.
 
 from __future__ import annotations
 
+# %% the imports (common first: it puts the repository root on the path)
 import argparse
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from demos.lenet import evaluate, lenet, xavier
 from minigrad import data, optim
 
 
+# %% what the lecture uses
 def train(model: nn.Module, train_set: data.Dataset, test_set: data.Dataset, epochs: int,
           lr: float, batch_size: int, seed: int, label: str = "") -> list[dict[str, float]]:
     """Adam on the cross-entropy, one pass over the training set per epoch, the batches drawn
@@ -56,13 +58,15 @@ def add_training_flags(p: argparse.ArgumentParser, epochs: int) -> None:
     p.add_argument("--batch-size", type=int, default=16, help="default: 16")
 
 
+# %% the command line (in a notebook: the defaults)
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line: the common flags (``--out DIR`` ...) and this script's own."""
     p = common.parser(__doc__)
     add_training_flags(p, epochs=6)
-    return p.parse_args(argv)
+    return p.parse_args(common.command_line(argv))
 
 
+# %% the lecture
 def main(argv: list[str] | None = None) -> None:
     """Train LeNet, then draw its curves, first-layer kernels and one digit's feature maps."""
     args = arguments(argv)
@@ -144,5 +148,6 @@ def draw_feature_maps(out: Path, dpi: int, image: mg.Tensor, label: int,
     common.save(fig, out, "lenet_feature_maps", dpi)
 
 
+# %% run it
 if __name__ == "__main__":
     main()

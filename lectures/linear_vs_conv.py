@@ -13,6 +13,7 @@ pooling) finds the car wherever it is, though it was trained on the bottom-right
 
 from __future__ import annotations
 
+# %% the imports (common first: it puts the repository root on the path)
 import argparse
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import minigrad as mg
 import minigrad.nn as nn
 from minigrad import optim
 
+# %% what the lecture uses
 SIZE = 16  # the canvas is SIZE x SIZE pixels
 BOTTOM_RIGHT, TOP_LEFT = (10, 10), (1, 1)  # where the 5x5 car's top-left pixel goes
 
@@ -57,6 +59,7 @@ def accuracy(model: nn.Module, images: mg.Tensor, labels: mg.Tensor) -> float:
     return (guesses == labels).float().mean().item()
 
 
+# %% the command line (in a notebook: the defaults)
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line: the common flags (``--out DIR`` ...) and this script's own."""
     p = common.parser(__doc__)
@@ -64,9 +67,10 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
                    help="the convolution's patch size (the car is 5x5; try 3 or 7)")
     p.add_argument("--noise", type=float, default=0.3, help="noise std on the canvas")
     p.add_argument("--steps", type=int, default=150, help="training steps per model")
-    return p.parse_args(argv)
+    return p.parse_args(common.command_line(argv))
 
 
+# %% the lecture
 def main(argv: list[str] | None = None) -> None:
     """Train the three models, measure them on cars in each place, print and draw."""
     args = arguments(argv)
@@ -128,5 +132,6 @@ def draw(out: Path, args: argparse.Namespace, examples: mg.Tensor, linear: nn.Mo
     common.save(fig, out, "linear_vs_conv", args.dpi)
 
 
+# %% run it
 if __name__ == "__main__":
     main()

@@ -17,6 +17,7 @@ of a convolution, exactly what backpropagation through conv2d computes for its i
 
 from __future__ import annotations
 
+# %% the imports (common first: it puts the repository root on the path)
 import argparse
 
 import common
@@ -25,6 +26,7 @@ import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 
+# %% what the lecture uses
 KERNELS, PADDINGS, STRIDES = (3, 5), (0, 1, 2), (1, 2)
 
 
@@ -49,13 +51,15 @@ def sees(x: mg.Tensor, y: mg.Tensor, unit: tuple[int, ...]) -> mg.Tensor:
     return grad.abs()
 
 
+# %% the command line (in a notebook: the defaults)
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line: the common flags (``--out DIR`` ...) and this script's own."""
     p = common.parser(__doc__)
     p.add_argument("--size", type=int, default=28, help="input height and width (default 28)")
-    return p.parse_args(argv)
+    return p.parse_args(common.command_line(argv))
 
 
+# %% the lecture
 def main(argv: list[str] | None = None) -> None:
     """Output sizes, what the border contributes, dilation, groups, transposed conv; draw."""
     args = arguments(argv)
@@ -149,5 +153,6 @@ def main(argv: list[str] | None = None) -> None:
     common.save(fig, out, "conv_kinds", args.dpi)
 
 
+# %% run it
 if __name__ == "__main__":
     main()

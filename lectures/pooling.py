@@ -14,6 +14,7 @@ in input pixels).
 
 from __future__ import annotations
 
+# %% the imports (common first: it puts the repository root on the path)
 import argparse
 from typing import Any
 
@@ -24,6 +25,7 @@ import minigrad.nn as nn
 from demos.lenet import lenet
 
 
+# %% what the lecture uses
 def pair(value: Any) -> int:
     """The first of a (height, width) pair, or the number itself (square windows here)."""
     return value[0] if isinstance(value, tuple) else value
@@ -52,13 +54,15 @@ def measured_receptive_field(layers: nn.Sequential, size: int
     return common.extent(seen), seen
 
 
+# %% the command line (in a notebook: the defaults)
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line: the common flags (``--out DIR`` ...) and this script's own."""
     p = common.parser(__doc__)
     p.add_argument("--kernel-size", type=int, default=2, help="pooling window (default 2)")
-    return p.parse_args(argv)
+    return p.parse_args(common.command_line(argv))
 
 
+# %% the lecture
 def main(argv: list[str] | None = None) -> None:
     """Pool a small grid; measure receptive fields with autograd; draw both."""
     args = arguments(argv)
@@ -117,5 +121,6 @@ def main(argv: list[str] | None = None) -> None:
     common.save(fig, out, "receptive_field", args.dpi)
 
 
+# %% run it
 if __name__ == "__main__":
     main()

@@ -11,6 +11,7 @@ staircase, resolution going down while the channels go up.
 
 from __future__ import annotations
 
+# %% the imports (common first: it puts the repository root on the path)
 import argparse
 import math
 
@@ -21,13 +22,15 @@ import minigrad.nn as nn
 from demos.lenet import lenet
 
 
+# %% the command line (in a notebook: the defaults)
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line: the common flags (``--out DIR`` ...) and this script's own."""
     p = common.parser(__doc__)
     p.add_argument("--size", type=int, default=28, help="input height and width (default 28)")
-    return p.parse_args(argv)
+    return p.parse_args(common.command_line(argv))
 
 
+# %% the lecture
 def main(argv: list[str] | None = None) -> None:
     """Print LeNet's shapes and parameters, show Flatten keeping the batch, draw the stairs."""
     args = arguments(argv)
@@ -69,5 +72,6 @@ def main(argv: list[str] | None = None) -> None:
     common.save(fig, out, "recipe", args.dpi)
 
 
+# %% run it
 if __name__ == "__main__":
     main()

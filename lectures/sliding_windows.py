@@ -10,6 +10,7 @@ time (stride 1) and some patch holds the whole car wherever it is: the best matc
 
 from __future__ import annotations
 
+# %% the imports (common first: it puts the repository root on the path)
 import argparse
 
 import common
@@ -17,6 +18,7 @@ import common
 import minigrad as mg
 import minigrad.nn.functional as F
 
+# %% what the lecture uses
 SIZE = 20  # the canvas; non-overlapping 5x5 patches make a 4x4 grid of them
 
 
@@ -33,6 +35,7 @@ def best_match(image: mg.Tensor, stride: int) -> tuple[float, mg.Tensor]:
     return responses.max().item(), responses[0, 0]
 
 
+# %% the command line (in a notebook: the defaults)
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line: the common flags (``--out DIR`` ...) and this script's own."""
     p = common.parser(__doc__)
@@ -40,9 +43,10 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--left", type=int, default=8, help="column of the car's top-left pixel")
     p.add_argument("--stride", type=int, default=5,
                    help="the coarse stride to compare with 1 (default: 5, the kernel size)")
-    return p.parse_args(argv)
+    return p.parse_args(common.command_line(argv))
 
 
+# %% the lecture
 def main(argv: list[str] | None = None) -> None:
     """Place the car across grid lines; compare stride 5 with stride 1; draw."""
     args = arguments(argv)
@@ -85,5 +89,6 @@ def main(argv: list[str] | None = None) -> None:
     common.save(fig, out, "sliding_windows", args.dpi)
 
 
+# %% run it
 if __name__ == "__main__":
     main()

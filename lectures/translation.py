@@ -10,6 +10,7 @@ is then the same wherever the car is: the question "is there a car?" gets the sa
 
 from __future__ import annotations
 
+# %% the imports (common first: it puts the repository root on the path)
 import argparse
 
 import common
@@ -18,6 +19,7 @@ import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 
+# %% what the lecture uses
 SIZE = 20                                      # the canvas is SIZE x SIZE
 START = (2, 2)                                 # where the car is before moving it
 SHIFTS = [(0, 0), (3, 8), (11, 4), (12, 12)]  # (down, right) in pixels
@@ -35,15 +37,17 @@ def peak(image: mg.Tensor) -> tuple[int, int]:
     return row, column
 
 
+# %% the command line (in a notebook: the defaults)
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line: the common flags (``--out DIR`` ...) and this script's own."""
     p = common.parser(__doc__)
     p.add_argument("--random-kernel", action="store_true",
                    help="keep the layer's random initial kernel instead of the car itself "
                         "(equivariance holds for any kernel)")
-    return p.parse_args(argv)
+    return p.parse_args(common.command_line(argv))
 
 
+# %% the lecture
 def main(argv: list[str] | None = None) -> None:
     """Shift the car, compare the conv outputs and the pooled answers; draw."""
     args = arguments(argv)
@@ -103,5 +107,6 @@ def main(argv: list[str] | None = None) -> None:
     common.save(fig, out, "translation", args.dpi)
 
 
+# %% run it
 if __name__ == "__main__":
     main()

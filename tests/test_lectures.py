@@ -31,7 +31,7 @@ pytest.importorskip("sklearn", reason="the lectures use scikit-learn's digits an
 ROOT = Path(__file__).resolve().parents[1]
 LECTURES = ROOT / "lectures"
 README = (LECTURES / "README.md").read_text()
-HELPERS = {"common", "make_figures"}
+HELPERS = {"common", "make_figures", "make_notebooks"}
 SCRIPTS = sorted(p.stem for p in LECTURES.glob("*.py") if p.stem not in HELPERS)
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -346,3 +346,38 @@ def test_lectures_run_the_textbook_code_unless_asked(flags: list[str], fast: boo
     with mg.backends.fast_paths(not fast):
         common.start(common.parser("x").parse_args(["--out", str(tmp_path), *flags]))
         assert mg.backends.fast_paths_enabled() is fast
+
+
+# ---- the lectures as notebooks ----------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_each_lecture_runs_as_a_notebook_printing_what_the_script_prints(
+        name: str, regenerated: tuple[Path, dict[str, str]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """make_notebooks.py's notebook of each script runs in a Jupyter kernel from another folder,
+    prints what the script printed and shows its figures inline."""
+    for module in ("nbformat", "nbclient", "ipykernel"):
+        pytest.importorskip(module, reason="running the notebooks needs nbformat, nbclient and "
+                                           "ipykernel (the 'notebooks' extra)")
+    import nbclient
+
+    make = lecture_module("make_notebooks", monkeypatch)
+    nb = make.notebook(LECTURES / f"{name}.py")
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    make.write(nb, tmp_path / f"{name}.ipynb")
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream"
+                   and o.get("name") == "stdout")
+    images = [o for o in outputs if o.output_type == "display_data" and "image/png" in o.data]
+    _, printed = regenerated
+
+    def without_paths(s: str) -> list[str]:
+        return [re.sub(r"^wrote .*?([^/]+)$", r"wrote \1", line) for line in s.splitlines()]
+
+    assert without_paths(text) == without_paths(printed[name])
+    assert len(images) == text.count("wrote ") >= 1
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == sorted(
+        line.removeprefix("wrote ") for line in without_paths(text) if line.startswith("wrote"))
