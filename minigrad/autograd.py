@@ -64,7 +64,7 @@ class Function:
 
     xp: Any  # the array namespace of the inputs' device
     backend: Backend
-    inputs: tuple[Tensor, ...] | None
+    inputs: tuple[Tensor, ...]
     needs_input_grad: tuple[bool, ...]
     device_out: Any = None  # where the output lives, when not on the inputs' device
     # What backward reads, as save_for_backward found it: input positions and "output".

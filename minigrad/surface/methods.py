@@ -34,7 +34,13 @@ DeviceLike = Any
 DTypeLike = Any
 
 
-class TensorMethods:
+if TYPE_CHECKING:  # (to a type checker the base is open: self is the Tensor these extend)
+    _Surface = Any
+else:
+    _Surface = object
+
+
+class TensorMethods(_Surface):
     """Methods every Tensor has beyond the core ones in tensor.py."""
 
     __slots__ = ()
