@@ -349,6 +349,22 @@ def test_lectures_run_the_textbook_code_unless_asked(flags: list[str], fast: boo
         assert mg.backends.fast_paths_enabled() is fast
 
 
+@pytest.mark.slow
+def test_12_conv_gradients_derived_by_hand_equal_autograd(
+        regenerated: tuple[Path, dict[str, str]]) -> None:
+    out = regenerated[1]["conv_backward"]
+    dw = numbers(r"dL/dw: max \|loops - autograd\| = (\S+), max \|corr\(x, g\) - "
+                 r"autograd\| = (\S+)$", out)
+    dx = numbers(r"dL/dx: max \|loops - autograd\| = (\S+), max \|full corr\(g, flipped w\) - "
+                 r"autograd\| = (\S+), max \|fold\(w g\) - autograd\| = (\S+)$", out)
+    channels = numbers(r"3 -> 4 channels: max \|dL/dW by correlations - autograd\| = (\S+), "
+                       r"max \|dL/dX - autograd\| = (\S+)$", out)
+    assert max(dw + dx + channels) < 1e-12, out
+    (unflipped,) = numbers(r"without the flip: max \|full corr\(g, w\) - autograd\| = "
+                           r"([\d.]+) \(wrong\)", out)
+    assert unflipped > 0.5, "forgetting the flip must give a visibly wrong gradient"
+
+
 # ---- the lectures as notebooks ----------------------------------------------------------------
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SCRIPTS)
