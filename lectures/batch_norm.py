@@ -7,8 +7,10 @@ layer: the standard deviation of each channel shrinks towards zero, so the later
 nearly constant inputs. ``nn.BatchNorm2d`` after each convolution subtracts each channel's
 mean over the mini-batch and divides by its standard deviation: every layer then sees mean 0
 and std 1. Then it multiplies by ``bn.weight`` (gamma) and adds ``bn.bias`` (beta): the new std
-and mean, which the network learns. Trained side by side (same seed, same batches), LeNet with
-batch normalization learns in fewer epochs than without.
+and mean, which the network learns. Trained side by side (the same seeds, the same batches),
+the course's LeNet with a ``BatchNorm2d`` after each convolution learns in fewer epochs than
+without; the spread over seeds shows it is no accident of one draw, and a third model says
+whether ``BatchNorm1d`` after the hidden linear layers adds anything.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from lenet_learns import add_training_flags, train
 
 import minigrad as mg
 import minigrad.nn as nn
-from demos.lenet import lenet, lenet_bn, xavier
+from demos.lenet import lenet, xavier
 
 
 # %% what the lecture uses
@@ -44,6 +46,24 @@ def sigmoid_inputs(net: nn.Sequential, x: mg.Tensor) -> list[mg.Tensor]:
             if isinstance(layer, nn.Sigmoid)]
 
 
+def lenet_with_batch_norm(hidden: bool = False) -> nn.Sequential:
+    """The course's LeNet (demos/train_lenet.py) with a BatchNorm2d after each convolution,
+    and with ``hidden`` a BatchNorm1d after each hidden linear layer too: nothing else moves
+    (the same padding, the same layers), so a comparison measures batch norm alone."""
+    layers: list[nn.Module] = []
+    for layer in lenet():
+        layers.append(layer)
+        if isinstance(layer, nn.Conv2d):
+            layers.append(nn.BatchNorm2d(layer.out_channels))
+        elif hidden and isinstance(layer, nn.Linear) and layer.out_features != 10:
+            layers.append(nn.BatchNorm1d(layer.out_features))
+    return nn.Sequential(*layers)
+
+
+MODELS = {"LeNet": lenet, "+ BatchNorm2d": lenet_with_batch_norm,
+          "+ BatchNorm2d, BatchNorm1d": lambda: lenet_with_batch_norm(hidden=True)}
+
+
 def channel_stats(x: mg.Tensor) -> tuple[mg.Tensor, mg.Tensor]:
     """Mean and standard deviation of each channel of (N, C, H, W), over N, H and W (as
     BatchNorm2d computes them)."""
@@ -55,6 +75,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line: the common flags (``--out DIR`` ...) and this script's own."""
     p = common.parser(__doc__)
     p.add_argument("--depth", type=int, default=8, help="blocks in the deep stack (default 8)")
+    p.add_argument("--seeds", type=int, default=3,
+                   help="train every model from this many seeds (default 3): the spread")
     add_training_flags(p, epochs=3)
     return p.parse_args(common.command_line(argv))
 
@@ -79,32 +101,53 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{i + 1:>5}  {ps.mean().item():>10.4f} {pm.abs().mean().item():>8.4f}   "
               f"{bs.mean().item():>15.4f} {bm.abs().mean().item():>8.4f}")
 
-    # ---- 2. LeNet and BatchNorm-LeNet, same seed, same batches ------------------------------
+    # ---- 2. LeNet with and without batch norm: the same seeds, the same batches ------------
     train_set, test_set, data_name = common.load_data(args)
-    histories, models = {}, {}
-    for name, build in (("LeNet", lenet), ("BatchNorm-LeNet", lenet_bn)):
-        mg.manual_seed(args.seed)  # the same start for both
-        models[name] = build()
-        models[name].apply(xavier)
-        histories[name] = train(models[name], train_set, test_set, args.epochs, args.lr,
-                                args.batch_size, args.seed, label=f"{name:<16} ")
+    histories: dict[str, list[list[dict[str, float]]]] = {name: [] for name in MODELS}
+    first = {}
+    for seed in range(args.seed, args.seed + args.seeds):
+        for name, build in MODELS.items():
+            mg.manual_seed(seed)  # the same start for every model
+            model = build()
+            model.apply(xavier)
+            histories[name].append(train(model, train_set, test_set, args.epochs, args.lr,
+                                         args.batch_size, seed, label=f"{name:<27} "))
+            first.setdefault(name, model)
+    print(f"test accuracy, mean over {args.seeds} seeds (lowest - highest):")
+    for name, runs in histories.items():
+        cells = []
+        for e in range(args.epochs):
+            accuracy = [run[e]["test_acc"] for run in runs]
+            cells.append(f"{sum(accuracy) / len(accuracy):.3f} ({min(accuracy):.3f} - "
+                         f"{max(accuracy):.3f})")
+        print(f"  {name:<27} " + "  ".join(f"epoch {e + 1}: {c}" for e, c in enumerate(cells)))
 
     # gamma and beta of the first BatchNorm2d: the std and mean the network chose
-    net = models["BatchNorm-LeNet"]
+    net = first["+ BatchNorm2d"]
     bn = net[1]
-    batch = train_set[:256][0]
+    # in training mode the batch's own statistics normalize: the output's std and mean are
+    # gamma and beta by construction; in eval() the running estimates do, so they are close
+    # (on images the network has not seen) but not equal
+    batch, test_batch = train_set[:256][0], test_set[:256][0]
     with mg.no_grad():
-        after_bn = common.layer_outputs(net, batch)[1][2]  # in training mode: batch statistics
+        after_bn = common.layer_outputs(net, batch)[1][2]
+        net.eval()
+        after_bn_eval = common.layer_outputs(net, test_batch)[1][2]
+        net.train()
     mean, std = channel_stats(after_bn)
+    mean_eval, std_eval = channel_stats(after_bn_eval)
     print(f"after training, {type(bn).__name__}({bn.num_features}) after the first convolution:")
     # the output's std is |gamma| (gamma may be negative: that flips the sign, not the spread)
     print("  |gamma| (bn.weight), the new std:", [round(abs(v), 3) for v in bn.weight.tolist()])
     print("  measured std of its output:      ", [round(v, 3) for v in std.tolist()])
+    print("  its std in eval(), test images:  ", [round(v, 3) for v in std_eval.tolist()])
     print("  beta (bn.bias), the new mean:    ", [round(v, 3) for v in bn.bias.tolist()])
     print("  measured mean of its output:     ", [round(v, 3) for v in mean.tolist()])
+    print("  its mean in eval(), test images: ", [round(v, 3) for v in mean_eval.tolist()])
+    print("  (training mode: equal by construction; eval() uses the running mean and variance)")
 
     draw_stats(out, args, inputs, stats)
-    draw_training(out, args, data_name, histories, bn, mean, std)
+    draw_training(out, args, data_name, histories, bn, (mean, std), (mean_eval, std_eval))
 
 
 def draw_stats(out: Path, args: argparse.Namespace,
@@ -138,30 +181,40 @@ def draw_stats(out: Path, args: argparse.Namespace,
 
 
 def draw_training(out: Path, args: argparse.Namespace, data_name: str,
-                  histories: dict[str, list[dict[str, float]]], bn: nn.BatchNorm2d,
-                  mean: mg.Tensor, std: mg.Tensor) -> None:
-    """Both models' curves; gamma and beta of the first BatchNorm2d beside what they set."""
+                  histories: dict[str, list[list[dict[str, float]]]], bn: nn.BatchNorm2d,
+                  train_stats: tuple[mg.Tensor, mg.Tensor],
+                  eval_stats: tuple[mg.Tensor, mg.Tensor]) -> None:
+    """Each model's mean curves over the seeds, the band from the lowest to the highest run;
+    gamma and beta of the first BatchNorm2d beside what they set in training and in eval()."""
     fig, ax = common.mosaic("lag", size=(12, 3.3))
-    for name, history in histories.items():
-        epochs = [h["epoch"] for h in history]
-        ax["l"].plot(epochs, [h["loss"] for h in history], marker="o", label=name)
-        ax["a"].plot(epochs, [h["test_acc"] for h in history], marker="o", label=name)
-    ax["l"].set(xlabel="epoch", xticks=epochs)
-    ax["l"].set_title(f"train loss ({data_name})", fontsize=9)
-    ax["a"].set(xlabel="epoch", xticks=epochs, ylim=(0, 1))
-    ax["a"].set_title("test accuracy", fontsize=9)
-    ax["l"].legend(fontsize=8)
+    epochs = list(range(1, args.epochs + 1))
+    for name, runs in histories.items():
+        for key, field in (("l", "loss"), ("a", "test_acc")):
+            values = [[run[e - 1][field] for run in runs] for e in epochs]
+            line, = ax[key].plot(epochs, [sum(v) / len(v) for v in values], marker="o",
+                                 label=name)
+            ax[key].fill_between(epochs, [min(v) for v in values], [max(v) for v in values],
+                                 color=line.get_color(), alpha=0.2)
+    ax["l"].set(xlabel="epoch", xticks=epochs, ylabel="train loss")
+    ax["l"].set_title(f"train loss ({data_name}), {args.seeds} seeds", fontsize=9)
+    ax["a"].set(xlabel="epoch", xticks=epochs, ylim=(0, 1), ylabel="test accuracy")
+    ax["a"].set_title("test accuracy: mean, band from lowest to highest", fontsize=9)
+    ax["a"].legend(fontsize=7)
     channels = range(bn.num_features)
+    (mean, std), (mean_eval, std_eval) = train_stats, eval_stats
     ax["g"].bar([c - 0.2 for c in channels], [abs(v) for v in bn.weight.tolist()], 0.4,
                 label="|gamma|: new std")
     ax["g"].bar([c + 0.2 for c in channels], bn.bias.tolist(), 0.4, label="beta: new mean")
     ax["g"].plot([c - 0.2 for c in channels], std.tolist(), "k_", markersize=12,
-                 label="measured")
+                 label="measured, training mode")
     ax["g"].plot([c + 0.2 for c in channels], mean.tolist(), "k_", markersize=12)
+    ax["g"].plot([c - 0.2 for c in channels], std_eval.tolist(), "m.", markersize=8,
+                 label="measured, eval() on test images")
+    ax["g"].plot([c + 0.2 for c in channels], mean_eval.tolist(), "m.", markersize=8)
     ax["g"].axhline(0, color="gray", linewidth=0.5)
     ax["g"].set(xlabel="channel")
     ax["g"].set_title("first BatchNorm2d after training", fontsize=9)
-    ax["g"].legend(fontsize=7)
+    ax["g"].legend(fontsize=6)
     common.save(fig, out, "batch_norm_training", args.dpi)
 
 

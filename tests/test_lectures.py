@@ -232,17 +232,30 @@ def test_11_batch_norm_keeps_each_channel_at_std_1(
     plain_std = [r[0] for r in rows]
     assert all(abs(r[2] - 1) <= 0.02 and r[3] <= 0.01 for r in rows), "batch norm: std 1, mean 0"
     assert plain_std[-1] <= 0.2 and plain_std[-1] <= plain_std[0] / 4, "the plain stack drifts"
-    plain = [float(a) for a in re.findall(r"^LeNet +epoch \d: .*accuracy ([\d.]+)", out, re.M)]
-    normed = [float(a) for a in re.findall(r"^BatchNorm-LeNet +epoch \d: .*accuracy ([\d.]+)",
-                                           out, re.M)]
-    assert len(plain) == len(normed) == 3 and normed[0] >= 0.8 and normed[0] > plain[0] + 0.3
+    # the same LeNet with and without BatchNorm2d, 3 seeds each: the mean and the whole range
+    def accuracy(model: str) -> list[tuple[float, float, float]]:
+        row = re.search(rf"^  {re.escape(model)} +(epoch 1: .*)$", out, re.M)
+        assert row, out
+        return [tuple(float(v) for v in cell) for cell in re.findall(
+            r"epoch \d: ([\d.]+) \(([\d.]+) - ([\d.]+)\)", row[1])]
+    plain, normed = accuracy("LeNet"), accuracy("+ BatchNorm2d")
+    both = accuracy("+ BatchNorm2d, BatchNorm1d")
+    assert len(plain) == len(normed) == len(both) == 3
+    assert normed[0][1] > plain[0][2] + 0.3, "after one epoch every BN run beats every plain one"
+    assert normed[-1][0] >= 0.9 and both[0][0] >= 0.8
+    assert re.search(r"mean over 3 seeds", out)
     lists = {name: ast.literal_eval(values) for name, values in re.findall(
         r"^  (.+?): +(\[.*\])$", out, re.M)}
     gamma, std = lists["|gamma| (bn.weight), the new std"], lists["measured std of its output"]
     beta, mean = lists["beta (bn.bias), the new mean"], lists["measured mean of its output"]
-    assert len(gamma) == len(beta) == 6
-    assert max(abs(a - b) for a, b in zip(gamma, std)) <= 0.01
+    std_eval, mean_eval = lists["its std in eval(), test images"], lists[
+        "its mean in eval(), test images"]
+    assert len(gamma) == len(beta) == len(std_eval) == len(mean_eval) == 6
+    assert max(abs(a - b) for a, b in zip(gamma, std)) <= 0.01  # training: by construction
     assert max(abs(a - b) for a, b in zip(beta, mean)) <= 0.01
+    # eval(): the running statistics on unseen images: near gamma and beta, not equal
+    assert 0.01 < max(abs(a - b) for a, b in zip(gamma, std_eval)) < 0.5
+    assert 0.01 < max(abs(a - b) for a, b in zip(beta, mean_eval)) < 0.5
 
 
 # ---- the README ---------------------------------------------------------------------------------
