@@ -378,6 +378,22 @@ def test_12_conv_gradients_derived_by_hand_equal_autograd(
     assert unflipped > 0.5, "forgetting the flip must give a visibly wrong gradient"
 
 
+@pytest.mark.slow
+def test_13_without_activations_a_network_is_one_linear_map(
+        regenerated: tuple[Path, dict[str, str]]) -> None:
+    out = regenerated[1]["no_activation"]
+    assert "61,706 parameters" in out and "A [10, 784], b [10]: 7,850 numbers" in out
+    (untrained,) = numbers(r"over 16 random images = (\S+) \(the same function\)", out)
+    (plain,) = numbers(r"LeNet: max \|net\(x\) - \(A x \+ b\)\| on 64 test images = (\S+)",
+                       out)
+    (linear,) = numbers(r"LeNet without activations: max \|net\(x\) - \(A x \+ b\)\| on 64 "
+                        r"test images = (\S+)", out)
+    assert untrained < 1e-4 and linear < 1e-3 and plain > 0.5, out
+    with_tanh, without = (numbers(rf"two moons, .* {kind} *: training accuracy ([\d.]+)", out)[0]
+                          for kind in ("with tanh", "without activations"))
+    assert with_tanh >= 0.99 and without < 0.93, out
+
+
 # ---- the lectures as notebooks ----------------------------------------------------------------
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SCRIPTS)
