@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import weakref
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from minigrad.backends import Backend
 from minigrad.backends.base import fast_switch
@@ -54,7 +54,7 @@ def make_tensor(array: Any, device: Any) -> Tensor:
     return _Tensor._make(array, device)
 
 
-def is_tensor(obj: Any) -> bool:
+def is_tensor(obj: Any) -> TypeGuard[Tensor]:
     """Whether ``obj`` is a minigrad Tensor."""
     return isinstance(obj, _Tensor)
 
@@ -65,7 +65,7 @@ class Function:
     xp: Any  # the array namespace of the inputs' device
     backend: Backend
     inputs: tuple[Tensor, ...]
-    needs_input_grad: tuple[bool, ...]
+    needs_input_grad: Sequence[bool]
     device_out: Any = None  # where the output lives, when not on the inputs' device
     # What backward reads, as save_for_backward found it: input positions and "output".
     # Modifying one of them in place before backward is an error (version counters).
@@ -148,7 +148,9 @@ class Function:
     @property
     def output(self) -> Tensor | None:
         """The output as forward made it, for backward to read (in the graph as this node's
-        output; its array as it was then, ``y.data = ...`` later does not change it)."""
+        output; its array as it was then, ``y.data = ...`` later does not change it). None
+        once the output is gone, which backward never sees (the walk keeps the outputs alive):
+        so backward reads it as ``cast("Tensor", self.output)``, for the type checker."""
         if self.saved_output is None:
             return self._output()
         out = _Tensor._make(self.saved_output, self.output_device)
@@ -244,7 +246,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
     modes.grad = create_graph  # backward's own ops are recorded only for a higher order
     try:
         for entry in order:
-            g = pending.pop(id(entry), None)
+            g = pending.pop(id(entry), None)  # type: ignore[arg-type]  # g may be None here
             if g is None:  # (no gradient came this way)
                 continue
             if not isinstance(entry, Function):  # a leaf: its gradient is complete

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -827,8 +827,8 @@ def format_values(a: np.ndarray, indent: int) -> str:
     else:
         formatter = {"bool": lambda v: str(bool(v)).rjust(5 if a.size > 1 and not a.all()
                                                            and a.any() else 0)}
-    return np.array2string(a, separator=", ", prefix=" " * indent, formatter=formatter,
-                           threshold=1000, edgeitems=3)
+    return np.array2string(a, separator=", ", prefix=" " * indent,
+                           formatter=cast(Any, formatter), threshold=1000, edgeitems=3)
 
 
 autograd._Tensor = Tensor

@@ -9,7 +9,7 @@ lazily.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from minigrad.backends import cupy_backend, numpy_backend, strict
 from minigrad.backends.base import (
@@ -62,8 +62,8 @@ class device:  # noqa: N801  (lower case, as torch.device)
     __slots__ = ("type", "index", "backend")
 
     def __init__(self, spec: str | device, index: int | None = None) -> None:
-        if isinstance(spec, device):
-            spec, index = spec.type, spec.index if index is None else index
+        if isinstance(spec, device):  # (the cast: mypy reads spec.index after spec = spec.type)
+            spec, index = spec.type, cast(device, spec).index if index is None else index
         if not isinstance(spec, str):
             raise TypeError(f"a device is a string such as 'cpu' or 'cuda:0', got "
                             f"{type(spec).__name__} ({spec!r})")
@@ -80,8 +80,8 @@ class device:  # noqa: N801  (lower case, as torch.device)
         # looked up once (an unknown type fails here, listing the registered ones): every op
         # reaches its array namespace through this attribute
         self.backend: Backend = get_backend(spec)
-        self.type = spec
-        self.index = index
+        self.type: str = spec
+        self.index: int | None = index
 
     def __copy__(self) -> device:
         return self  # immutable: copies of a model share devices

@@ -29,7 +29,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -70,7 +70,7 @@ class fast_paths(contextlib.ContextDecorator):  # noqa: N801  (lower case, as se
     def __exit__(self, *exc: object) -> None:
         _switch.on = self.prev
 
-    def __call__(self, func: Callable) -> Callable:  # decorator: the mode applies per call
+    def __call__(self, func: Callable) -> Any:  # decorator: the mode applies per call
         _switch.on = self.prev  # undo the switch made by __init__
         mode = self.mode
 
@@ -225,7 +225,7 @@ class Backend:
         """Within it, NumPy treats floating-point events as given (``over="ignore"``, ...):
         numpy.errstate, for libraries that compute with NumPy (array-api-strict); the others
         (CuPy) never warn, so it does nothing there."""
-        return np.errstate(**kinds)
+        return np.errstate(**cast("dict[str, Any]", kinds))
 
     # ---- indexing ----------------------------------------------------------------------------
     def getitem(self, x: Any, key: tuple) -> Any:
@@ -372,9 +372,9 @@ class Backend:
         arrays = [k for k in key if hasattr(k, "shape")]
         common = tuple(np.broadcast_shapes(*(tuple(a.shape) for a in arrays)))
         shape = tuple(out.shape)
-        operands = layout.index_operands(
-            tuple(x.shape), strides, key, shape,
-            [layout.broadcast_strides(a.shape, self.strides(a), common) for a in arrays])
+        operands = layout.index_operands(tuple(x.shape), strides, key, shape, [
+            layout.broadcast_strides(a.shape, cast("tuple[int, ...]", self.strides(a)), common)
+            for a in arrays])  # (x's library gave x's strides: it gives the indices' too)
         perm = (list(reversed(range(len(shape)))) if operands is None
                 else layout.iterator_order(shape, operands))
         if layout.same_layout(shape, out_strides, layout.strides_in_order(shape, perm)):

@@ -134,7 +134,7 @@ class NumpyBackend(Backend):
         """As Backend's; a row-major array has none (NumPy's flag says so at once)."""
         return not a.flags.c_contiguous and super().internal_overlap(a)
 
-    errstate = staticmethod(np.errstate)  # (NumPy's own, called directly)
+    errstate = staticmethod(np.errstate)  # type: ignore[assignment]  # NumPy's own: Literal kinds
 
     def address(self, a: np.ndarray) -> int:
         """The address of the first element."""

@@ -30,6 +30,7 @@ import logging
 import sys
 import threading
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 LEVELS = ("allow", "log", "disallow")
@@ -123,7 +124,7 @@ def record(device: str, what: str, category: str, direction: str, nbytes: int,
 
 def _caller() -> str:
     """'file:line' of the innermost frame outside minigrad's own code."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame = frame.f_back
     return "?" if frame is None else f"{frame.f_code.co_filename}:{frame.f_lineno}"

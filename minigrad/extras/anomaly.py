@@ -23,7 +23,7 @@ def check_forward(fn: Function, inputs: Sequence[Tensor], result: Any) -> None:
     stack = traceback.format_stack()
     while stack and "/minigrad/" in stack[-1]:  # minigrad's own frames: up to the user's call
         stack.pop()
-    fn.trace = stack
+    fn.trace = stack  # type: ignore[attr-defined]  # anomaly mode's own, on this node only
     xp, host_value = fn.xp, fn.backend.host_value  # a look at the values on the host
     if not _floating(xp, result) or host_value(xp.all(xp.isfinite(result)), "anomaly check"):
         return

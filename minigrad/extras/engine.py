@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from minigrad import autograd
@@ -22,6 +22,10 @@ from minigrad.runtime.grad_mode import set_grad_enabled
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
+
+    # set by minigrad/extras/__init__.py: torch's node API, from nodes.py
+    node_attribute: Callable[[Function, str], Any]
+    node_name: Callable[[Function], str]
 
 __all__ = ["AUTOGRAD_NAMES", "apply", "check_saved", "grad", "root_grads", "run_backward"]
 
@@ -68,6 +72,7 @@ def check_saved(self: Function) -> None:
     if not self.saved:
         return
     counter = self.output_counter
+    t: Tensor | None  # an input, or the output (None: gone)
     if counter[0] == self.output_version:
         for t, version, edge in zip(self.inputs, self.versions, self.next):
             if t._version_counter[0] != version or (t.grad_fn is None
@@ -76,8 +81,8 @@ def check_saved(self: Function) -> None:
         else:  # nothing changed or detached in place since: the common case, quickly
             return
     saves = set(self.saved)
-    saved = [(t, self.versions[i], self.next[i]) for i, t in enumerate(self.inputs)
-             if i in saves]
+    saved: list[tuple[Tensor | None, int, Function | Tensor | None]] = [
+        (t, self.versions[i], self.next[i]) for i, t in enumerate(self.inputs) if i in saves]
     out = self._output()
     if "output" in saves and counter[0] != self.output_version:
         saved.append((out, self.output_version, self))
@@ -164,6 +169,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
     outputs: list[Tensor] = []
     order = ready_order(entries, outputs)
     pending: dict[int, Tensor] = {}
+    g: Tensor | None  # (below: None where no gradient came)
     for e, g in zip(entries, grads):
         pending[id(e)] = pending[id(e)] + g if id(e) in pending else g
     wanted = None if capture is None else {id(_entry(t)) for t in capture}
@@ -184,7 +190,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
                              and id(entry) not in leads):
                 continue
             node = entry if isinstance(entry, Function) else None
-            t = entry if node is None else node._output()  # whose gradient g is (if still here)
+            t: Any = entry if node is None else node._output()  # whose gradient g is (None: gone)
             current = t is not None and t.grad_fn is node  # not moved on by an in-place op
             # autograd.grad captures a gradient after its tensor's hooks, but before them where
             # the walk goes on through the node (as torch's engine: they run when it runs)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import warnings
 import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -40,7 +40,7 @@ from minigrad.runtime import dtypes, grad_mode
 from minigrad.runtime.grad_mode import is_grad_enabled, no_grad
 
 if TYPE_CHECKING:
-    from minigrad.tensor import Tensor
+    from minigrad.tensor import Tensor, View
 
 
 def apply_inplace(x: Tensor, compute: Callable[[Tensor], Tensor], others: Sequence[Any] = (),
@@ -69,7 +69,7 @@ def apply_inplace(x: Tensor, compute: Callable[[Tensor], Tensor], others: Sequen
     for fn, params in steps:
         views.append(fn.apply(views[-1], **params))
     views[-1]._data = x._data  # (the same memory, unless x.data was set to another since)
-    outer, made = grad_mode.modes.watch, []  # the nodes the computation makes
+    outer, made = grad_mode.modes.watch, cast("list[Function]", [])  # nodes the computation makes
     grad_mode.set_mode("watch", made)
     try:
         new = _checked(x, compute(views[-1]))
@@ -99,8 +99,8 @@ def copy_(x: Tensor, src: Tensor) -> Tensor:
     b, shape = x.backend, x.shape
     same = (is_tensor(src) and src._device == x._device and src.dtype is x.dtype  # the same
             and src.shape == shape and b.address(src._data) == b.address(x._data) is not None
-            and significant_strides(shape, b.strides(src._data))  # memory: torch copies
-            == significant_strides(shape, b.strides(x._data)))  # nothing
+            and significant_strides(shape, cast(tuple, b.strides(src._data)))  # memory: torch
+            == significant_strides(shape, cast(tuple, b.strides(x._data))))  # copies nothing
     return apply_inplace(x, lambda t: Overwrite.apply(t, expand(value, t.shape)), (src,),
                          overlap="none" if same else "partial")
 
@@ -142,7 +142,7 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
     others = (value,) if is_tensor(value) and value.ndim else ()
     _check_memory(x, others, "any", internal="warn")  # (before the indices' bounds, as torch)
     positions = index_positions(x, key)  # x[key]'s elements' places in x
-    target = tuple(positions.shape)
+    target = tuple(positions.shape)  # type: ignore[assignment]  # (a Tensor above, a shape here)
     v = _leading_ones_dropped(v, target)
     _check_broadcast(v, target)
     flat = positions.reshape(-1)._data
@@ -164,7 +164,7 @@ def renew_view(view: Tensor) -> None:
     """A view's history, made again from its base as the base is now (its base, or another
     view of it, changed in place since), as torch does whenever a view's grad_fn is asked
     for: nothing to do where neither has a history; refused for a view made under no_grad."""
-    info = view._view
+    info = cast("View", view._view)  # (a view's)
     if view.grad_fn is None and not info.base.requires_grad:
         return  # (still stale: renewed once the base requires grad, as torch)
     if not info.in_grad_mode:
@@ -204,7 +204,7 @@ class AsStrided(Function):
         out = make_tensor(view._data, base.device)
         fn = cls()
         fn.backend, fn.xp = base.backend, base.backend.xp
-        fn.positions = base.backend.xp.reshape(_positions(base, steps), (-1,))
+        fn.positions = base.backend.xp.reshape(_positions(base, steps), (-1,))  # type: ignore[attr-defined]  # its own
         fn.inputs, fn.versions = (base,), [base._version_counter[0]]
         fn.next = [(base.grad_fn or base) if base.requires_grad else None]
         fn.needs_input_grad, fn.seq = [fn.next[0] is not None], next(recorded)
@@ -291,7 +291,7 @@ def _check_allowed(x: Tensor, base: Tensor) -> None:
     under no_grad, a view of a leaf (when the view requires grad), a leaf that requires
     grad."""
     if x is not base:
-        if not x._view.in_grad_mode:
+        if not cast("View", x._view).in_grad_mode:  # (x is a view of base)
             raise RuntimeError(
                 "A view was created in no_grad mode and is being modified inplace with grad "
                 "mode enabled. Given that this use case is ambiguous and error-prone, it is "

@@ -19,7 +19,7 @@ Each entry does what a textbook op does, with the same values, only faster on a 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from minigrad import ops
 from minigrad.autograd import Function, make_tensor
@@ -137,8 +137,8 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     sizes divisible: LeNet's) are blocks, a reshape and a sum; any other geometry is two small
     averaging products, A_h @ x @ A_w^T."""
     if not input.dtype.is_floating_point:  # integer averages: the textbook's truncation
-        return F.avg_pool2d.textbook(input, kernel_size, stride, padding, ceil_mode,
-                                     count_include_pad, divisor_override)
+        return F.avg_pool2d.textbook(  # type: ignore[attr-defined]  # set by @fast_path
+            input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
     x, unbatched = F.checks.pool_batched(input, "avg_pool2d")
     window = F.checks.pool_arguments(x, "avg_pool2d", kernel_size, stride, padding, 1,
                                      ceil_mode, divisor_override)
@@ -220,7 +220,7 @@ class Sigmoid(ops.Sigmoid):
 
     # d sigmoid(x) = y (1 - y) dx, as one op
     def backward(self, g: Tensor) -> Tensor:
-        return SigmoidBackward.apply(g, self.output)
+        return SigmoidBackward.apply(g, cast("Tensor", self.output))
 
 
 class SigmoidBackward(Function):

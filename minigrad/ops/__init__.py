@@ -1,5 +1,7 @@
 """Differentiable ops: Functions (forward and backward side by side) and their entry points."""
 
+from typing import TYPE_CHECKING
+
 from minigrad.ops.deform import deform_conv2d
 from minigrad.ops.elementwise import (
     Abs,
@@ -76,6 +78,9 @@ from minigrad.ops.reduce import (
     var,
 )
 from minigrad.ops.unfold import Fold, Unfold, fold, unfold
+
+if TYPE_CHECKING:  # set by minigrad/__init__.py (their old paths, minigrad.ops.sort and .special)
+    from minigrad.surface import sort, special
 
 __all__ = [
     "Abs", "Add", "Cast", "Cat", "Clamp", "ConstantPad", "Contiguous", "Cos", "Div", "Exp",

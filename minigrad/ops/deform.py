@@ -18,7 +18,7 @@ torchvision.ops.deform_conv2d's.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from minigrad.autograd import make_tensor
 from minigrad.ops.movement import gather_in_range, pad
@@ -88,14 +88,14 @@ def bilinear_sample(image: Tensor, y: Tensor, x: Tensor) -> Tensor:
     top, left = _floor(y), _floor(x)
     ly, lx = y - top, x - left                                       # in [0, 1)
     out = None
-    for down, wy in ((0, 1 - ly), (1, ly)):                          # the four corners
+    for down, wy in ((0, cast("Tensor", 1 - ly)), (1, ly)):          # the four corners
         for right, wx in ((0, 1 - lx), (1, lx)):
             row = (top + down).clamp(-1, h).long() + 1                # row in the padded image
             col = (left + right).clamp(-1, w).long() + 1
             index = (row * (w + 2) + col).unsqueeze(2).expand(n, g, c, y.shape[2])
             term = (wy * wx).unsqueeze(2) * gather_in_range(padded, 3, index)  # clamped above
             out = term if out is None else out + term
-    return out
+    return cast("Tensor", out)  # (four terms: never None)
 
 
 def sampling_grid(like: Tensor, window: Window, out: Pair) -> tuple[Tensor, Tensor]:

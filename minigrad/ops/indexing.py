@@ -452,6 +452,7 @@ def repeat_interleave(x: Tensor, repeats: Any = None, dim: int | None = None, *,
 
     Shape: x's with its size at ``dim`` multiplied by repeats (summed, for a tensor).
     """
+    counts: np.ndarray | None  # the repeats of each slice (None: an int, the same for all)
     if repeats is None:  # torch.repeat_interleave(repeats)
         if x.ndim != 1:
             raise RuntimeError(f"repeat_interleave only accept 1D vector as repeat (got shape "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -64,7 +64,7 @@ class Expm1(Function):
 
     # d (e^x - 1) = e^x dx = (y + 1) dx
     def backward(self, g: Tensor) -> Tensor:
-        return g * (self.output + 1)
+        return g * (cast("Tensor", self.output) + 1)
 
 
 class Asin(Function):
@@ -79,7 +79,7 @@ class Asin(Function):
     # d asin x = dx / sqrt(1 - x^2)
     def backward(self, g: Tensor) -> Tensor:
         x = self.inputs[0]
-        return g / (1 - x * x).sqrt()
+        return g / cast("Tensor", 1 - x * x).sqrt()  # (cast: mypy types 1 - t as an int)
 
 
 class Acos(Function):
@@ -94,7 +94,7 @@ class Acos(Function):
     # d acos x = -dx / sqrt(1 - x^2)
     def backward(self, g: Tensor) -> Tensor:
         x = self.inputs[0]
-        return -g / (1 - x * x).sqrt()
+        return -g / cast("Tensor", 1 - x * x).sqrt()  # (cast: mypy types 1 - t as an int)
 
 
 class Atan(Function):
@@ -152,7 +152,7 @@ class Tan(Function):
 
     # d tan x = (1 + tan^2 x) dx
     def backward(self, g: Tensor) -> Tensor:
-        y = self.output
+        y = cast("Tensor", self.output)
         return g * (1 + y * y)
 
 
@@ -185,12 +185,12 @@ def square(x: Tensor) -> Tensor:
 
 def rsqrt(x: Tensor) -> Tensor:
     """1 / sqrt(x) (so -0.0 gives -inf, as torch's; x ** -0.5 would give inf)."""
-    return 1 / floating(x).sqrt()
+    return cast("Tensor", 1 / floating(x).sqrt())  # (cast: mypy types 1 / t as a float)
 
 
 def reciprocal(x: Tensor) -> Tensor:
     """1 / x (integers divide as the default float)."""
-    return 1 / floating(x)
+    return cast("Tensor", 1 / floating(x))  # (cast: mypy types 1 / t as a float)
 
 
 def _test(x: Tensor, how: str) -> Tensor:
@@ -527,6 +527,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         if t.dtype is not operands[0].dtype:
             raise RuntimeError(f"expected scalar type {operands[0].dtype.torch_name} but found "
                                f"{t.dtype.torch_name}")
+    terms: list[Any]  # each operand's labels, then (operand, labels) pairs
     terms, output = _parse_equation(equation, operands)
     terms = [_diagonals(t, labels, k) for k, (t, labels) in enumerate(zip(operands, terms))]
     _check_sizes(terms)
@@ -749,7 +750,7 @@ def bincount(x: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Te
     if weights is not None and (weights.ndim != 1 or weights.shape[0] != x.shape[0]):
         raise RuntimeError(f"weights should be 1-d and have the same length as input (input "
                            f"{list(x.shape)}, weights {list(weights.shape)})")
-    top = backend.host_value(xp.max(x._data), "bincount") + 1 if x.numel() else 0
+    top = cast(int, backend.host_value(xp.max(x._data), "bincount")) + 1 if x.numel() else 0
     size = max(top, minlength)
     if weights is None:
         values = xp.ones(tuple(x.shape), dtype=backend.dtype(dtypes.int64))

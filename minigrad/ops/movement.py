@@ -165,7 +165,7 @@ class Cat(Function):
         return self.xp.concat(xs, axis=dim)
 
     # each input gets its own slice of the gradient
-    def backward(self, g: Tensor) -> tuple[Tensor, ...]:
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
         grads, start = [], 0
         for x, need in zip(self.inputs, self.needs_input_grad):
             stop = start + x.shape[self.dim]
@@ -258,7 +258,7 @@ def expand(x: Tensor, shape: Sequence[int]) -> Tensor:
     return Expand.apply(x, shape=shape)
 
 
-def squeeze(x: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+def squeeze(x: Tensor, dim: int | tuple[int, ...] | list[int] | None = None) -> Tensor:
     """Remove dims of size 1 (all of them, or those in ``dim`` that have size 1)."""
     if x.ndim == 0:  # a scalar's dim 0 (or -1) is itself, as torch
         if dim is not None:

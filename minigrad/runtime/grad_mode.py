@@ -69,7 +69,7 @@ class _SwitchNow(_Switch):
     def __enter__(self) -> None:  # the previous mode is the one before the call
         set_mode(self.field, self.mode)
 
-    def __call__(self, func: Callable) -> Callable:  # decorator: the mode applies per call
+    def __call__(self, func: Callable) -> Any:  # decorator: the mode applies per call
         set_mode(self.field, self.prev)  # undo the switch made by __init__
         field, mode = self.field, self.mode
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 
 _DEFAULT_SEED = 67280421310721  # as torch's: a fresh process is reproducible too
@@ -27,9 +29,9 @@ def generator() -> np.random.Generator:
     return _generator
 
 
-def get_rng_state() -> dict:
+def get_rng_state() -> dict[str, Any]:
     """The generator's state (a plain dict), to save in a checkpoint."""
-    return _generator.bit_generator.state
+    return cast("dict[str, Any]", _generator.bit_generator.state)  # (a dict, typed a Mapping)
 
 
 def set_rng_state(state: dict) -> None:
