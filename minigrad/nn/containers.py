@@ -6,7 +6,7 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 from minigrad.nn.module import Module, _addindent
 
@@ -26,13 +26,13 @@ class _ModuleSequence(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        return iter(cast("dict[str, Module]", self._modules).values())
 
     def __setitem__(self, idx: int, module: Module) -> None:
         self.add_module(list(self._modules)[_index(idx, len(self))], module)
 
     def __delitem__(self, idx: int | slice) -> None:
-        items = list(self._modules.values())
+        items = list(cast("dict[str, Module]", self._modules).values())
         del items[idx if isinstance(idx, slice) else _index(idx, len(items))]
         self._renumber(items)
 
@@ -53,14 +53,14 @@ class _ModuleSequence(Module):
 
     def insert(self, index: int, module: Module) -> Any:
         """Insert a module before ``index`` (the children are renumbered)."""
-        items = list(self._modules.values())
+        items = list(cast("dict[str, Module]", self._modules).values())
         items.insert(index, module)
         self._renumber(items)
         return self
 
     def pop(self, index: int = -1) -> Module:
         """Remove and return the module at ``index``."""
-        module = self[index]
+        module: Module = cast("Sequential | ModuleList", self)[index]
         del self[index]
         return module
 
@@ -83,7 +83,7 @@ class Sequential(_ModuleSequence):
 
     def forward(self, input: Any) -> Any:
         """Feed ``input`` through each module in turn."""
-        for m in self._modules.values():
+        for m in cast("dict[str, Module]", self._modules).values():
             input = m(input)
         return input
 
@@ -106,7 +106,7 @@ class ModuleList(_ModuleSequence):
 
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
-            return type(self)(list(self._modules.values())[idx])
+            return type(self)(list(cast("dict[str, Module]", self._modules).values())[idx])
         return self._modules[str(_index(idx, len(self)))]
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
@@ -143,7 +143,7 @@ class ModuleDict(Module):
             self.update(modules)
 
     def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
+        return cast("dict[str, Module]", self._modules)[key]
 
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
@@ -166,15 +166,15 @@ class ModuleDict(Module):
 
     def values(self) -> Iterable[Module]:
         """The modules."""
-        return self._modules.values()
+        return cast("dict[str, Module]", self._modules).values()
 
     def items(self) -> Iterable[tuple[str, Module]]:
         """(name, module) pairs."""
-        return self._modules.items()
+        return cast("dict[str, Module]", self._modules).items()
 
     def pop(self, key: str) -> Module:
         """Remove and return the module under ``key``."""
-        return self._modules.pop(key)
+        return cast("dict[str, Module]", self._modules).pop(key)
 
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
         """Add or replace modules from a mapping or (name, module) pairs."""

@@ -11,7 +11,7 @@ import math
 import numbers
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from minigrad.factory import empty, ones, tensor, zeros
 from minigrad.nn import functional as F
@@ -227,10 +227,10 @@ class Conv1d(_ConvNd):
             else:
                 left = right = 0 if self.padding == "valid" else self.padding[0]
             input = F.pad(input, (left, right), mode=self.padding_mode)
-            return F.conv1d(input, self.weight, self.bias, self.stride, 0, self.dilation,
-                            self.groups)
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+            return F.conv1d(input, self.weight, self.bias, cast("tuple[int]", self.stride), 0,
+                            cast("tuple[int]", self.dilation), self.groups)
+        return F.conv1d(input, self.weight, self.bias, cast("tuple[int]", self.stride),
+                        self.padding, cast("tuple[int]", self.dilation), self.groups)
 
 
 class Conv2d(_ConvNd):
@@ -252,7 +252,7 @@ class Conv2d(_ConvNd):
         """F.pad widths (left, right, top, bottom) for a non-zero padding_mode."""
         if self.padding == "same":
             (top, left), (bottom, right) = F.convolution.same_padding_sizes(
-                self.kernel_size, self.dilation)
+                cast("tuple[int, int]", self.kernel_size), cast("tuple[int, int]", self.dilation))
             return left, right, top, bottom
         ph, pw = (0, 0) if self.padding == "valid" else self.padding
         return pw, pw, ph, ph
@@ -467,7 +467,7 @@ class ZeroPad2d(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         """Pad with zeros."""
-        return F.pad(input, self.padding, "constant", self.value)
+        return F.pad(input, cast("tuple[int, ...]", self.padding), "constant", self.value)
 
     def extra_repr(self) -> str:
         return f"{self.padding}"

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.autograd import RemovableHandle
 from minigrad.backends import device as device_type
+from minigrad.extras.hooks import RemovableHandle
 from minigrad.nn.hooks import (  # the module-wide ones: torch.nn.modules.module has them
     call_with_hooks,
     global_backward_hooks,

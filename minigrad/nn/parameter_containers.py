@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import operator
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, cast
 
 from minigrad.nn.module import Module, Parameter
 from minigrad.tensor import Tensor
@@ -195,7 +195,7 @@ class ParameterDict(Module):
             pairs = sorted(parameters.items())
         else:
             pairs = []
-            for j, p in enumerate(parameters):
+            for j, p in enumerate(cast("Iterable[Sequence[Any]]", parameters)):
                 if not isinstance(p, Iterable):
                     raise TypeError(f"ParameterDict update sequence element #{j} should be "
                                     f"Iterable; is{type(p).__name__}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import cast
 
 from minigrad.factory import tensor
 from minigrad.ops import cat, stack
@@ -45,7 +46,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     grads = [p.grad for p in _listed(parameters) if p.grad is not None]
     total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
     if grads:
-        coef = (float(max_norm) / (total + 1e-6)).clamp(max=1.0)
+        coef = cast(Tensor, float(max_norm) / (total + 1e-6)).clamp(max=1.0)
         with no_grad():
             for g in grads:
                 g.mul_(coef.to(g.dtype))

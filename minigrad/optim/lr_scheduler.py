@@ -12,7 +12,7 @@ import warnings
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import Any, Literal, SupportsFloat
+from typing import Any, Literal, SupportsFloat, TypedDict
 
 from minigrad.optim.optimizer import Optimizer
 
@@ -25,6 +25,16 @@ EPOCH_DEPRECATION_WARNING = (
     "possible. Please use `scheduler.step()` to step the scheduler. During the deprecation, if "
     "epoch is different from None, the closed form is used instead of the new chainable form, "
     "where available.")
+
+
+class _Phase(TypedDict):
+    """One of OneCycleLR's phases: the step it ends on, the group keys it goes from and to."""
+
+    end_step: float
+    start_lr: str
+    end_lr: str
+    start_momentum: str
+    end_momentum: str
 
 
 def _format_param(name: str, optimizer: Optimizer, param: Any) -> list[Any]:
@@ -287,11 +297,11 @@ class OneCycleLR(LRScheduler):
         else:
             raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
         # each phase: the step it ends on, and the group keys it goes from and to
-        warmup = {"end_step": float(pct_start * self.total_steps) - 1,
-                  "start_lr": "initial_lr", "end_lr": "max_lr",
-                  "start_momentum": "max_momentum", "end_momentum": "base_momentum"}
+        warmup: _Phase = {"end_step": float(pct_start * self.total_steps) - 1,
+                          "start_lr": "initial_lr", "end_lr": "max_lr",
+                          "start_momentum": "max_momentum", "end_momentum": "base_momentum"}
         if three_phase:
-            self._schedule_phases = [
+            self._schedule_phases: list[_Phase] = [
                 warmup,
                 {"end_step": float(2 * pct_start * self.total_steps) - 2,
                  "start_lr": "max_lr", "end_lr": "initial_lr",
@@ -649,7 +659,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                              f"{type(eta_min)}")
         self.T_0, self.T_i, self.T_mult = T_0, T_0, T_mult
         self.eta_min = eta_min
-        self.T_cur = last_epoch
+        self.T_cur: float = last_epoch
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:

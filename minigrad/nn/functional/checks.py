@@ -9,7 +9,7 @@ from __future__ import annotations
 import numbers
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from minigrad import ops
 from minigrad.ops.unfold import Pair, Window, int_tuple, is_int, output_size, pair, window_count
@@ -158,7 +158,7 @@ def conv2d_arguments(x: Tensor, weight: Tensor, bias: Tensor | None, stride: Int
         raise RuntimeError(f"Calculated padded input size per channel: ({h + total[0]} x "
                            f"{w + total[1]}). Kernel size: ({eff[0]} x {eff[1]}). Kernel size "
                            "can't be greater than actual input size")
-    return Window((kh, kw), d, "same" if padding == "same" else p, s)
+    return Window((kh, kw), d, "same" if padding == "same" else p, s)  # type: ignore[arg-type]  # conv2d pads for "same"
 
 
 def conv_window_values(weight: Tensor, stride: tuple[int, ...], padding: tuple[int, ...],
@@ -355,11 +355,11 @@ def adaptive_arguments(input: Tensor, output_size: int | Sequence[int | None],
                         f"(or None), but got {output_size!r} ({type(output_size).__name__})")
     if len(sizes) != 2:
         raise RuntimeError(f"{name}: output_size must be 2, but got output_size={output_size!r}")
-    sizes = tuple(n if o is None else o for o, n in zip(sizes, input.shape[-2:]))
+    sizes = cast(Pair, tuple(n if o is None else o for o, n in zip(sizes, input.shape[-2:])))
     if min(sizes) < 0:
         raise RuntimeError(f"{name}: elements of output_size must be greater than or equal to 0 "
                            f"but received output_size={sizes}")
-    return sizes  # type: ignore[return-value]
+    return sizes
 
 
 def adaptive_max_batched(input: Tensor) -> tuple[Tensor, bool]:

@@ -6,7 +6,7 @@ output's gradient into the row it came from (the backward of indexing), nothing 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from minigrad import ops
 from minigrad.factory import arange, ones, zeros
@@ -47,7 +47,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         counts = zeros(weight.shape[0], dtype=weight.dtype, device=weight.device).index_put(
             (input.flatten(),), ones(input.numel(), dtype=weight.dtype, device=weight.device),
             accumulate=True)
-        scale = (1.0 / counts[input]).unsqueeze(-1)
+        scale = cast(Tensor, 1.0 / counts[input]).unsqueeze(-1)
         rows = rows.detach() + (rows - rows.detach()) * scale
     if padding_idx is not None:
         rows = ops.where((input != padding_idx).unsqueeze(-1), rows, weight.detach()[input])

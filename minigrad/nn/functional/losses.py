@@ -5,7 +5,7 @@ own backward, for PyTorch's finite gradient at 0 and 1.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 from minigrad import ops
 from minigrad.autograd import Function
@@ -203,7 +203,7 @@ class BinaryCrossEntropy(Function):
         if self.needs_input_grad[0]:
             gx = g * (x - t) / (x * (1 - x)).clamp(min=1e-12)
         if self.needs_input_grad[1]:
-            gt = g * ((1 - x).log().clamp(min=-100) - x.log().clamp(min=-100))
+            gt = g * (cast(Tensor, 1 - x).log().clamp(min=-100) - x.log().clamp(min=-100))
         return gx, gt
 
 
@@ -228,5 +228,5 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     """
     checks.bce_with_logits_arguments(input, target, weight, reduction, pos_weight)
     log_weight = 1.0 if pos_weight is None else (pos_weight - 1) * target + 1
-    loss = (1 - target) * input - log_weight * logsigmoid(input)
+    loss = cast(Tensor, (1 - target) * input - log_weight * logsigmoid(input))
     return _reduce(loss if weight is None else loss * weight, reduction)

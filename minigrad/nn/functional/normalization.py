@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from minigrad.nn.functional import checks
 from minigrad.ops.unfold import int_tuple
@@ -40,7 +40,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                 running_mean.mul_(1 - momentum).add_(mean * momentum)
                 running_var.mul_(1 - momentum).add_(var * (count / (count - 1)) * momentum)
     else:
-        centred, var = input - running_mean.reshape(shape), running_var
+        centred, var = input - running_mean.reshape(shape), running_var  # type: ignore[union-attr]  # checked: evaluation needs both
     out = centred / (var.reshape(shape) + eps).sqrt()
     if weight is not None:
         out = out * weight.reshape(shape)
@@ -117,7 +117,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                 running_mean.mul_(1 - momentum).add_(mean * momentum)
                 running_var.mul_(1 - momentum).add_(var * momentum)
     else:
-        out = (input - running_mean.reshape(shape)) / (running_var.reshape(shape) + eps).sqrt()
+        out = ((input - cast(Tensor, running_mean).reshape(shape))
+               / (cast(Tensor, running_var).reshape(shape) + eps).sqrt())
     if weight is not None:
         out = out * weight.reshape(shape)
     if bias is not None:
