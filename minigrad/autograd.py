@@ -146,13 +146,11 @@ class Function:
         out._requires_grad, out.grad_fn = True, self
 
     @property
-    def output(self) -> Tensor | None:
+    def output(self) -> Tensor:
         """The output as forward made it, for backward to read (in the graph as this node's
-        output; its array as it was then, ``y.data = ...`` later does not change it). None
-        once the output is gone, which backward never sees (the walk keeps the outputs alive):
-        so backward reads it as ``cast("Tensor", self.output)``, for the type checker."""
+        output; its array as it was then, ``y.data = ...`` later does not change it)."""
         if self.saved_output is None:
-            return self._output()
+            return self._output()  # type: ignore[return-value]  # (alive while backward runs)
         out = _Tensor._make(self.saved_output, self.output_device)
         out.grad_fn, out._requires_grad = self, True
         return out

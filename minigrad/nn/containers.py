@@ -26,13 +26,13 @@ class _ModuleSequence(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(cast("dict[str, Module]", self._modules).values())
+        return iter(self._modules.values())
 
     def __setitem__(self, idx: int, module: Module) -> None:
         self.add_module(list(self._modules)[_index(idx, len(self))], module)
 
     def __delitem__(self, idx: int | slice) -> None:
-        items = list(cast("dict[str, Module]", self._modules).values())
+        items = list(self._modules.values())
         del items[idx if isinstance(idx, slice) else _index(idx, len(items))]
         self._renumber(items)
 
@@ -53,7 +53,7 @@ class _ModuleSequence(Module):
 
     def insert(self, index: int, module: Module) -> Any:
         """Insert a module before ``index`` (the children are renumbered)."""
-        items = list(cast("dict[str, Module]", self._modules).values())
+        items = list(self._modules.values())
         items.insert(index, module)
         self._renumber(items)
         return self
@@ -83,7 +83,7 @@ class Sequential(_ModuleSequence):
 
     def forward(self, input: Any) -> Any:
         """Feed ``input`` through each module in turn."""
-        for m in cast("dict[str, Module]", self._modules).values():
+        for m in self._modules.values():
             input = m(input)
         return input
 
@@ -106,7 +106,7 @@ class ModuleList(_ModuleSequence):
 
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
-            return type(self)(list(cast("dict[str, Module]", self._modules).values())[idx])
+            return type(self)(list(self._modules.values())[idx])
         return self._modules[str(_index(idx, len(self)))]
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
@@ -143,7 +143,7 @@ class ModuleDict(Module):
             self.update(modules)
 
     def __getitem__(self, key: str) -> Module:
-        return cast("dict[str, Module]", self._modules)[key]
+        return self._modules[key]
 
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
@@ -166,15 +166,15 @@ class ModuleDict(Module):
 
     def values(self) -> Iterable[Module]:
         """The modules."""
-        return cast("dict[str, Module]", self._modules).values()
+        return self._modules.values()
 
     def items(self) -> Iterable[tuple[str, Module]]:
         """(name, module) pairs."""
-        return cast("dict[str, Module]", self._modules).items()
+        return self._modules.items()
 
     def pop(self, key: str) -> Module:
         """Remove and return the module under ``key``."""
-        return cast("dict[str, Module]", self._modules).pop(key)
+        return self._modules.pop(key)
 
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
         """Add or replace modules from a mapping or (name, module) pairs."""

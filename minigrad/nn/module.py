@@ -69,7 +69,7 @@ class Module:
     training: bool
     _parameters: dict[str, Parameter | None]
     _buffers: dict[str, Tensor | None]
-    _modules: dict[str, Module | None]
+    _modules: dict[str, Any]  # Modules (or None, where one was registered as None)
 
     def __init__(self) -> None:
         object.__setattr__(self, "training", True)

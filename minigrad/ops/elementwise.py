@@ -6,7 +6,7 @@ in that shape, and the engine sums them down to each input's shape (``autograd.s
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from minigrad.autograd import Function, is_tensor, make_tensor
 from minigrad.ops import floor_division  # torch's // and % of floats, on every backend
@@ -245,7 +245,7 @@ class Sqrt(Function):
 
     # d sqrt(x) = dx / (2 sqrt(x)) = dx / (2 y)
     def backward(self, g: Tensor) -> Tensor:
-        return g / (2 * cast("Tensor", self.output))
+        return g / (2 * self.output)
 
 
 class Sin(Function):
@@ -288,7 +288,7 @@ class Tanh(Function):
 
     # d tanh(x) = (1 - y^2) dx
     def backward(self, g: Tensor) -> Tensor:
-        y = cast("Tensor", self.output)
+        y = self.output
         return g * (1 - y * y)
 
 
@@ -306,7 +306,7 @@ class Sigmoid(Function):
 
     # d sigmoid(x) = y (1 - y) dx
     def backward(self, g: Tensor) -> Tensor:
-        y = cast("Tensor", self.output)
+        y = self.output
         return g * y * (1 - y)
 
 
@@ -337,7 +337,7 @@ class Relu(Function):
 
     # d relu(x) = [x > 0] dx  (as torch: 0 where the output is <= 0, so NaN passes it on)
     def backward(self, g: Tensor) -> Tensor:
-        return ReluBackward.apply(g, cast("Tensor", self.output))
+        return ReluBackward.apply(g, self.output)
 
 
 class ReluBackward(Function):

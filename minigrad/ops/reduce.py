@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import namedtuple
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from minigrad.autograd import Function, is_tensor, make_tensor
 from minigrad.backends import fast_path
@@ -348,7 +348,7 @@ class NormP(Function):
 
     # d ||x||_p = sign(x) |x|^(p-1) / ||x||^(p-1) . dx   (x / ||x|| . dx for p = 2)
     def backward(self, g: Tensor) -> Tensor:
-        x, n, p = self.inputs[0], cast("Tensor", self.output), self.p
+        x, n, p = self.inputs[0], self.output, self.p
         if not self.keepdim:
             shape = kept_shape(x.shape, self.axes)
             g, n = g.reshape(shape), n.reshape(shape)
