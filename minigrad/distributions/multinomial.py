@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -49,7 +49,8 @@ class Multinomial:
     @property
     def variance(self) -> Tensor:
         """total_count * probs * (1 - probs)."""
-        return self.total_count * self.probs * (1 - self.probs)
+        # (cast: Tensor's base is Any to mypy, so it takes int * Tensor for int.__mul__'s int)
+        return cast(Tensor, self.total_count * self.probs * (1 - self.probs))
 
     def sample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         """Counts of shape ``sample_shape + probs.shape`` (float, as torch's)."""

@@ -208,7 +208,8 @@ def check(directory: str | os.PathLike, names: list[str] | None = None,
     if unknown:
         raise ValueError(f"no exercise named {', '.join(unknown)}; the exercises: "
                          f"{', '.join(BY_NAME)}")
-    results, passed = [], {}
+    results: list[Result] = []
+    passed: dict[str, Any] = {}  # the pieces that passed so far
     for ex in EXERCISES:
         wanted = names is None or ex.name in names
         if not wanted and not any(ex.name in BY_NAME[n].needs for n in names or []):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -153,7 +153,7 @@ def topological_order(fn: Any) -> None:
         loss = _build(leaves, ops)
         order = fn([loss.grad_fn])
         nodes = [e for e in order if isinstance(e, autograd.Function)]
-        reachable, stack = set(), [loss.grad_fn]
+        reachable, stack = set(), [cast(autograd.Function, loss.grad_fn)]  # (loss has one)
         while stack:
             node = stack.pop()
             if id(node) not in reachable:
@@ -383,7 +383,7 @@ def batch_norm(fn: Any) -> None:
         per_channel = (1, c) + (1,) * (len(shape) - 2)
         mean, var = (xs.mean(axis=axes), xs.var(axis=axes)) if training else (mean0, var0)
         expected = (xs - mean.reshape(per_channel)) / np.sqrt(var.reshape(per_channel) + eps)
-        if affine:
+        if weight is not None and bias is not None:  # (affine)
             expected = expected * weight.detach().numpy().reshape(per_channel) + \
                 bias.detach().numpy().reshape(per_channel)
         what = (f"batch_norm of {list(shape)} in {'training' if training else 'evaluation'}"

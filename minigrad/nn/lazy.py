@@ -11,8 +11,9 @@ shapes from the loaded tensors instead.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from minigrad.extras.hooks import RemovableHandle
 from minigrad.nn.layers import (
     BatchNorm1d,
     BatchNorm2d,
@@ -22,7 +23,7 @@ from minigrad.nn.layers import (
     Linear,
     _NormBase,
 )
-from minigrad.nn.module import Parameter
+from minigrad.nn.module import Module, Parameter
 from minigrad.runtime import dtypes
 from minigrad.surface.uninitialized import UninitializedBuffer, _Uninitialized
 from minigrad.tensor import Tensor
@@ -47,7 +48,13 @@ def _is_lazy(t: Any) -> bool:
     return isinstance(t, _Uninitialized)
 
 
-class LazyModuleMixin:
+if TYPE_CHECKING:  # (to a type checker the mixin's base is the Module it is mixed into)
+    _ModuleBase = Module
+else:
+    _ModuleBase = object
+
+
+class LazyModuleMixin(_ModuleBase):
     """What the Lazy modules share: a forward pre-hook that infers the sizes from the first
     input (``initialize_parameters``), then becomes ``cls_to_become``; and shapes taken from a
     loaded state_dict before that."""
@@ -55,7 +62,8 @@ class LazyModuleMixin:
     cls_to_become: type | None = None
 
     def _start_lazy(self) -> None:
-        self._lazy_hook = self.register_forward_pre_hook(_infer_parameters, prepend=True)
+        self._lazy_hook: RemovableHandle = self.register_forward_pre_hook(_infer_parameters,
+                                                                          prepend=True)
         self._load_pre_hooks = [_load_shapes]
 
     def has_uninitialized_params(self) -> bool:

@@ -42,7 +42,7 @@ def jacobian(func: Callable[..., Any], inputs: Tensor | tuple[Tensor, ...],
     ins, ins_tuple = _prepared(inputs, create_graph)
     with autograd.enable_grad():
         outs, outs_tuple = _as_tuple(func(*ins), "outputs of the user-provided function")
-        result = []
+        result: list[tuple[Tensor, ...]] = []
         for out in outs:
             flat = out.reshape(-1)
             rows: list[list[Tensor]] = [[] for _ in ins]
@@ -60,8 +60,8 @@ def jacobian(func: Callable[..., Any], inputs: Tensor | tuple[Tensor, ...],
                 (stack(r) if r else zeros(0, *x.shape, dtype=x.dtype)).reshape(
                     *out.shape, *x.shape) for r, x in zip(rows, ins)))
     per_out = [r if ins_tuple else r[0] for r in result]
-    out = tuple(per_out) if outs_tuple else per_out[0]
-    return out if create_graph else _detached(out)
+    jac = tuple(per_out) if outs_tuple else per_out[0]
+    return jac if create_graph else _detached(jac)
 
 
 def _detached(x: Any) -> Any:

@@ -10,7 +10,7 @@ methods too (surface/functions.py)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -366,6 +366,7 @@ class TensorMethods(_Surface):
         """Fill with 1 (probability ``p``, a number or a tensor that broadcasts) or 0, in
         place."""
         if isinstance(p, TensorMethods):
+            p = cast("Tensor", p)  # (every TensorMethods is a Tensor)
             if bool(((p < 0) | (p > 1)).any()):
                 raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false. "
                                    "(bernoulli_: a probability in p is outside [0, 1])")
@@ -695,7 +696,7 @@ class TensorMethods(_Surface):
     def __gt__(self, other: Any) -> Tensor:
         return ops.compare("gt", self, other)
 
-    def __xor__(self, other: Tensor) -> Tensor:
+    def __xor__(self, other: Any) -> Tensor:  # (a tensor, or a number as x ^= 1 takes)
         return ops.logical("xor", self, other)
 
     def __invert__(self) -> Tensor:
@@ -787,7 +788,7 @@ class TensorMethods(_Surface):
         """Round toward zero (gradient 0)."""
         return ops.elementwise.rounded(self, "trunc")
 
-    def round(self, *, decimals: int = 0) -> Tensor:
+    def round(self: Tensor, *, decimals: int = 0) -> Tensor:
         """Round to ``decimals`` places (the nearest integer by default), halves to even
         (gradient 0)."""
         decimals = ops.promotion.as_int(decimals, "round", "decimals")

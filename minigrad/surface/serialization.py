@@ -39,9 +39,9 @@ import struct
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 
@@ -279,7 +279,8 @@ def _check_directory(z: zipfile.ZipFile, max_bytes: int, max_array_bytes: int
     return structure, arrays
 
 
-def _chunks(fp: BinaryIO, info: zipfile.ZipInfo, size: int = _CHUNK) -> Iterator[bytes]:
+def _chunks(fp: BinaryIO, info: zipfile.ZipInfo, size: int = _CHUNK
+            ) -> Generator[bytes, None, None]:
     """A member's inflated bytes, at most ``size`` at a time, found and checked with the zip
     directory's entry alone: an error the moment they run past the size it declares (a lying
     directory), and at the end if they fall short of it or fail its CRC-32."""
@@ -487,12 +488,13 @@ def _read_header(fp: BinaryIO, info: zipfile.ZipInfo, max_array_bytes: int) -> _
     name = info.orig_filename
     with contextlib.closing(_chunks(fp, info, 4096)) as chunks:
         stream = _Prefix(chunks, 16 + _MAX_NPY_HEADER, name)
+        reader = cast(Any, stream)  # (a file to NumPy's parser, which always passes read an n)
         try:
-            version = np.lib.format.read_magic(stream)
+            version = np.lib.format.read_magic(reader)
             if version == (1, 0):
-                shape, fortran, dt = np.lib.format.read_array_header_1_0(stream, _MAX_NPY_HEADER)
+                shape, fortran, dt = np.lib.format.read_array_header_1_0(reader, _MAX_NPY_HEADER)
             elif version == (2, 0):
-                shape, fortran, dt = np.lib.format.read_array_header_2_0(stream, _MAX_NPY_HEADER)
+                shape, fortran, dt = np.lib.format.read_array_header_2_0(reader, _MAX_NPY_HEADER)
             else:
                 raise CheckpointError(f"member {name} is .npy format version {version}; "
                                       "checkpoints use 1.0 or 2.0")
@@ -523,7 +525,7 @@ def _read_header(fp: BinaryIO, info: zipfile.ZipInfo, max_array_bytes: int) -> _
 def _read_array(fp: BinaryIO, info: zipfile.ZipInfo, header: _Header) -> np.ndarray:
     """The member's array, read a chunk at a time into memory of exactly its declared size."""
     raw = np.empty(info.file_size - header.length, dtype=np.uint8)
-    out, skip, filled = memoryview(raw), header.length, 0
+    out, skip, filled = raw.data, header.length, 0  # (raw.data: memoryview(raw))
     for chunk in _chunks(fp, info):  # never more than the declared size in all
         if skip:
             chunk, skip = chunk[skip:], max(0, skip - len(chunk))
@@ -630,13 +632,14 @@ def load(f: str | os.PathLike | Any, map_location: Any = None, pickle_module: An
     if mmap:
         raise ValueError("load(): mmap=True is not supported (a checkpoint is read whole)")
     max_array_bytes = max_bytes if max_array_bytes is None else max_array_bytes
-    where = f if hasattr(f, "read") else Path(f)
-    if not hasattr(f, "read") and where.exists() and not where.is_file():
-        kind = "a directory" if where.is_dir() else "not a regular file"
-        raise (IsADirectoryError if where.is_dir() else CheckpointError)(
-            f"load(): {str(where)!r} is {kind}; a checkpoint is a file written by save()")
+    path = None if hasattr(f, "read") else Path(f)  # (None: f is a file object)
+    if path is not None and path.exists() and not path.is_file():
+        kind = "a directory" if path.is_dir() else "not a regular file"
+        raise (IsADirectoryError if path.is_dir() else CheckpointError)(
+            f"load(): {str(path)!r} is {kind}; a checkpoint is a file written by save()")
+    where = f if path is None else path  # (what the errors name)
     with contextlib.ExitStack() as stack:
-        fp = f if hasattr(f, "read") else stack.enter_context(open(where, "rb"))
+        fp = cast(BinaryIO, f) if path is None else stack.enter_context(open(path, "rb"))
         try:
             root, arrays = _read(fp, max_bytes, max_array_bytes)
         except CheckpointError as e:

@@ -6,7 +6,7 @@ them the plain class, the same object."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from minigrad.factory import empty
 from minigrad.runtime import dtypes
@@ -31,18 +31,29 @@ def _no_shape(self: Any) -> Any:
         "attributes.")
 
 
-class _Uninitialized:
+if TYPE_CHECKING:  # (to a type checker the mixin's base is the Tensor it is mixed into)
+    _TensorBase = Tensor
+else:
+    _TensorBase = object
+
+
+class _Uninitialized(_TensorBase):
     """What UninitializedParameter and UninitializedBuffer share: a dtype and a device, no
     values (reading them, in any op, is torch's ValueError), no shape until ``materialize``."""
 
     __slots__ = ()
-    cls_to_become: type = Tensor
+    cls_to_become: type[Tensor] = Tensor
     _uninitialized = True  # (load_state_dict skips one loaded into another)
-    # every op reads a tensor's array: here that is the error
-    _data = property(_refuse, lambda self, array: Tensor._data.__set__(self, array))
+    # every op reads a tensor's array: here that is the error (Tensor._data: the slot's
+    # descriptor)
+    _data = property(_refuse, lambda self, array: cast(Any, Tensor)._data.__set__(self, array))
     shape = property(_no_shape)
     numel = _refuse
-    size = _no_shape
+    size = cast(Any, _no_shape)  # (not Tensor.size's signature: calling it is the error)
+
+    if TYPE_CHECKING:  # (the subclasses' __init__)
+        def __init__(self, requires_grad: bool = ..., device: Any = None, dtype: Any = None
+                     ) -> None: ...
 
     def _start(self, device: Any, dtype: Any, requires_grad: bool) -> None:
         from minigrad.backends import as_device  # (the default device, as factories use)

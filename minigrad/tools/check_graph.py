@@ -67,7 +67,7 @@ class GraphReport(list):
 class _Seen:
     """An op as it ran: its class, the node it made, its parameters and its inputs' values."""
 
-    cls: type
+    cls: type[autograd.Function]
     node: Any
     params: dict
     values: list[np.ndarray]
@@ -81,7 +81,8 @@ class _Recorder(trace):
         super().__init__()
         self.seen: list[_Seen] = []
 
-    def forward(self, cls: type, fn: Any, inputs: Sequence[Tensor], params: dict) -> Any:
+    def forward(self, cls: type[autograd.Function], fn: Any, inputs: Sequence[Tensor],
+                params: dict) -> Any:
         values = [np.array(t.detach().cpu().numpy(), copy=True) for t in inputs]
         self.seen.append(_Seen(cls, fn, dict(params), values, list(inputs)))
         return super().forward(cls, fn, inputs, params)

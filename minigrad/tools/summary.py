@@ -27,10 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import minigrad.nn as nn
 from minigrad.autograd import Function
+from minigrad.extras.hooks import RemovableHandle
 from minigrad.extras.memory import memory_of, saved_buffers
 from minigrad.factory import rand, zeros
 from minigrad.runtime import dtypes
@@ -88,7 +89,7 @@ def summary(model: nn.Module, input_size: Sequence[int] | Sequence[Sequence[int]
     memory kept for backward."""
     inputs, kwargs = _inputs(model, input_size, device, dtypes, input_data)
     watch = _Watch(model, inputs)
-    handles = []
+    handles: list[RemovableHandle] = []
     for module in model.modules():
         handles.append(module.register_forward_pre_hook(watch.enter))
         handles.append(module.register_forward_hook(watch.leave))
@@ -162,7 +163,7 @@ class _Watch:
         self.names = {id(m): name for name, m in model.named_modules(remove_duplicate=False)}
         self.rows: list[LayerRow] = []
         self.stack: list[tuple[LayerRow, Tensor | None, set[int]]] = []
-        self.children: dict[int, int] = {}  # rows made so far under each open row
+        self.children: dict[int | None, int] = {}  # rows so far under each open row (None: the top)
         self.seen_modules: set[int] = set()
         self.seen_params: set[int] = set()  # a parameter shared by two layers counts once
         tensors = _tensors(inputs)
@@ -354,7 +355,8 @@ def _table(s: ModelSummary) -> str:
             "Kept for backward"]
     body = []
     for i, r in enumerate(s.rows):
-        field_ = (_axes(r.receptive_field), _axes(r.jump)) if r.receptive_field else (
+        jump = cast(tuple[int, ...], r.jump)  # (set with the receptive field)
+        field_ = (_axes(r.receptive_field), _axes(jump)) if r.receptive_field else (
             ("?", "?") if r.spatial else ("--", "--"))
         body.append([_name(r, s.rows, i), str(r.output_shape or "--"), _count(r.params),
                      _count(r.macs), *field_, _bytes(r.saved_bytes)])

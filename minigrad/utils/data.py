@@ -22,7 +22,7 @@ import urllib.request
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -509,7 +509,9 @@ class DataLoader:
             if self.batch_size is None:
                 return n
             return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
-        return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
+        # (a TypeError where the sampler has no length, as torch)
+        return len(cast(Sized, self.batch_sampler if self.batch_sampler is not None
+                        else self.sampler))
 
     def __iter__(self) -> Iterator[Any]:
         if isinstance(self.dataset, IterableDataset):
@@ -524,13 +526,14 @@ class DataLoader:
                 yield self._to_device(self.collate_fn(batch))
             return
         if self.batch_sampler is None:  # no batching: the samples themselves
-            for i in self.sampler:
+            for i in cast(Iterable[Any], self.sampler):  # (set: the dataset is not iterable)
                 yield self._to_device(self.collate_fn(self.dataset[i]))
             return
         fast = self.collate_fn is default_collate and _batchable(self.dataset)
+        batchable = cast("TensorDataset | Subset", self.dataset)  # (what it is where fast)
         for indices in self.batch_sampler:
             if fast:
-                batch = list(self.dataset[np.asarray(indices, dtype=np.int64)])
+                batch = list(batchable[np.asarray(indices, dtype=np.int64)])
             else:
                 batch = self.collate_fn([self.dataset[i] for i in indices])
             yield self._to_device(batch)
