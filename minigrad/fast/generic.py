@@ -19,7 +19,7 @@ Each entry does what a textbook op does, with the same values, only faster on a 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from minigrad import ops
 from minigrad.autograd import Function, make_tensor
@@ -220,7 +220,7 @@ class Sigmoid(ops.Sigmoid):
 
     # d sigmoid(x) = y (1 - y) dx, as one op
     def backward(self, g: Tensor) -> Tensor:
-        return SigmoidBackward.apply(g, cast("Tensor", self.output))
+        return SigmoidBackward.apply(g, self.output)
 
 
 class SigmoidBackward(Function):

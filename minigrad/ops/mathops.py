@@ -64,7 +64,7 @@ class Expm1(Function):
 
     # d (e^x - 1) = e^x dx = (y + 1) dx
     def backward(self, g: Tensor) -> Tensor:
-        return g * (cast("Tensor", self.output) + 1)
+        return g * (self.output + 1)
 
 
 class Asin(Function):
@@ -152,7 +152,7 @@ class Tan(Function):
 
     # d tan x = (1 + tan^2 x) dx
     def backward(self, g: Tensor) -> Tensor:
-        y = cast("Tensor", self.output)
+        y = self.output
         return g * (1 + y * y)
 
 
