@@ -61,15 +61,17 @@ class OpRecord:
         return "fast" if self.fast else "textbook"
 
 
-_FORMULAS: dict[type, str] = {}
+_FORMULAS: dict[tuple[type, Any], str] = {}
 
 
 def formula(cls: type) -> str:
     """The derivative of a Function class: its ``formula`` attribute, or the comment right
-    above the ``backward`` it runs (read once per class); "" when there is none."""
-    found = _FORMULAS.get(cls)
+    above the ``backward`` it runs (read once per class and backward: one put in its place,
+    as the graded exercises do, has its own); "" when there is none."""
+    key = (cls, getattr(cls, "backward", None))
+    found = _FORMULAS.get(key)
     if found is None:
-        found = _FORMULAS[cls] = _read_formula(cls)
+        found = _FORMULAS[key] = _read_formula(cls)
     return found
 
 
@@ -80,9 +82,10 @@ def _read_formula(cls: type) -> str:
     owner = next((k for k in cls.__mro__ if "backward" in vars(k)), Function)
     if owner is Function:
         return ""
+    backward = vars(owner)["backward"]
     try:
-        _, start = inspect.getsourcelines(vars(owner)["backward"])
-        lines = linecache.getlines(inspect.getsourcefile(owner) or "")
+        _, start = inspect.getsourcelines(backward)
+        lines = linecache.getlines(inspect.getsourcefile(backward) or "")
     except (OSError, TypeError):  # no source (a class made in a REPL)
         return ""
     comment: list[str] = []
