@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, cast
+from typing import Any
 
 from minigrad import ops
 from minigrad.factory import rand
@@ -47,9 +47,9 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """
     checks.gelu_arguments(input, approximate)
     if approximate == "tanh":
-        inner = cast(Tensor, math.sqrt(2 / math.pi) * (input + 0.044715 * input * input * input))
-        return cast(Tensor, 0.5 * input * (1 + inner.tanh()))
-    return cast(Tensor, 0.5 * input * (1 + erf(input * math.sqrt(0.5))))
+        inner = (input + 0.044715 * input * input * input) * math.sqrt(2 / math.pi)
+        return input * 0.5 * (1 + inner.tanh())
+    return input * 0.5 * (1 + erf(input * math.sqrt(0.5)))
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:

@@ -228,5 +228,5 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     """
     checks.bce_with_logits_arguments(input, target, weight, reduction, pos_weight)
     log_weight = 1.0 if pos_weight is None else (pos_weight - 1) * target + 1
-    loss = cast(Tensor, (1 - target) * input - log_weight * logsigmoid(input))
+    loss = input * (1 - target) - log_weight * logsigmoid(input)
     return _reduce(loss if weight is None else loss * weight, reduction)
