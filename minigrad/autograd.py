@@ -238,13 +238,13 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Tensor], retain_graph:
     if grad_mode.modes.extras or not all(map(_plain, order)):  # hooks, in-place, anomaly..
         return extras.run_backward(roots, grads, retain_graph, create_graph)
     pending: dict[int, Tensor] = {}
-    for e, g in zip(entries, grads):
-        pending[id(e)] = pending[id(e)] + g if id(e) in pending else g
+    for root, grad in zip(entries, grads):
+        pending[id(root)] = pending[id(root)] + grad if id(root) in pending else grad
     modes, was = grad_mode.modes, grad_mode.modes.grad
     modes.grad = create_graph  # backward's own ops are recorded only for a higher order
     try:
         for entry in order:
-            g = pending.pop(id(entry), None)  # type: ignore[arg-type]  # g may be None here
+            g = pending.pop(id(entry), None)
             if g is None:  # (no gradient came this way)
                 continue
             if not isinstance(entry, Function):  # a leaf: its gradient is complete

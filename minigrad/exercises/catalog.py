@@ -18,7 +18,9 @@ class Exercise:
     minutes: int  # about how long a student takes
     lecture: str  # where it is taught: the README's reading route, or lectures/README.md
     target: Callable[[], Any]  # the library's function or method (its source is the answer)
-    places: list[tuple[str, str]]  # (module or module:Class, attribute) it is installed at
+    # (module or module:Class, attribute) it is installed at; where the library imported it
+    # by name elsewhere (nn.functional's conv2d), it is replaced there too
+    places: list[tuple[str, str]]
     header: str  # the imports the file needs
     hint: str
     grade: Callable[[Any], None] = field(repr=False, default=lambda f: None)
@@ -119,8 +121,7 @@ EXERCISES: list[Exercise] = [
         "conv2d", "convolution as unfold and one matrix product", 30,
         "lecture 2: a convolution is a local linear regression",
         _target("minigrad.nn.functional.convolution:conv2d"),
-        [("minigrad.nn.functional.convolution", "conv2d"), ("minigrad.nn.functional",
-                                                            "conv2d")],
+        [("minigrad.nn.functional.convolution", "conv2d")],
         "import minigrad.nn.functional.checks as checks\nfrom minigrad.ops import Unfold, pad"
         "\nfrom minigrad.ops.unfold import output_size\nfrom minigrad.tensor import Tensor\n"
         "\nIntOrPair = int | tuple[int, int]",
@@ -132,8 +133,7 @@ EXERCISES: list[Exercise] = [
         "max_pool2d", "max pooling, padded with -inf", 30,
         "lecture 8: pooling",
         _target("minigrad.nn.functional.pooling:max_pool2d"),
-        [("minigrad.nn.functional.pooling", "max_pool2d"), ("minigrad.nn.functional",
-                                                            "max_pool2d")],
+        [("minigrad.nn.functional.pooling", "max_pool2d")],
         "from typing import Any\n\nimport minigrad.nn.functional.checks as checks\n"
         "from minigrad.factory import arange\nfrom minigrad.nn.functional.pooling import "
         "ceil_rows\nfrom minigrad.ops import Unfold, pad\nfrom minigrad.ops.unfold import "
@@ -146,8 +146,7 @@ EXERCISES: list[Exercise] = [
         "avg_pool2d", "average pooling with PyTorch's divisor", 40,
         "lecture 8: pooling",
         _target("minigrad.nn.functional.pooling:avg_pool2d"),
-        [("minigrad.nn.functional.pooling", "avg_pool2d"), ("minigrad.nn.functional",
-                                                            "avg_pool2d")],
+        [("minigrad.nn.functional.pooling", "avg_pool2d")],
         "import minigrad.nn.functional.checks as checks\nfrom minigrad.nn.functional.pooling "
         "import _like_input, _window_sizes, ceil_rows\nfrom minigrad.ops import Unfold, pad\n"
         "from minigrad.ops.unfold import output_size\nfrom minigrad.tensor import Tensor\n\n"
@@ -161,8 +160,7 @@ EXERCISES: list[Exercise] = [
         "batch_norm", "batch normalization, training and evaluation", 40,
         "lecture 11: normalization inside the network",
         _target("minigrad.nn.functional.normalization:batch_norm"),
-        [("minigrad.nn.functional.normalization", "batch_norm"), ("minigrad.nn.functional",
-                                                                  "batch_norm")],
+        [("minigrad.nn.functional.normalization", "batch_norm")],
         "from minigrad.nn.functional.normalization import batch_norm_arguments\nfrom "
         "minigrad.runtime.grad_mode import no_grad\nfrom minigrad.tensor import Tensor",
         "per channel (dim 1): in training the batch's mean and biased variance over every "
