@@ -145,3 +145,18 @@ def test_a_file_that_does_not_load_and_an_unknown_name(tmp_path: Path,
     with pytest.raises(SystemExit):
         main(["check", str(tmp_path), "sigmod"])
     assert "no exercise named sigmod" in capsys.readouterr().err
+
+
+def test_where_pytorch_is_installed_it_is_an_oracle_too() -> None:
+    pytest.importorskip("torch", reason="PyTorch is the graders' extra oracle where installed")
+    import numpy as np
+
+    import minigrad as mg
+    from minigrad.exercises import graders
+
+    ones = np.ones((1, 1, 2, 2))
+    graders.torch_agrees(mg.tensor(ones), "avg_pool2d", ones, what="avg", kernel_size=1)
+    with pytest.raises(AssertionError, match=r"avg, against PyTorch's avg_pool2d: at index "
+                                             r"\[0, 0, 0, 0\] expected 1, got 0"):
+        graders.torch_agrees(mg.zeros(1, 1, 2, 2), "avg_pool2d", ones, what="avg",
+                             kernel_size=1)

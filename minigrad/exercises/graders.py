@@ -50,6 +50,22 @@ def close(got: Any, expected: np.ndarray, what: str, rtol: float = 1e-6, atol: f
                              f"{got[i]:.6g} ({int(bad.sum())} of {got.size} values wrong)")
 
 
+def torch_agrees(got: Any, op: str, *arrays: Any, what: str, **kwargs: Any) -> None:
+    """Where PyTorch is installed, ``got`` also equals ``torch.nn.functional.<op>`` on the same
+    float64 values (the oracle the library's own tests use); nothing where it is not."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        return
+    import torch
+
+    def as_torch(a: Any) -> Any:
+        return None if a is None else torch.from_numpy(np.array(
+            a.detach().numpy() if isinstance(a, mg.Tensor) else a, dtype=np.float64))
+    expected = getattr(torch.nn.functional, op)(*map(as_torch, arrays), **kwargs)
+    close(got, expected.numpy(), f"{what}, against PyTorch's {op}")
+
+
 def check_nodes(fn: Callable[..., Any], *inputs: mg.Tensor) -> None:
     """Every node of ``fn``'s graph against finite differences (names the wrong one)."""
     mg.testing.check_graph(fn, *inputs)
@@ -277,9 +293,11 @@ def conv2d(fn: Any) -> None:
         b = f64((out_channels,), seed + 2) if bias else None
         what = (f"conv2d of {list(shape)} with a kernel {list(w.shape)}"
                 f"{' and a bias' if bias else ''}, stride {s}, padding {p}, dilation {d}")
-        close(fn(x, w, b, s, p, d), conv2d_reference(
+        got = fn(x, w, b, s, p, d)
+        close(got, conv2d_reference(
             x.detach().numpy(), w.detach().numpy(), None if b is None else b.detach().numpy(),
             s, p, d), what)
+        torch_agrees(got, "conv2d", x, w, b, what=what, stride=s, padding=p, dilation=d)
         if math.prod(shape) <= 24:
             gradients_close(lambda x, w: fn(x, w, None, s, p, d), x, w, what=what)
 
@@ -328,8 +346,10 @@ def max_pool2d(fn: Any) -> None:
         x = f64(shape, seed)   # (standard normal: many windows hold only negative values)
         what = (f"max_pool2d of {list(shape)}, kernel {k}, stride {s}, padding {p}"
                 f"{', ceil_mode' if ceil_mode else ''}")
-        close(fn(x, k, s, p, 1, ceil_mode), max_pool_reference(x.detach().numpy(), k, s, p,
-                                                                ceil_mode), what)
+        got = fn(x, k, s, p, 1, ceil_mode)
+        close(got, max_pool_reference(x.detach().numpy(), k, s, p, ceil_mode), what)
+        torch_agrees(got, "max_pool2d", x, what=what, kernel_size=k, stride=s, padding=p,
+                     ceil_mode=ceil_mode)
         if math.prod(shape) <= 24:
             gradients_close(lambda x: fn(x, k, s, p, 1, ceil_mode), x, what=what)
 
@@ -359,8 +379,11 @@ def avg_pool2d(fn: Any) -> None:
         x = f64(shape, seed)
         what = (f"avg_pool2d of {list(shape)}, kernel {k}, stride {s}, padding {p}"
                 f"{', ceil_mode' if ceil_mode else ''}, count_include_pad={count_include_pad}")
-        close(fn(x, k, s, p, ceil_mode, count_include_pad), avg_pool_reference(
-            x.detach().numpy(), k, s, p, ceil_mode, count_include_pad), what)
+        got = fn(x, k, s, p, ceil_mode, count_include_pad)
+        close(got, avg_pool_reference(x.detach().numpy(), k, s, p, ceil_mode,
+                                      count_include_pad), what)
+        torch_agrees(got, "avg_pool2d", x, what=what, kernel_size=k, stride=s, padding=p,
+                     ceil_mode=ceil_mode, count_include_pad=count_include_pad)
         if math.prod(shape) <= 24:
             gradients_close(lambda x: fn(x, k, s, p, ceil_mode, count_include_pad), x,
                             what=what)
@@ -388,7 +411,10 @@ def batch_norm(fn: Any) -> None:
                 bias.detach().numpy().reshape(per_channel)
         what = (f"batch_norm of {list(shape)} in {'training' if training else 'evaluation'}"
                 f"{' with weight and bias' if affine else ''}")
-        close(fn(x, rm, rv, weight, bias, training, momentum, eps), expected, what)
+        got = fn(x, rm, rv, weight, bias, training, momentum, eps)
+        close(got, expected, what)
+        torch_agrees(got, "batch_norm", x, mean0, var0, weight, bias, what=what,
+                     training=training, momentum=momentum, eps=eps)
         count = xs.size // c
         close(rm, (1 - momentum) * mean0 + momentum * mean if training else mean0,
               f"{what}: the running mean after it")
