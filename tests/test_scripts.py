@@ -167,12 +167,9 @@ def test_the_wheel_ships_types_the_license_and_the_exercises(tmp_path: Path) -> 
     assert version is not None
     assert (ROOT / "LICENSE").read_text().startswith("MIT License")
     assert f"## {version[1]} (" in (ROOT / "CHANGELOG.md").read_text()
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps",
-                           "--no-build-isolation", "-q", "-w", str(tmp_path)],
-                          capture_output=True, text=True, timeout=300)
-    if done.returncode != 0 and "No module named" in done.stderr:
-        pytest.skip(f"cannot build a wheel here: {done.stderr.strip().splitlines()[-1]}")
-    assert done.returncode == 0, done.stderr
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q",
+                           "-w", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr  # (pip fetches the build backend, setuptools)
     names = zipfile.ZipFile(next(tmp_path.glob("minigrad-*.whl"))).namelist()
     assert "minigrad/py.typed" in names
     assert "minigrad/exercises/__main__.py" in names
