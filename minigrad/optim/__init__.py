@@ -42,6 +42,9 @@ class SGD(Optimizer):
 
     def _update(self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
                 ) -> None:
+        """One parameter's step, in place: ``group`` holds the hyperparameters (lr, momentum,
+        dampening, weight_decay, nesterov, maximize), ``state`` what this parameter keeps
+        from step to step (its ``"momentum_buffer"``)."""
         g = -grad if group["maximize"] else grad
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p
@@ -79,6 +82,9 @@ class Adam(Optimizer):
 
     def _update(self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
                 ) -> None:
+        """One parameter's step, in place: ``group`` holds the hyperparameters (lr, momentum,
+        dampening, weight_decay, nesterov, maximize), ``state`` what this parameter keeps
+        from step to step (its ``"momentum_buffer"``)."""
         g = -grad if group["maximize"] else grad
         lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
         if not state:
@@ -135,6 +141,9 @@ class RMSprop(Optimizer):
 
     def _update(self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
                 ) -> None:
+        """One parameter's step, in place: ``group`` holds the hyperparameters (lr, momentum,
+        dampening, weight_decay, nesterov, maximize), ``state`` what this parameter keeps
+        from step to step (its ``"momentum_buffer"``)."""
         g = -grad if group["maximize"] else grad
         alpha = group["alpha"]
         if not state:
@@ -183,6 +192,9 @@ class Adadelta(Optimizer):
 
     def _update(self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
                 ) -> None:
+        """One parameter's step, in place: ``group`` holds the hyperparameters (lr, momentum,
+        dampening, weight_decay, nesterov, maximize), ``state`` what this parameter keeps
+        from step to step (its ``"momentum_buffer"``)."""
         g = -grad if group["maximize"] else grad
         rho, eps = group["rho"], group["eps"]
         if not state:
@@ -229,6 +241,9 @@ class Adagrad(Optimizer):
 
     def _update(self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
                 ) -> None:
+        """One parameter's step, in place: ``group`` holds the hyperparameters (lr, momentum,
+        dampening, weight_decay, nesterov, maximize), ``state`` what this parameter keeps
+        from step to step (its ``"momentum_buffer"``)."""
         g = -grad if group["maximize"] else grad
         if not state:  # a parameter added later with add_param_group
             self._init_state(p, state)
