@@ -85,6 +85,17 @@ def main(argv: list[str] | None = None) -> None:
     print(f"the lecture's nn.Conv2d(16, 32, kernel_size=3, padding=1, stride=2): "
           f"[1, 16, 32, 32] -> {list(shape)}")
 
+    # ---- why kernels are odd: an odd kernel has a centre, an even one cannot stay centred ----
+    impulse = mg.zeros(1, 1, 9, 9)
+    impulse[0, 0, 4, 4] = 1.0
+    for k in (3, 4):
+        answer = F.conv2d(impulse, mg.ones(1, 1, k, k), padding="same")[0, 0]
+        rows, cols = (answer > 0).nonzero().unbind(1)   # where the impulse is felt
+        centre = ((rows.min() + rows.max()).item() / 2, (cols.min() + cols.max()).item() / 2)
+        print(f"kernel {k}x{k}, padding='same' ({(k - 1) // 2} before, {k // 2} after): an "
+              f"impulse at (4, 4) answers over rows {rows.min().item()}-{rows.max().item()}, "
+              f"centred at {centre}")
+
     # ---- what the border pixels contribute ---------------------------------------------------
     cases = [(3, 0, 1), (3, 1, 1), (3, 1, 2), (2, 0, 3)]
     maps = {case: coverage(8, *case) for case in cases}

@@ -363,6 +363,17 @@ def test_lectures_run_the_textbook_code_unless_asked(flags: list[str], fast: boo
 
 
 @pytest.mark.slow
+def test_7_odd_kernels_stay_centred_and_even_ones_drift(
+        regenerated: tuple[Path, dict[str, str]]) -> None:
+    out = regenerated[1]["padding_stride"]
+    odd = numbers(r"kernel 3x3, padding='same' \(1 before, 1 after\): .* rows 3-5, centred at "
+                  r"\(([\d.]+), ([\d.]+)\)", out)
+    even = numbers(r"kernel 4x4, padding='same' \(1 before, 2 after\): .* centred at "
+                   r"\(([\d.]+), ([\d.]+)\)", out)
+    assert odd == [4.0, 4.0] and even == [3.5, 3.5], out
+
+
+@pytest.mark.slow
 def test_12_conv_gradients_derived_by_hand_equal_autograd(
         regenerated: tuple[Path, dict[str, str]]) -> None:
     out = regenerated[1]["conv_backward"]
