@@ -26,7 +26,8 @@ HERE = Path(__file__).resolve().parent
 
 def lectures() -> list[Path]:
     """The lecture scripts, in the lecture's order (make_figures.py's)."""
-    sys.path.insert(0, str(HERE))
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
     from make_figures import SCRIPTS
 
     return [HERE / f"{name}.py" for name in SCRIPTS]

@@ -136,14 +136,12 @@ def installed(pieces: dict[str, Any]) -> Iterator[None]:
             ex = BY_NAME[name]
             for place, attr in ex.places:
                 owner = _resolve(place)
-                original = owner.__dict__[attr] if isinstance(owner, type) else getattr(owner,
-                                                                                       attr)
+                original = vars(owner)[attr]  # (a class's own method, or a module's function)
                 holders = [owner] + [m for key, m in list(sys.modules.items())
                                      if key.startswith("minigrad") and m is not owner
                                      and getattr(m, attr, None) is original]
-                for holder in holders:
-                    undo.append((holder, attr, getattr(holder, attr) if not isinstance(
-                        holder, type) else holder.__dict__[attr]))
+                for holder in holders:  # (each held the very same object)
+                    undo.append((holder, attr, original))
                     setattr(holder, attr, fn)
         with fast_paths(False):
             yield

@@ -72,7 +72,10 @@ def check_nodes(fn: Callable[..., Any], *inputs: mg.Tensor) -> None:
 
 
 def gradients_close(fn: Callable[..., mg.Tensor], *inputs: mg.Tensor, what: str) -> None:
-    """The gradients backward gives ``inputs`` (float64) match finite differences of ``fn``."""
+    """The gradients backward gives ``inputs`` (float64) match finite differences of ``fn``.
+    (Not mg.testing.gradcheck: that differentiates with autograd.grad, whose walk is the
+    extras' own, and the topological_order and sum_to exercises must be graded through the
+    plain walk of ``.backward()`` they were put into.)"""
     eps = 1e-6
     for x in inputs:
         x.grad = None
