@@ -145,6 +145,9 @@ def test_a_file_that_does_not_load_and_an_unknown_name(tmp_path: Path,
     with pytest.raises(SystemExit):
         main(["check", str(tmp_path), "sigmod"])
     assert "no exercise named sigmod" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["check", str(tmp_path / "nowhere")])
+    assert "nowhere is not a directory" in capsys.readouterr().err
 
 
 def test_where_pytorch_is_installed_it_is_an_oracle_too() -> None:

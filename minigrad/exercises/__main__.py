@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from minigrad.exercises import EXERCISES, check, write_workspace
 
@@ -38,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{args.dir}" + (f" (kept {kept} files already there; --force overwrites)"
                                if kept else ""))
         return 0
+    if not Path(args.dir).is_dir():
+        p.error(f"{args.dir} is not a directory (python -m minigrad.exercises new {args.dir} "
+                "writes the exercises there)")
     try:
         results = check(args.dir, args.names or None)
     except ValueError as e:
