@@ -354,3 +354,96 @@ def test_max_along_a_dim_with_nan_picks_the_first_nan_as_torch(fast: bool) -> No
     assert index.tolist() == [1, 0] and np.isnan(values[0].item())
     assert v.grad.tolist() == [[0, 1, 0, 0], [1, 0, 0, 0]]
     assert pool_index.tolist() == [[[[1, 3]]]]
+
+
+# ---- ReLU's gradient as a bitwise AND, batch norm as one op ------------------------------------
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_relu_gradient_keeps_torchs_values_bit_for_bit(dtype: type) -> None:
+    """g where y > 0 (or NaN), else +0, even for an infinite or NaN g where y <= 0 (a product
+    with a 0/1 mask would give NaN there) and for signed zeros."""
+    inf, nan = float("inf"), float("nan")
+    x = np.array([-1.0, 0.0, -0.0, 2.0, nan, 3.0, -4.0, 5.0], dtype=dtype)
+    g = np.array([inf, nan, -2.0, -0.0, 7.0, nan, -inf, inf], dtype=dtype)
+    grads = []
+    for fast in (True, False):
+        with fast_paths(fast):
+            t = mg.tensor(x, requires_grad=True)
+            t.relu().backward(mg.tensor(g))
+            grads.append(t.grad.numpy())
+    assert grads[0].tobytes() == grads[1].tobytes()
+    assert grads[0].tobytes() == np.where(~(x <= 0), g, dtype(0)).tobytes()
+
+
+@st.composite
+def batch_norm_cases(draw: st.DrawFn) -> tuple:
+    """A shape (N, C, *), training or not, which of weight and bias, a layout, a dtype."""
+    shape = (draw(st.integers(2, 4)), draw(st.integers(1, 3)),
+             *draw(st.lists(st.integers(1, 4), max_size=3)))
+    return (shape, draw(st.booleans()), draw(st.booleans()), draw(st.booleans()),
+            draw(st.booleans()), draw(st.sampled_from([np.float32, np.float64])))
+
+
+@given(batch_norm_cases(), st.integers(0, 2**16))
+def test_batch_norm_as_one_op_agrees_with_the_formula(case: tuple, seed: int) -> None:
+    """Output, the gradients of input, weight and bias, and the running statistics, for
+    inputs laid out NCHW or batch innermost, in training and in evaluation."""
+    shape, training, has_weight, has_bias, inner, dtype = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype) * 3 + 1
+    g = rng.standard_normal(shape).astype(dtype)
+    c = shape[1]
+    weight, bias = rng.uniform(0.5, 2, c).astype(dtype), rng.standard_normal(c).astype(dtype)
+    seen = []
+    for fast in (True, False):
+        with fast_paths(fast):
+            t = mg.tensor(batch_innermost(x) if inner else x, requires_grad=True)
+            w, b = mg.tensor(weight, requires_grad=True), mg.tensor(bias, requires_grad=True)
+            mean, var = mg.tensor(np.full(c, 0.5, dtype)), mg.tensor(np.full(c, 2.0, dtype))
+            out = F.batch_norm(t, mean, var, w if has_weight else None,
+                               b if has_bias else None, training=training, momentum=0.3)
+            out.backward(mg.tensor(g))
+            seen.append([out.detach().numpy(), t.grad.numpy(), w.grad, b.grad,
+                         mean.numpy(), var.numpy()])
+            assert (type(out.grad_fn).__name__ == "BatchNorm") == fast
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    for name, a, b in zip(["output", "input grad", "weight grad", "bias grad", "running mean",
+                           "running var"], *seen):
+        if a is None or b is None:
+            assert a is b, name  # (a parameter left out gets no gradient on either path)
+            continue
+        a, b = (v.numpy() if isinstance(v, mg.Tensor) else v for v in (a, b))
+        assert_close(a, b, rtol=tol, atol=tol * max(1.0, float(np.abs(b).max())), msg=name)
+
+
+def test_batch_norm_as_one_op_gives_the_formulas_higher_orders() -> None:
+    """A second derivative (create_graph) goes through the formula's graph: the same numbers,
+    and gradgradcheck passes on the fast path."""
+    x = mg.randn(4, 3, 5, 5, dtype=mg.float64, requires_grad=True)
+    w = mg.randn(3, dtype=mg.float64, requires_grad=True)
+
+    def fn(x: mg.Tensor, w: mg.Tensor) -> mg.Tensor:
+        return F.batch_norm(x, None, None, w, None, training=True)
+
+    second = []
+    for fast in (True, False):
+        with fast_paths(fast):
+            gx, = mg.autograd.grad((fn(x, w) ** 3).sum(), [x], create_graph=True)
+            second.append(mg.autograd.grad((gx * gx).sum(), [x, w]))
+    for a, b in zip(*second):
+        assert_close(a, b, rtol=1e-10, atol=1e-10)
+    assert mg.testing.gradgradcheck(fn, (x, w))
+
+
+def test_batch_norm_as_one_op_updates_the_statistics_without_a_graph() -> None:
+    """In training under no_grad (no node records the batch's statistics) the running
+    estimates still move as the formula's."""
+    x = mg.randn(8, 2, 3, 3) * 2 + 1
+    stats = []
+    for fast in (True, False):
+        with fast_paths(fast), mg.no_grad():
+            bn = nn.BatchNorm2d(2)
+            bn(x)
+            stats.append((bn.running_mean.numpy(), bn.running_var.numpy()))
+    for a, b in zip(*stats):
+        assert_close(a, b, rtol=1e-6, atol=1e-7)
+    assert not np.allclose(stats[0][0], 0)

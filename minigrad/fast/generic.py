@@ -12,6 +12,9 @@ Each entry does what a textbook op does, with the same values, only faster on a 
   is two small products, A_h @ x @ A_w^T; adaptive pooling likewise.
 * **Sigmoid's gradient as one op** (torch's ``sigmoid_backward``): one temporary instead of
   three on the largest tensors of a sigmoid network.
+* **Batch norm as one op**: the statistics and ``x * scale + shift`` in the fewest passes over x,
+  and backward the closed-form gradient (two sums, then one expression), where the formula's
+  graph takes a dozen passes and a sum of gradients for each use of x.
 * **The first index of a max by comparisons**: for short windows (max pooling), comparing each
   slice with the max is faster than NumPy's argmax along a middle axis.
 """
@@ -23,9 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from minigrad import ops
 from minigrad.autograd import Function, make_tensor
+from minigrad.autograd import grad as autograd_grad
 from minigrad.nn import functional as F
 from minigrad.ops.unfold import Pair, Window, offset_slices, output_size, unfold
 from minigrad.runtime import dtypes
+from minigrad.runtime.grad_mode import is_grad_enabled, no_grad
 
 if TYPE_CHECKING:
     from minigrad.tensor import Tensor
@@ -214,6 +219,120 @@ def _separable(x: Tensor, rows: Tensor, cols: Tensor) -> Tensor:
     return image.reshape(c, oh, ow, n).permute(3, 0, 1, 2)
 
 
+# ---- batch norm as one op ---------------------------------------------------------------------
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """F.batch_norm as one Function (``BatchNorm``); inputs it does not take (integers, mixed
+    dtypes or devices, an empty batch) go to the textbook formula."""
+    F.normalization.batch_norm_arguments(input, running_mean, running_var, weight, bias,
+                                         training, eps, momentum)
+    stats = [] if training else [running_mean, running_var]  # (evaluation: checked present)
+    taken = [t for t in (input, weight, bias, *stats) if t is not None]
+    if input.numel() == 0 or input.ndim < 2 or not input.dtype.is_floating_point or any(
+            t.dtype != input.dtype or t.device != input.device for t in taken):
+        return F.batch_norm.textbook(  # type: ignore[attr-defined]  # set by @fast_path
+            input, running_mean, running_var, weight, bias, training, momentum, eps)
+    out = BatchNorm.apply(*taken, affine=(weight is not None, bias is not None),
+                          training=training, eps=eps)
+    if training and running_mean is not None and running_var is not None:
+        node = out.grad_fn if isinstance(out.grad_fn, BatchNorm) else None
+        mean, var = (node.mean, node.var) if node is not None else _batch_stats(input)
+        count = input.numel() // input.shape[1]
+        with no_grad():  # (as the textbook's update, term by term)
+            running_mean.mul_(1 - momentum).add_(make_tensor(mean, input.device) * momentum)
+            running_var.mul_(1 - momentum).add_(
+                make_tensor(var, input.device) * (count / (count - 1)) * momentum)
+    return out
+
+
+def _batch_stats(x: Tensor) -> tuple[Any, Any]:
+    """The batch's mean and biased variance per channel, as arrays (when no node kept them)."""
+    xp, a = x.backend.xp, x._data
+    axes = (0, *range(2, a.ndim))
+    mean = xp.mean(a, axis=axes)
+    centred = a - xp.reshape(mean, (1, -1) + (1,) * (a.ndim - 2))
+    return mean, xp.mean(centred * centred, axis=axes)
+
+
+class BatchNorm(Function):
+    """(x - mean) / sqrt(var + eps) * weight + bias per channel C of x (N, C, *): the batch's
+    mean and biased variance in training, the running ones (the last two inputs) in evaluation.
+    Forward: the statistics, then x * scale + shift in place; backward: the closed form
+    (torch's native_batch_norm_backward). A higher order goes through the textbook formula."""
+
+    layout = "first"
+
+    def forward(self, x: Any, *rest: Any, affine: tuple[bool, bool], training: bool,
+                eps: float) -> Any:
+        xp = self.xp
+        shape = (1, -1) + (1,) * (x.ndim - 2)  # per channel, broadcast over the rest
+        weight = rest[0] if affine[0] else None
+        bias = rest[int(affine[0])] if affine[1] else None
+        if training:
+            axes = (0, *range(2, x.ndim))
+            mean = xp.mean(x, axis=axes)
+            out = x - xp.reshape(mean, shape)
+            var = xp.mean(out * out, axis=axes)  # the biased variance
+        else:
+            mean, var = rest[-2:]
+            out = x - xp.reshape(mean, shape)
+        invstd = 1 / xp.sqrt(var + eps)
+        out *= xp.reshape(invstd if weight is None else invstd * weight, shape)
+        if bias is not None:
+            out += xp.reshape(bias, shape)
+        self.mean, self.var, self.invstd = mean, var, invstd
+        self.affine, self.training, self.eps = affine, training, eps
+        self.save_for_backward(x, weight)
+        return out
+
+    # xh = (x - mean) invstd;  dbias = sum g;  dweight = sum g xh;
+    # in training dx = weight invstd (g - dbias / M - xh dweight / M), in evaluation weight invstd g
+    def backward(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        if is_grad_enabled():  # create_graph: the formula's own graph, differentiable
+            return self.textbook_grads(g)
+        xp, x, gd = self.xp, self.inputs[0]._data, g._data
+        weight = self.inputs[1]._data if self.affine[0] else None
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        axes = (0, *range(2, x.ndim))
+        m = x.size // x.shape[1]
+        sum_g = xp.sum(gd, axis=axes)
+        xh = x - xp.reshape(self.mean, shape)
+        xh *= xp.reshape(self.invstd, shape)
+        need_weight = self.affine[0] and self.needs_input_grad[1]
+        sum_gxh = xp.sum(xh * gd, axis=axes) if self.training or need_weight else None
+        scale = self.invstd if weight is None else self.invstd * weight
+        dx = None
+        if self.needs_input_grad[0]:
+            if self.training:  # xh becomes dbias / M + xh dweight / M, then dx
+                xh *= xp.reshape(sum_gxh / m, shape)
+                xh += xp.reshape(sum_g / m, shape)
+                dx = gd - xh
+                dx *= xp.reshape(scale, shape)
+            else:
+                dx = gd * xp.reshape(scale, shape)
+        grads = [dx]
+        if self.affine[0]:
+            grads.append(sum_gxh if need_weight else None)
+        if self.affine[1]:
+            grads.append(sum_g if self.needs_input_grad[1 + self.affine[0]] else None)
+        dev = g.device
+        return (*(None if a is None else make_tensor(a, dev) for a in grads),
+                *((None, None) if not self.training else ()))
+
+    def textbook_grads(self, g: Tensor) -> tuple[Tensor | None, ...]:
+        """The gradients through the textbook formula's graph, recorded (a higher order)."""
+        x, *rest = self.inputs
+        weight = rest[0] if self.affine[0] else None
+        bias = rest[int(self.affine[0])] if self.affine[1] else None
+        stats = (None, None) if self.training else rest[-2:]
+        out = F.batch_norm.textbook(  # type: ignore[attr-defined]
+            x, stats[0], stats[1], weight, bias, self.training, 0.0, self.eps)
+        wanted = [t for t, need in zip(self.inputs, self.needs_input_grad) if need]
+        found = iter(autograd_grad(out, wanted, g, create_graph=True))
+        return tuple(next(found) if need else None for need in self.needs_input_grad)
+
+
 # ---- fused sigmoid gradient, first-index max ---------------------------------------------------
 class Sigmoid(ops.Sigmoid):
     """Sigmoid whose gradient is one op."""
@@ -267,6 +386,6 @@ def _first_index(reduce: str) -> Any:
 TABLE: dict[Any, Any] = {
     ops.Unfold: Unfold, ops.Fold: Fold, ops.Sigmoid: Sigmoid,
     F.conv2d: conv2d, F.conv_transpose2d: conv_transpose2d, F.avg_pool2d: avg_pool2d,
-    F.adaptive_avg_pool2d: adaptive_avg_pool2d,
+    F.adaptive_avg_pool2d: adaptive_avg_pool2d, F.batch_norm: batch_norm,
     ops.reduce.argmax: _first_index("max"), ops.reduce.argmin: _first_index("min"),
 }

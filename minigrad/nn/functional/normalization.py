@@ -7,6 +7,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, cast
 
+from minigrad.backends import fast_path
 from minigrad.nn.functional import checks
 from minigrad.ops.unfold import int_tuple
 from minigrad.runtime import dtypes
@@ -14,6 +15,7 @@ from minigrad.runtime.grad_mode import no_grad
 from minigrad.tensor import Tensor
 
 
+@fast_path
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
