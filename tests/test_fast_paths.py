@@ -289,8 +289,7 @@ def test_integer_products_keep_their_dtype(dtype: type) -> None:
 def test_convolution_and_pooling_keep_the_batch_innermost_on_numpy() -> None:
     """On NumPy's fast path, conv2d, its bias, sigmoid and avg/max pooling hand each other
     activations and gradients laid out (C, H, W, N) behind NCHW views: no transposing copy in
-    between (the speed of a LeNet step rests on it). The textbook path keeps NCHW, and so does
-    max pooling's output (a reduction's, row-major as torch's)."""
+    between (the speed of a LeNet step rests on it). The textbook path keeps NCHW."""
     for fast in (True, False):
         with fast_paths(fast):
             x = mg.randn(8, 1, 12, 12)
@@ -309,9 +308,7 @@ def test_convolution_and_pooling_keep_the_batch_innermost_on_numpy() -> None:
         for name, t in seen.items():
             for what, a in ((name, t.detach().numpy()), (name + " grad", flowing[name].numpy())):
                 inner = a.strides[0] == a.itemsize
-                # (max pooling ends in a max over the window: row-major, as torch's reductions)
-                expected = fast and name != "p2"
-                assert inner == expected, f"{what}: strides {a.strides} (fast paths {fast})"
+                assert inner == fast, f"{what}: strides {a.strides} (fast paths {fast})"
 
 
 def test_an_image_already_batch_innermost_is_read_in_place() -> None:
@@ -447,3 +444,48 @@ def test_batch_norm_as_one_op_updates_the_statistics_without_a_graph() -> None:
     for a, b in zip(*stats):
         assert_close(a, b, rtol=1e-6, atol=1e-7)
     assert not np.allclose(stats[0][0], 0)
+
+
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3),
+       st.booleans(), st.booleans(), st.sampled_from([np.float32, np.float64]),
+       st.integers(0, 2**16))
+def test_max_pool_over_tiles_agrees_with_the_textbook(kh: int, kw: int, mh: int, mw: int,
+                                                       inner: bool, ceil_mode: bool,
+                                                       dtype: type, seed: int) -> None:
+    """Values and gradient bit for bit, with ties, NaN and infinite gradients in the tiles,
+    for inputs laid out NCHW or batch innermost, batched or not."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-2, 3, (2, 3, kh * mh, kw * mw)).astype(dtype)  # (small integers: ties)
+    x[rng.random(x.shape) < 0.1] = np.nan
+    out_shape = (2, 3, mh, mw)
+    g = rng.standard_normal(out_shape).astype(dtype)
+    g[rng.random(out_shape) < 0.2] = np.inf
+    unbatched = bool(seed % 2)
+    seen = []
+    for fast in (True, False):
+        with fast_paths(fast):
+            t = mg.tensor(batch_innermost(x) if inner else x, requires_grad=True)
+            source = t[0] if unbatched else t
+            out = F.max_pool2d(source, (kh, kw), ceil_mode=ceil_mode)
+            out.backward(mg.tensor(g[0] if unbatched else g))
+            seen.append((out.detach().numpy(), t.grad.numpy()))
+            if not unbatched:  # (else the node is the squeeze after it)
+                assert (type(out.grad_fn).__name__ == "MaxPoolTiles") == fast
+    for a, b in zip(*seen):
+        assert np.array_equal(a, b, equal_nan=True)
+        assert np.array_equal(np.signbit(a), np.signbit(b))  # (+0 where no gradient goes)
+
+
+def test_max_pool_over_tiles_gives_the_textbooks_higher_orders() -> None:
+    x = mg.randn(2, 2, 4, 6, dtype=mg.float64, requires_grad=True)
+    second = []
+    for fast in (True, False):
+        with fast_paths(fast):
+            gx, = mg.autograd.grad((F.max_pool2d(x, 2) ** 3).sum(), [x], create_graph=True)
+            second.append(mg.autograd.grad((gx * gx).sum(), [x])[0].numpy())
+    assert_close(second[0], second[1], rtol=1e-12, atol=1e-12)
+    assert mg.testing.gradgradcheck(lambda t: F.max_pool2d(t, 2), (x,))
+    one = mg.randn(1, 1, 2, 2, requires_grad=True)
+    pooled = F.max_pool2d(one, 1)
+    pooled.detach().mul_(0)  # (1x1 tiles: the output is a copy, never a view of the input)
+    assert (one != 0).all().item()

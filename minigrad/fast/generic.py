@@ -12,6 +12,9 @@ Each entry does what a textbook op does, with the same values, only faster on a 
   is two small products, A_h @ x @ A_w^T; adaptive pooling likewise.
 * **Sigmoid's gradient as one op** (torch's ``sigmoid_backward``): one temporary instead of
   three on the largest tensors of a sigmoid network.
+* **Max pooling over tiles without unfold**: windows that tile the image (VGG's and the MNIST
+  net's 2x2) are the max of kh*kw strided slices; the first offset holding it is found only in
+  backward, by comparisons, and the gradient written to it.
 * **Batch norm as one op**: the statistics and ``x * scale + shift`` in the fewest passes over x,
   and backward the closed-form gradient (two sums, then one expression), where the formula's
   graph takes a dozen passes and a sum of gradients for each use of x.
@@ -22,7 +25,7 @@ Each entry does what a textbook op does, with the same values, only faster on a 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from minigrad import ops
 from minigrad.autograd import Function, make_tensor
@@ -219,6 +222,79 @@ def _separable(x: Tensor, rows: Tensor, cols: Tensor) -> Tensor:
     return image.reshape(c, oh, ow, n).permute(3, 0, 1, 2)
 
 
+# ---- max pooling over tiles ------------------------------------------------------------------
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """F.max_pool2d as ``MaxPoolTiles`` where the windows tile the image (stride = kernel, no
+    padding or dilation, sizes divisible) and only the values are asked for; else the
+    textbook."""
+    x, unbatched = F.checks.pool_batched(input, "max_pool2d")
+    window = F.checks.pool_arguments(x, "max_pool2d", kernel_size, stride, padding, dilation,
+                                     ceil_mode)
+    k, d, p, s = window
+    if return_indices or not x.dtype.is_floating_point or s != k or p != (0, 0) or \
+            d != (1, 1) or x.shape[2] % k[0] or x.shape[3] % k[1] or x.numel() == 0:
+        return F.max_pool2d.textbook(  # type: ignore[attr-defined]  # set by @fast_path
+            input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    out = MaxPoolTiles.apply(x, kernel_size=k)
+    return out.squeeze(0) if unbatched else out
+
+
+class MaxPoolTiles(Function):
+    """The max of each kh x kw tile of x (N, C, H, W), H and W multiples of the tile: the
+    elementwise max of kh*kw strided slices of the batch-innermost image, (N, C, H/kh, W/kw)
+    lying (C, H', W', N). NaN wins, as torch's; the gradient goes to the first offset holding
+    the max (or the first NaN), as the textbook's max over the window."""
+
+    layout = "keep"
+
+    def tiles(self, x: Any) -> Any:
+        """x (N, C, H, W) as (C, H', kh, W', kw, N): a view when x lies batch innermost."""
+        n, c, h, w = x.shape
+        kh, kw = self.kernel_size
+        return self.xp.reshape(self.xp.permute_dims(x, (1, 2, 3, 0)),
+                               (c, h // kh, kh, w // kw, kw, n))
+
+    def forward(self, x: Any, *, kernel_size: Pair) -> Any:
+        self.save_for_backward(x)
+        self.kernel_size = kernel_size
+        tiles = self.tiles(x)
+        kh, kw = kernel_size
+        best = self.xp.asarray(tiles[:, :, 0, :, 0, :], copy=True)  # (1x1 tiles: not a view)
+        for k in range(1, kh * kw):
+            best = self.xp.maximum(best, tiles[:, :, k // kw, :, k % kw, :])  # (NaN propagates)
+        return self.xp.permute_dims(best, (3, 0, 1, 2))
+
+    # the gradient goes to the first offset of each tile that holds its max
+    def backward(self, g: Tensor) -> Tensor:
+        x = self.inputs[0]
+        if is_grad_enabled():  # create_graph: the textbook's graph, differentiable
+            out = F.max_pool2d.textbook(x, self.kernel_size)  # type: ignore[attr-defined]
+            return cast("Tensor", autograd_grad(out, [x], g, create_graph=True)[0])
+        xp, tiles = self.xp, self.tiles(x._data)
+        kh, kw = self.kernel_size
+        best = xp.permute_dims(self.output._data, (1, 2, 3, 0))  # (C, H', W', N)
+        gd = xp.permute_dims(g._data, (1, 2, 3, 0))
+        out = xp.empty(tiles.shape, dtype=gd.dtype)  # (C, H', kh, W', kw, N)
+        found = None
+        for k in range(kh * kw):
+            part = tiles[:, :, k // kw, :, k % kw, :]
+            hit = (part == best) | (part != part)  # (a NaN is the max where there is one)
+            if found is None:
+                found = hit
+            else:
+                hit &= ~found
+                found |= hit
+            out[:, :, k // kw, :, k % kw, :] = self.keep(gd, hit)
+        n, c, h, w = x.shape
+        return make_tensor(xp.permute_dims(xp.reshape(out, (c, h, w, n)), (3, 0, 1, 2)),
+                           g.device)
+
+    def keep(self, g: Any, mask: Any) -> Any:
+        """g where mask holds, else +0."""
+        return self.xp.where(mask, g, self.xp.zeros((), dtype=g.dtype))
+
+
 # ---- batch norm as one op ---------------------------------------------------------------------
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None,
@@ -387,5 +463,6 @@ TABLE: dict[Any, Any] = {
     ops.Unfold: Unfold, ops.Fold: Fold, ops.Sigmoid: Sigmoid,
     F.conv2d: conv2d, F.conv_transpose2d: conv_transpose2d, F.avg_pool2d: avg_pool2d,
     F.adaptive_avg_pool2d: adaptive_avg_pool2d, F.batch_norm: batch_norm,
+    F.max_pool2d: max_pool2d, MaxPoolTiles: MaxPoolTiles,
     ops.reduce.argmax: _first_index("max"), ops.reduce.argmin: _first_index("min"),
 }

@@ -5,9 +5,9 @@ OpenBLAS allow.
   fastest at (the same sums in another order: equal up to rounding).
 * ``Unfold``: an activation that already lies batch innermost is read in place, not copied.
 * ``Fold``: adds in place, and windows that tile the image (pooling's) are one copy, no sums.
-* ``ReluBackward``: ``where(y <= 0, 0, g)`` as a bitwise AND of g's bits with a mask (NumPy's
-  ``where`` takes about 4 ns an element, the AND under 0.6: the same values, signed zeros and
-  NaN included).
+* ``ReluBackward`` and ``MaxPoolTiles``' gradient: ``where(drop, 0, g)`` as a bitwise AND of
+  g's bits with a mask (NumPy's ``where`` takes about 4 ns an element, the AND under 0.6: the
+  same values, signed zeros and NaN included).
 """
 
 from __future__ import annotations
@@ -92,18 +92,30 @@ class Fold(generic.Fold):
         return out[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2)
 
 
+def keep(g: np.ndarray, drop: np.ndarray) -> np.ndarray:
+    """where(drop, +0, g) for a float g, as g's bits AND a mask of all-ones or zeros."""
+    bits = np.dtype(f"i{g.dtype.itemsize}")
+    mask = np.subtract(drop, bits.type(1), dtype=bits)  # -1 (all ones) keeps, 0 clears
+    return np.bitwise_and(g.view(bits), mask).view(g.dtype)
+
+
 class ReluBackward(ops.elementwise.ReluBackward):
-    """relu's gradient, g where y > 0 (or NaN) else +0, as g's bits AND a mask of all-ones or
-    zeros: one temporary, no ``where``."""
+    """relu's gradient, g where y > 0 (or NaN) else +0, with ``keep``: no ``where``."""
 
     def forward(self, g: np.ndarray, y: np.ndarray) -> np.ndarray:
         if g.dtype != y.dtype or g.dtype.kind != "f" or g.shape != y.shape:
             return super().forward(g, y)
         self.save_for_backward(y if self.needs_input_grad[0] else None)  # (g's reads y)
-        bits = np.dtype(f"i{g.dtype.itemsize}")
-        mask = np.subtract(y <= 0, bits.type(1), dtype=bits)  # -1 (all ones) keeps, 0 clears
-        return np.bitwise_and(g.view(bits), mask).view(g.dtype)
+        return keep(g, y <= 0)
+
+
+class MaxPoolTiles(generic.MaxPoolTiles):
+    """Max pooling over tiles, its gradient written with ``keep``: no ``where``."""
+
+    def keep(self, g: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return keep(g, ~mask)
 
 
 TABLE: dict[Any, Any] = {**generic.TABLE, ops.MatMul: MatMul, ops.Unfold: Unfold,
-                         ops.Fold: Fold, ops.elementwise.ReluBackward: ReluBackward}
+                         ops.Fold: Fold, ops.elementwise.ReluBackward: ReluBackward,
+                         generic.MaxPoolTiles: MaxPoolTiles}

@@ -20,6 +20,7 @@ IntOrPair = int | tuple[int, int]
 IntOrSingle = int | tuple[int]
 
 
+@fast_path
 def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None = None,
                padding: IntOrPair = 0, dilation: IntOrPair = 1, ceil_mode: bool = False,
                return_indices: bool = False) -> Any:
@@ -39,13 +40,11 @@ def max_pool2d(input: Tensor, kernel_size: IntOrPair, stride: IntOrPair | None =
     extra = ceil_rows((h, w), (oh, ow), window)  # ceil mode's last windows reach past the pad
     x = pad(x, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]), value=x.dtype.lowest)  # -inf
     cols = Unfold.apply(x, kernel_size=(kh, kw), dilation=d, padding=(0, 0), stride=s)
-    cols = cols.reshape(n, c, kh * kw, oh * ow)     # (unfold, its window checked above)
-    values, index = cols.max(dim=2)                  # the largest of each window, and which
-    out = values.reshape(n, c, oh, ow)
+    cols = cols.reshape(n, c, kh * kw, oh, ow)       # (unfold, its window checked above)
+    out, index = cols.max(dim=2)                     # the largest of each window, and which
     if not return_indices:
         return out.squeeze(0) if unbatched else out
     # window (i, j) at kernel offset (a, b) reads input row i*s - p + a*d, column j*s - p + b*d
-    index = index.reshape(n, c, oh, ow)
     rows = arange(oh, device=x.device).reshape(oh, 1) * s[0] - p[0] + index // kw * d[0]
     columns = arange(ow, device=x.device) * s[1] - p[1] + index % kw * d[1]
     flat = rows * w + columns
