@@ -489,3 +489,38 @@ def test_max_pool_over_tiles_gives_the_textbooks_higher_orders() -> None:
     pooled = F.max_pool2d(one, 1)
     pooled.detach().mul_(0)  # (1x1 tiles: the output is a copy, never a view of the input)
     assert (one != 0).all().item()
+
+
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(0, 3), st.integers(0, 3),
+       st.integers(1, 3), st.integers(1, 3), st.booleans(), st.integers(0, 2**16))
+def test_stride_one_convolution_takes_its_input_gradient_as_a_convolution(
+        kh: int, kw: int, ph: int, pw: int, c_in: int, c_out: int, inner: bool,
+        seed: int) -> None:
+    """conv2d at stride 1 (padding below the kernel's size) is one node whose input gradient
+    is the full correlation with the flipped kernel: values and gradients equal the
+    textbook's (unfold, product, col2im)."""
+    ph, pw = min(ph, kh - 1), min(pw, kw - 1)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((2, c_in, kh + 3, kw + 2))
+    w, b = rng.standard_normal((c_out, c_in, kh, kw)), rng.standard_normal(c_out)
+    fast, textbook = both(lambda t, u, v: F.conv2d(t, u, v, padding=(ph, pw)),
+                          batch_innermost(x) if inner else x, w, b)
+    for a, e in zip(fast, textbook):
+        np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12)
+    with fast_paths(True):
+        out = F.conv2d(mg.tensor(x, requires_grad=True), mg.tensor(w), padding=(ph, pw))
+        assert type(out.grad_fn).__name__ == "Conv2dStride1"
+
+
+def test_stride_one_convolution_gives_the_textbooks_higher_orders() -> None:
+    x = mg.randn(2, 2, 5, 4, dtype=mg.float64, requires_grad=True)
+    w = mg.randn(3, 2, 3, 2, dtype=mg.float64, requires_grad=True)
+    second = []
+    for fast in (True, False):
+        with fast_paths(fast):
+            gx, gw = mg.autograd.grad((F.conv2d(x, w, padding=1) ** 2).sum(), [x, w],
+                                      create_graph=True)
+            second.append(mg.autograd.grad((gx * gx).sum() + (gw * gw).sum(), [x, w]))
+    for a, b in zip(*second):
+        assert_close(a, b, rtol=1e-10, atol=1e-10)
+    assert mg.testing.gradgradcheck(lambda t, u: F.conv2d(t, u, padding=(1, 0)), (x, w))

@@ -3,6 +3,9 @@ sigmoid's gradient as one op, and the first-index max of short windows.
 
 Each entry does what a textbook op does, with the same values, only faster on a CPU:
 
+* **A stride-1 convolution's input gradient as a convolution**: the full correlation of the
+  output's gradient with the flipped kernel, one product of the forward's shape (which BLAS
+  runs 1.4x faster than the textbook's (C*kh*kw, C_out) @ (C_out, L)) and no col2im scatter.
 * **Batch innermost.** Images keep (N, C, H, W) shapes but lie in memory as (C, H, W, N), so
   ``unfold``'s columns lie (C*kh*kw, L, N), a convolution is one matrix product
   (C_out, K) @ (K, L*N) with free reshapes on both sides, and (at stride 1) every copy in
@@ -107,14 +110,58 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
         x, window = F.convolution.same_padding(x, window)
     n = x.shape[0]
     out_ch, c_group, kh, kw = weight.shape
-    oh, ow = output_size(x.shape[2:], *window)
-    k = c_group * kh * kw
-    cols = unfold(x, *window).permute(1, 2, 0).reshape(groups, k, oh * ow * n)
-    kernels = weight.reshape(groups, out_ch // groups, k)
-    out = (kernels @ cols).reshape(out_ch, oh, ow, n).permute(3, 0, 1, 2)
+    (ph, pw), k = window.padding, c_group * kh * kw
+    if groups == 1 and window.stride == window.dilation == (1, 1) and ph < kh and pw < kw and \
+            x.dtype == weight.dtype and x.device == weight.device:
+        out = Conv2dStride1.apply(x, weight, padding=(ph, pw))
+    else:
+        oh, ow = output_size(x.shape[2:], *window)
+        cols = unfold(x, *window).permute(1, 2, 0).reshape(groups, k, oh * ow * n)
+        kernels = weight.reshape(groups, out_ch // groups, k)
+        out = (kernels @ cols).reshape(out_ch, oh, ow, n).permute(3, 0, 1, 2)
     if bias is not None:
         out = out + bias.reshape(1, out_ch, 1, 1)
     return out.squeeze(0) if unbatched else out
+
+
+class Conv2dStride1(Function):
+    """x (N, C, H, W) correlated with w (C_out, C, kh, kw) at stride 1 (padding below the
+    kernel's size): forward as conv2d above, one product on batch-innermost columns; backward
+    dw = g cols^T, and dx the full correlation of g with the flipped kernel (padding k - 1 - p),
+    one more convolution where the textbook scatters the columns' gradient back (col2im).
+    Output (N, C_out, H', W') lying (C_out, H', W', N). A higher order goes through the
+    textbook's graph."""
+
+    layout = "keep"
+
+    def forward(self, x: Any, w: Any, *, padding: Pair) -> Any:
+        xp, (n, c, h, wd), (out_ch, _, kh, kw) = self.xp, x.shape, w.shape
+        self.save_for_backward(x, w)
+        self.padding = padding
+        oh, ow = h + 2 * padding[0] - kh + 1, wd + 2 * padding[1] - kw + 1
+        cols = unfold(make_tensor(x, self.inputs[0].device), (kh, kw), padding=padding)._data
+        self.cols = xp.reshape(xp.permute_dims(cols, (1, 2, 0)), (c * kh * kw, oh * ow * n))
+        out = xp.matmul(xp.reshape(w, (out_ch, c * kh * kw)), self.cols)
+        return xp.permute_dims(xp.reshape(out, (out_ch, oh, ow, n)), (3, 0, 1, 2))
+
+    # out = w * x (correlation):  dw = g * x (correlation over the batch),  dx = g (*) flip(w)
+    def backward(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, w = self.inputs
+        if is_grad_enabled():  # create_graph: the textbook's graph, differentiable
+            out = F.conv2d.textbook(x, w, None, 1, self.padding)  # type: ignore[attr-defined]
+            wanted = [t for t, need in zip(self.inputs, self.needs_input_grad) if need]
+            found = iter(autograd_grad(out, wanted, g, create_graph=True))
+            return tuple(next(found) if need else None  # type: ignore[return-value]
+                         for need in self.needs_input_grad)
+        (out_ch, _, kh, kw), (ph, pw) = w.shape, self.padding
+        dx = dw = None
+        if self.needs_input_grad[1]:
+            rows = g.permute(1, 2, 3, 0).reshape(out_ch, -1)  # (C_out, H'*W'*N): free if
+            dw = (rows @ make_tensor(self.cols, g.device).t()).reshape(w.shape)  # inner
+        if self.needs_input_grad[0]:
+            kernels = w.flip((2, 3)).transpose(0, 1)  # (C, C_out, kh, kw), turned 180 degrees
+            dx = F.conv2d(g, kernels, padding=(kh - 1 - ph, kw - 1 - pw))
+        return dx, dw
 
 
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
