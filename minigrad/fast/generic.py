@@ -153,15 +153,20 @@ class Conv2dStride1(Function):
             found = iter(autograd_grad(out, wanted, g, create_graph=True))
             return tuple(next(found) if need else None  # type: ignore[return-value]
                          for need in self.needs_input_grad)
-        (out_ch, _, kh, kw), (ph, pw) = w.shape, self.padding
+        (kh, kw), (ph, pw) = w.shape[2:], self.padding
         dx = dw = None
         if self.needs_input_grad[1]:
-            rows = g.permute(1, 2, 3, 0).reshape(out_ch, -1)  # (C_out, H'*W'*N): free if
-            dw = (rows @ make_tensor(self.cols, g.device).t()).reshape(w.shape)  # inner
+            dw = self.weight_grad(g)
         if self.needs_input_grad[0]:
             kernels = w.flip((2, 3)).transpose(0, 1)  # (C, C_out, kh, kw), turned 180 degrees
             dx = F.conv2d(g, kernels, padding=(kh - 1 - ph, kw - 1 - pw))
         return dx, dw
+
+    def weight_grad(self, g: Tensor) -> Tensor:
+        """dw = g cols^T: (C_out, H'*W'*N) @ (H'*W'*N, C*kh*kw), reshaped as the weight."""
+        w = self.inputs[1]
+        rows = g.permute(1, 2, 3, 0).reshape(w.shape[0], -1)  # free if g lies batch innermost
+        return (rows @ make_tensor(self.cols, g.device).t()).reshape(w.shape)
 
 
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
@@ -510,6 +515,6 @@ TABLE: dict[Any, Any] = {
     ops.Unfold: Unfold, ops.Fold: Fold, ops.Sigmoid: Sigmoid,
     F.conv2d: conv2d, F.conv_transpose2d: conv_transpose2d, F.avg_pool2d: avg_pool2d,
     F.adaptive_avg_pool2d: adaptive_avg_pool2d, F.batch_norm: batch_norm,
-    F.max_pool2d: max_pool2d, MaxPoolTiles: MaxPoolTiles,
+    F.max_pool2d: max_pool2d, MaxPoolTiles: MaxPoolTiles, Conv2dStride1: Conv2dStride1,
     ops.reduce.argmax: _first_index("max"), ops.reduce.argmin: _first_index("min"),
 }

@@ -5,6 +5,8 @@ OpenBLAS allow.
   fastest at (the same sums in another order: equal up to rounding).
 * ``Unfold``: an activation that already lies batch innermost is read in place, not copied.
 * ``Fold``: adds in place, and windows that tile the image (pooling's) are one copy, no sums.
+* ``Conv2dStride1`` with a 3x3 kernel: Winograd's F(4x4, 3x3) (``compiled.py``), where numba is
+  installed (the ``fast`` extra) and the channels are many enough for it to pay.
 * ``ReluBackward`` and ``MaxPoolTiles``' gradient: ``where(drop, 0, g)`` as a bitwise AND of
   g's bits with a mask (NumPy's ``where`` takes about 4 ns an element, the AND under 0.6: the
   same values, signed zeros and NaN included).
@@ -12,13 +14,17 @@ OpenBLAS allow.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from minigrad import ops
-from minigrad.fast import generic
+from minigrad.autograd import make_tensor
+from minigrad.fast import compiled, generic
 from minigrad.ops.unfold import Pair, Window, offset_slices, output_size
+
+if TYPE_CHECKING:
+    from minigrad.tensor import Tensor
 
 _CHUNK = 4096  # terms per chunk of a long thin product (see MatMul)
 
@@ -116,6 +122,39 @@ class MaxPoolTiles(generic.MaxPoolTiles):
         return keep(g, ~mask)
 
 
+class Conv2dStride1(generic.Conv2dStride1):
+    """A stride-1 3x3 convolution through Winograd's F(4x4, 3x3) (compiled transforms, 36
+    batched products), its weight's gradient too; other kernels, and all where numba is not
+    installed, as the generic twin."""
+
+    tiles: np.ndarray | None = None  # the input's transformed tiles, for the weight's gradient
+
+    def forward(self, x: np.ndarray, w: np.ndarray, *, padding: Pair) -> np.ndarray:
+        if not winograd_pays(x, w):
+            return super().forward(x, w, padding=padding)
+        self.save_for_backward(x, w)
+        self.padding = padding
+        image = np.ascontiguousarray(x.transpose(1, 2, 3, 0))  # (free when batch innermost)
+        out, tiles = compiled.winograd_conv2d(image, w, padding)
+        if self.needs_input_grad[1]:
+            self.tiles = tiles
+        return out.transpose(3, 0, 1, 2)
+
+    def weight_grad(self, g: Tensor) -> Tensor:
+        if self.tiles is None:
+            return super().weight_grad(g)
+        rows = g._data.transpose(1, 2, 3, 0)  # (C_out, H', W', N)
+        return make_tensor(compiled.winograd_weight_grad(rows, self.tiles), g.device)
+
+
+def winograd_pays(x: np.ndarray, w: np.ndarray) -> bool:
+    """Whether Winograd runs: numba installed, a 3x3 kernel, float32 or float64, and at least
+    8 channels in and out (with fewer the products are too thin for the saving to show)."""
+    return compiled.AVAILABLE and w.shape[2:] == (3, 3) and x.dtype == w.dtype and \
+        x.dtype.char in "fd" and min(w.shape[:2]) >= 8 and x.size > 0
+
+
 TABLE: dict[Any, Any] = {**generic.TABLE, ops.MatMul: MatMul, ops.Unfold: Unfold,
                          ops.Fold: Fold, ops.elementwise.ReluBackward: ReluBackward,
-                         generic.MaxPoolTiles: MaxPoolTiles}
+                         generic.MaxPoolTiles: MaxPoolTiles,
+                         generic.Conv2dStride1: Conv2dStride1}
