@@ -55,12 +55,12 @@ def test_winograd_is_a_correlation_and_its_weight_gradient(
 @pytest.mark.parametrize("padding", [0, 1, 2])
 def test_a_3x3_convolution_with_many_channels_runs_winograd_as_the_textbook(
         dtype: type, tol: float, padding: int) -> None:
-    """conv2d 8 -> 16 channels through Winograd (the node keeps the input's tiles) against the
+    """conv2d 16 -> 8 channels through Winograd (the node keeps the input's tiles) against the
     textbook's unfold and product: the output and every gradient, within rounding (float32:
     3e-5 of the largest value; Winograd's transforms weigh up to 8)."""
     rng = np.random.default_rng(padding)
-    arrays = [rng.standard_normal(s).astype(dtype) for s in ((3, 8, 11, 10), (16, 8, 3, 3), (16,))]
-    g = rng.standard_normal((3, 16, 9 + 2 * padding, 8 + 2 * padding)).astype(dtype)
+    arrays = [rng.standard_normal(s).astype(dtype) for s in ((3, 16, 11, 10), (8, 16, 3, 3), (8,))]
+    g = rng.standard_normal((3, 8, 9 + 2 * padding, 8 + 2 * padding)).astype(dtype)
     seen = []
     for fast in (True, False):
         with fast_paths(fast):
@@ -76,15 +76,14 @@ def test_a_3x3_convolution_with_many_channels_runs_winograd_as_the_textbook(
 
 
 def test_winograd_runs_only_where_it_pays(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Few channels, a 5x5 kernel, half precision, or numba missing: the NumPy twin (one
-    product on unfold's columns), with the same numbers."""
+    """A 5x5 kernel, half precision, or numba missing: the NumPy twin (one product on unfold's
+    columns)."""
     def ran_winograd(c: int, k: int = 3, dtype: mg.dtype = mg.float32) -> bool:
         x = mg.randn(2, c, 6, 6, dtype=dtype, requires_grad=True)
         out = F.conv2d(x, mg.randn(8, c, k, k, dtype=dtype, requires_grad=True), padding=1)
         return out.grad_fn.tiles is not None
-    assert ran_winograd(8)
-    assert not ran_winograd(4)
-    assert not ran_winograd(8, k=5)
-    assert not ran_winograd(8, dtype=mg.float16)
+    assert ran_winograd(16)
+    assert not ran_winograd(16, k=5)
+    assert not ran_winograd(16, dtype=mg.float16)
     monkeypatch.setattr(compiled, "AVAILABLE", False)
-    assert not ran_winograd(8)
+    assert not ran_winograd(16)

@@ -112,7 +112,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     out_ch, c_group, kh, kw = weight.shape
     (ph, pw), k = window.padding, c_group * kh * kw
     if groups == 1 and window.stride == window.dilation == (1, 1) and ph < kh and pw < kw and \
-            x.dtype == weight.dtype and x.device == weight.device:
+            c_group >= 16 and x.dtype == weight.dtype and x.device == weight.device:
         out = Conv2dStride1.apply(x, weight, padding=(ph, pw))
     else:
         oh, ow = output_size(x.shape[2:], *window)
@@ -129,8 +129,9 @@ class Conv2dStride1(Function):
     kernel's size): forward as conv2d above, one product on batch-innermost columns; backward
     dw = g cols^T, and dx the full correlation of g with the flipped kernel (padding k - 1 - p),
     one more convolution where the textbook scatters the columns' gradient back (col2im).
-    Output (N, C_out, H', W') lying (C_out, H', W', N). A higher order goes through the
-    textbook's graph."""
+    conv2d sends it 16 input channels or more: with fewer (LeNet's 6) the flipped kernel's
+    product is thin, and unfolding g costs more than col2im saves. Output (N, C_out, H', W')
+    lying (C_out, H', W', N). A higher order goes through the textbook's graph."""
 
     layout = "keep"
 
