@@ -210,25 +210,47 @@ def place(sprite: mg.Tensor, size: int, top: int, left: int) -> mg.Tensor:
     return F.pad(sprite, (left, size - left - w, top, size - top - h))
 
 
+# What a car is not, though a detector of bright pixels would say it is: a box (brighter than
+# the car, no shape), the car upside down, a bright blob, lone wheels (each 5x5), and the car in
+# pieces: its three overlapping 3-row strips, apart (3x17), so that every 3x3 patch of the car
+# is in it, and no 5x5 one.
+DISTRACTORS = {
+    "box": [[1] * 5] * 5,
+    "upside-down car": CAR[::-1],
+    "bright blob": [[0] * 5] + [[0, 1.5, 1.5, 1.5, 0]] * 3 + [[0] * 5],
+    "lone wheels": [[0] * 5] * 3 + [[0, 1, 0, 1, 0]] * 2,
+    "car in pieces": [CAR[r] + [0] + CAR[r + 1] + [0] + CAR[r + 2] for r in range(3)],
+}
+
+
 def scenes(n: int, size: int, positions: Sequence[tuple[int, int]] | None,
-           noise: float = 0.3) -> tuple[mg.Tensor, mg.Tensor]:
+           noise: float = 0.3, distractors: Sequence[str] | None = tuple(DISTRACTORS)
+           ) -> tuple[mg.Tensor, mg.Tensor]:
     """``n`` noisy ``size x size`` images (N, 1, size, size) and their labels (1: a car).
 
     Half the images hold the car, at one of ``positions`` (top, left) chosen at random, or
-    anywhere on the canvas when ``positions`` is None; the other half are noise only.
+    anywhere on the canvas when ``positions`` is None; the other half hold one of the
+    ``distractors`` (names in DISTRACTORS, chosen at random) at such a place, or noise only
+    when ``distractors`` is empty or None.
     """
-    sprite = car()
+    sprites = [car()] + [mg.tensor(DISTRACTORS[d], dtype=mg.float32)
+                         for d in distractors or ()]
     labels = (mg.arange(n) % 2).float()
     images = []
     for i in range(n):
         if labels[i].item() == 1:
-            if positions is None:
-                top, left = (int(v) for v in mg.randint(0, size - 4, (2,)).tolist())
-            else:
-                top, left = positions[int(mg.randint(0, len(positions), (1,)).item())]
-            images.append(place(sprite, size, top, left))
+            sprite = sprites[0]
+        elif len(sprites) > 1:
+            sprite = sprites[1 + int(mg.randint(0, len(sprites) - 1, (1,)).item())]
         else:
-            images.append(mg.zeros(size, size))
+            sprite = mg.zeros(5, 5)
+        if positions is None:  # anywhere the sprite fits
+            h, w = sprite.shape
+            top = int(mg.randint(0, size - h + 1, (1,)).item())
+            left = int(mg.randint(0, size - w + 1, (1,)).item())
+        else:
+            top, left = positions[int(mg.randint(0, len(positions), (1,)).item())]
+        images.append(place(sprite, size, top, left))
     clean = mg.stack(images).unsqueeze(1)
     return clean + noise * mg.randn(*clean.shape), labels
 

@@ -108,14 +108,18 @@ def test_1_linear_model_fails_on_moved_cars_and_conv_does_not(
         regenerated: tuple[Path, dict[str, str]]) -> None:
     out = regenerated[1]["linear_vs_conv"]
     linear, conv = numbers(r"car moved to the top-left: linear ([\d.]+), conv ([\d.]+)", out)
-    assert linear <= 0.6 and conv >= 0.95 and conv - linear >= 0.35, out
+    assert linear <= 0.8 and conv >= 0.9 and conv - linear >= 0.2, out
     (trained,) = numbers(r"^  linear +bottom-right \(trained\) ([\d.]+)", out)
     assert trained >= 0.95, "the linear model does learn the corner it was trained on"
     corners, anywhere = numbers(r"^  linear, both corners +bottom-right \(trained\) ([\d.]+) "
                                 r".*anywhere ([\d.]+)", out)
     assert corners >= 0.95 and anywhere <= 0.75, "two corners learnt, other places missed"
     (conv_anywhere,) = numbers(r"^  conv \+ max pool .*anywhere ([\d.]+)", out)
-    assert conv_anywhere >= 0.95
+    assert conv_anywhere >= 0.9
+    # the distractors: brightness alone takes a box for a car, the convolution does not
+    (conv_box,) = numbers(r"^conv \+ max pool, a car against box ([\d.]+)", out)
+    (bright_box,) = numbers(r"^brightness alone .* against box ([\d.]+)", out)
+    assert conv_box >= 0.9 and bright_box <= 0.6, out
 
 
 @pytest.mark.slow
@@ -160,6 +164,25 @@ def test_5_laplacian_is_high_on_edges_and_zero_on_flat_regions(
     assert edges >= 0.3 and flat <= 0.05 * edges
     flat, edges = numbers(r"^digit .*flat patches ([\d.]+), on edges ([\d.]+)", out)
     assert flat == 0.0 and edges >= 0.5, "the kernel sums to zero: exactly 0 where flat"
+
+
+@pytest.mark.slow
+def test_5b_one_small_kernel_is_not_enough_and_two_layers_of_parts_are(
+        regenerated: tuple[Path, dict[str, str]]) -> None:
+    """The slide "Is one convolution enough?": every 3x3 part of the car is in the car in
+    pieces, so one 3x3 kernel is at chance there; 3x3 part detectors composed by a second 3x3
+    layer tell the car from every distractor, with fewer weights than the linear model."""
+    out = regenerated[1]["one_conv_enough"]
+    small, parts = numbers(r"^the car in pieces: one 3x3 kernel ([\d.]+), part detectors "
+                           r"([\d.]+)", out)
+    assert small <= 0.6 and parts >= 0.9, out
+    (row,) = re.findall(r"^  \d+ 3x3 parts, then 3x3 (.*)$", out, re.M)
+    assert min(float(v) for v in re.findall(r"[\d.]+$|[\d.]+(?=  )", row)) >= 0.9, row
+    linear, counted = numbers(r"^weights: a linear model on the image 20\*20 \+ 1 = (\d+);.*"
+                              r"then 3x3 \d+ \(counted: (\d+)\)", out)
+    assert (linear, counted) == (401, 8 * 10 + 8 * 9 + 1)
+    for by_hand, by_model in re.findall(r" (\d+) \(counted: (\d+)\)", out):
+        assert by_hand == by_model
 
 
 @pytest.mark.slow
