@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
-DPI = 80  # small committed PNGs; pass --dpi 150 for sharper pictures
+DPI = 150  # sharp enough to project; lectures/figures/ holds the same at COMMITTED_DPI
+COMMITTED_DPI = 80  # make_figures.py's default: the committed PNGs stay small (under 2 MB)
 
 
 # ---- the command line ----------------------------------------------------------------------

@@ -89,17 +89,19 @@ def main(argv: list[str] | None = None) -> None:
     for layer_name, layer, y in steps:
         print(f"  after {layer_name}: {type(layer).__name__:<9} {list(y.shape)}")
 
-    fig, ax = common.mosaic("llakkkkkk;llbjjjjjj", size=(12, 3.2))
+    fig, ax = common.mosaic("lLakkkkkk;lLbjjjjjj", size=(14, 3.6))
     epochs = [h["epoch"] for h in history]
-    ax["l"].plot(epochs, [h["loss"] for h in history], marker="o", label="train loss")
-    ax["l"].plot(epochs, [h["test_acc"] for h in history], marker="s", label="test accuracy")
-    ax["l"].set(xlabel="epoch", xticks=epochs)
-    ax["l"].set_title(f"LeNet on {name}", fontsize=9)
-    ax["l"].legend(fontsize=8)
+    ax["l"].plot(epochs, [h["loss"] for h in history], marker="o", color="tab:red")
+    ax["l"].set(xlabel="epoch", ylabel="training loss (cross-entropy)", xticks=epochs)
+    ax["l"].set_title(f"LeNet on {name}: the loss", fontsize=10)
+    ax["L"].plot(epochs, [h["test_acc"] for h in history], marker="s", color="tab:blue")
+    ax["L"].set(xlabel="epoch", ylabel="test accuracy", xticks=epochs, ylim=(0, 1))
+    ax["L"].set_title("the test accuracy", fontsize=10)
     ax["a"].axis("off")
     ax["a"].text(0.5, 0.5, "first layer's\nkernels\nbefore", ha="center", va="center")
     ax["b"].axis("off")
-    ax["b"].text(0.5, 0.5, "after\ntraining", ha="center", va="center")
+    ax["b"].text(0.5, 0.5, "after\ntraining\n(each row on\nits own scale)", ha="center",
+                 va="center")
     after = net[0].weight.detach()
     for row, weights in (("k", before), ("j", after)):
         ax[row].axis("off")
@@ -107,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
         inner.axis("off")
         grid = mg.cat([mg.cat([w[0], mg.full((5, 1), float("nan"))], dim=1)
                        for w in weights], dim=1)
-        common.show_signed(inner, grid, limit=after.abs().max().item())
+        common.show_signed(inner, grid, limit=weights.abs().max().item())
     common.save(fig, out, "lenet_learns", args.dpi)
 
     draw_feature_maps(out, args.dpi, image, label.item(), steps)

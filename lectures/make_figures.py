@@ -27,8 +27,9 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=str(Path(__file__).parent / "figures"), metavar="DIR",
                    help="where the PNG files go (default: lectures/figures)")
-    p.add_argument("--dpi", type=int, default=common.DPI,
-                   help=f"figure resolution (default: {common.DPI})")
+    p.add_argument("--dpi", type=int, default=common.COMMITTED_DPI,
+                   help=f"figure resolution (default: {common.COMMITTED_DPI}, for the "
+                        f"repository; the scripts alone draw at {common.DPI})")
     p.add_argument("--only", nargs="+", choices=SCRIPTS, default=SCRIPTS, metavar="NAME",
                    help="run only these scripts")
     args = p.parse_args(argv)

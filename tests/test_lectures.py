@@ -292,6 +292,16 @@ def test_readme_has_python_blocks_and_one_command_to_redraw() -> None:
     assert blocks("bash") == ["python lectures/make_figures.py\n"]
 
 
+def test_scripts_draw_for_a_projector_and_the_repository_keeps_small_pictures(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A script alone draws at 150 dpi (a slide's sharpness); make_figures.py, which writes the
+    committed PNGs, at 80."""
+    for name in SCRIPTS:
+        assert lecture_module(name, monkeypatch).arguments([]).dpi >= 150, name
+    figures = lecture_module("make_figures", monkeypatch)
+    assert figures.common.COMMITTED_DPI == 80 and figures.common.DPI == 150
+
+
 def test_every_command_in_the_readme_parses(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each script has its command in the README, and every flag the README suggests exists:
     the script's own parser accepts it."""
