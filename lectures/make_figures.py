@@ -18,8 +18,8 @@ import common
 
 # the lecture's order: one script per claim
 SCRIPTS = ["linear_vs_conv", "conv_is_local_regression", "translation", "sliding_windows",
-           "edge_detection", "one_conv_enough", "channels", "padding_stride", "pooling",
-           "recipe", "lenet_learns", "batch_norm", "conv_backward", "no_activation"]
+           "edge_detection", "one_conv_enough", "channels", "padding_stride", "deformable",
+           "pooling", "recipe", "lenet_learns", "batch_norm", "conv_backward", "no_activation"]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -215,6 +215,19 @@ def test_7_output_sizes_follow_the_formula(regenerated: tuple[Path, dict[str, st
 
 
 @pytest.mark.slow
+def test_7b_deformable_convolution_learns_the_dilated_grid(
+        regenerated: tuple[Path, dict[str, str]]) -> None:
+    """Offsets learned from zero put the 3x3 kernel's reads on the dilation-2 grid."""
+    out = regenerated[1]["deformable"]
+    start, end = numbers(r"^loss: ([\d.]+) with the plain 3x3 grid, ([\d.]+) after", out)
+    assert end <= 1e-3 * start, out
+    (error,) = numbers(r"^farthest from the dilation-2 grid: ([\d.]+) pixels", out)
+    assert error <= 0.3, out
+    (corner,) = re.findall(r"^  \(([-+\d.]+), ([-+\d.]+)\)", out, re.M)[:1]
+    assert corner == ("-1.00", "-1.00"), out
+
+
+@pytest.mark.slow
 def test_8_receptive_fields_equal_the_formula(regenerated: tuple[Path, dict[str, str]]) -> None:
     out = regenerated[1]["pooling"]
     assert "kernel_size 2, stride 2 (defaults to the kernel size)" in out
