@@ -18,6 +18,7 @@ from __future__ import annotations
 
 # %% the imports (common first: it puts the repository root on the path)
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 import common
@@ -60,19 +61,12 @@ def train(model: nn.Module, images: mg.Tensor, labels: mg.Tensor, steps: int) ->
         opt.step()
 
 
-def accuracy(model: nn.Module, images: mg.Tensor, labels: mg.Tensor) -> float:
+def accuracy(model: Callable[[mg.Tensor], mg.Tensor], images: mg.Tensor,
+             labels: mg.Tensor) -> float:
     """The fraction of images whose score is on the right side of 0 (positive: a car)."""
     with mg.no_grad():
         guesses = (model(images).flatten() > 0).float()
     return (guesses == labels).float().mean().item()
-
-
-def _shifted(model: nn.Module, threshold: float) -> nn.Module:
-    """``model``'s score minus ``threshold`` (so that accuracy's "> 0" is "> threshold")."""
-    class Shifted(nn.Module):
-        def forward(self, x: mg.Tensor) -> mg.Tensor:
-            return model(x) - threshold
-    return Shifted()
 
 
 # %% the command line (in a notebook: the defaults)
@@ -134,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
         bright_train = brightness(train_br[0]).flatten()
     best = max((((bright_train > t).float() == train_br[1]).float().mean().item(), t)
                for t in bright_train.tolist())[1]
-    shown = {d: accuracy(_shifted(brightness, best), *data(None, 400, (d,)))
+    shown = {d: accuracy(lambda x: brightness(x) - best, *data(None, 400, (d,)))
              for d in distractors}
     print("brightness alone (a kernel of ones, its best threshold), against "
           + ", ".join(f"{d} {a:.2f}" for d, a in shown.items()))

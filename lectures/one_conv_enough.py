@@ -23,10 +23,10 @@ import argparse
 from pathlib import Path
 
 import common
+from linear_vs_conv import accuracy, train  # section 1's training, unchanged
 
 import minigrad as mg
 import minigrad.nn as nn
-from minigrad import optim
 
 # %% the models
 SIZE = 20  # the canvas, as in section 1
@@ -47,22 +47,6 @@ def part_detectors(parts: int) -> nn.Module:
 def parameters(model: nn.Module) -> int:
     """How many numbers the model learns."""
     return sum(p.numel() for p in model.parameters())
-
-
-def train(model: nn.Module, images: mg.Tensor, labels: mg.Tensor, steps: int) -> None:
-    """Adam on the binary cross-entropy of the scores, all images at once (as section 1)."""
-    opt = optim.AdamW(model.parameters(), lr=0.01, weight_decay=0.1)
-    loss_fn = nn.BCEWithLogitsLoss()
-    for _ in range(steps):
-        opt.zero_grad()
-        loss_fn(model(images).flatten(), labels).backward()
-        opt.step()
-
-
-def accuracy(model: nn.Module, images: mg.Tensor, labels: mg.Tensor) -> float:
-    """The fraction of images whose score is on the right side of 0 (positive: a car)."""
-    with mg.no_grad():
-        return ((model(images).flatten() > 0).float() == labels).float().mean().item()
 
 
 # %% the command line (in a notebook: the defaults)

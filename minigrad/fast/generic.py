@@ -516,6 +516,6 @@ TABLE: dict[Any, Any] = {
     ops.Unfold: Unfold, ops.Fold: Fold, ops.Sigmoid: Sigmoid,
     F.conv2d: conv2d, F.conv_transpose2d: conv_transpose2d, F.avg_pool2d: avg_pool2d,
     F.adaptive_avg_pool2d: adaptive_avg_pool2d, F.batch_norm: batch_norm,
-    F.max_pool2d: max_pool2d, MaxPoolTiles: MaxPoolTiles, Conv2dStride1: Conv2dStride1,
+    F.max_pool2d: max_pool2d,
     ops.reduce.argmax: _first_index("max"), ops.reduce.argmin: _first_index("min"),
 }
