@@ -524,3 +524,23 @@ def test_stride_one_convolution_gives_the_textbooks_higher_orders() -> None:
     for a, b in zip(*second):
         assert_close(a, b, rtol=1e-10, atol=1e-10)
     assert mg.testing.gradgradcheck(lambda t, u: F.conv2d(t, u, padding=(1, 0)), (x, w))
+
+
+def test_the_portable_twins_run_on_array_api_strict_as_the_textbook() -> None:
+    """Batch norm as one op, max pooling over tiles and the stride-1 convolution (16 channels:
+    more than the op tables draw) on array-api-strict, the generic twins' portability proof."""
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in ((2, 16, 6, 6), (5, 16, 3, 3), (16,), (16,))]
+    seen = {}
+    for fast in (True, False):
+        with fast_paths(fast):
+            x, w, g, b = (mg.tensor(a, device="strict", requires_grad=True) for a in arrays)
+            outs = (F.conv2d(x, w, padding=1), F.batch_norm(x, None, None, g, b, training=True),
+                    F.max_pool2d(x, 2))
+            if fast:
+                assert [type(o.grad_fn).__name__ for o in outs] == [
+                    "Conv2dStride1", "BatchNorm", "MaxPoolTiles"]
+            ((outs[0] ** 2).sum() + (outs[1] ** 3).sum() + (outs[2] ** 2).sum()).backward()
+            seen[fast] = [t.detach().cpu().numpy() for t in (*outs, x.grad, w.grad, g.grad, b.grad)]
+    for a, e in zip(seen[True], seen[False]):
+        np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-10)
