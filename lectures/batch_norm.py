@@ -155,7 +155,7 @@ def draw_stats(out: Path, args: argparse.Namespace,
                stats: dict[str, list[tuple[mg.Tensor, mg.Tensor]]]) -> None:
     """Std and mean per channel, block by block; histograms at the first, middle, last."""
     blocks = range(1, args.depth + 1)
-    fig, ax = common.mosaic("SABC;MDEF", size=(12, 5))
+    fig, ax = common.mosaic("SABC;MDEF")
     for name, colour in (("plain", "tab:red"), ("batch norm", "tab:blue")):
         for channel in range(8):
             label = name if channel == 0 else None
@@ -164,10 +164,10 @@ def draw_stats(out: Path, args: argparse.Namespace,
             ax["M"].plot(blocks, [s[0][channel].item() for s in stats[name]], color=colour,
                          alpha=0.5, marker=".", label=label)
     ax["S"].set(yscale="log", xlabel="block", xticks=list(blocks))
-    ax["S"].set_title("std of each channel", fontsize=9)
+    ax["S"].set_title("std of each channel")
     ax["M"].set(xlabel="block", xticks=list(blocks))
-    ax["M"].set_title("mean of each channel", fontsize=9)
-    ax["S"].legend(fontsize=8)
+    ax["M"].set_title("mean of each channel")
+    ax["S"].legend()
     picks = [0, args.depth // 2 - 1, args.depth - 1]
     for row, name in (("ABC", "plain"), ("DEF", "batch norm")):
         for key, block in zip(row, picks):
@@ -175,8 +175,7 @@ def draw_stats(out: Path, args: argparse.Namespace,
             # one x range for all: the plain stack's values crowd into a narrow band
             ax[key].hist(values, bins=80, range=(-4, 4),
                          color="tab:red" if name == "plain" else "tab:blue")
-            ax[key].set_title(f"{name}: into sigmoid {block + 1}", fontsize=9)
-            ax[key].tick_params(labelsize=7)
+            ax[key].set_title(f"{name}: into sigmoid {block + 1}")
     common.save(fig, out, "batch_norm_stats", args.dpi)
 
 
@@ -186,7 +185,7 @@ def draw_training(out: Path, args: argparse.Namespace, data_name: str,
                   eval_stats: tuple[mg.Tensor, mg.Tensor]) -> None:
     """Each model's mean curves over the seeds, the band from the lowest to the highest run;
     gamma and beta of the first BatchNorm2d beside what they set in training and in eval()."""
-    fig, ax = common.mosaic("lag", size=(12, 3.3))
+    fig, ax = common.mosaic("lag")
     epochs = list(range(1, args.epochs + 1))
     for name, runs in histories.items():
         for key, field in (("l", "loss"), ("a", "test_acc")):
@@ -196,10 +195,10 @@ def draw_training(out: Path, args: argparse.Namespace, data_name: str,
             ax[key].fill_between(epochs, [min(v) for v in values], [max(v) for v in values],
                                  color=line.get_color(), alpha=0.2)
     ax["l"].set(xlabel="epoch", xticks=epochs, ylabel="train loss")
-    ax["l"].set_title(f"train loss ({data_name}), {args.seeds} seeds", fontsize=9)
+    ax["l"].set_title(f"train loss ({data_name}), {args.seeds} seeds")
     ax["a"].set(xlabel="epoch", xticks=epochs, ylim=(0, 1), ylabel="test accuracy")
-    ax["a"].set_title("test accuracy: mean, band from lowest to highest", fontsize=9)
-    ax["a"].legend(fontsize=7)
+    ax["a"].set_title("test accuracy: mean, band from lowest to highest")
+    ax["a"].legend()
     channels = range(bn.num_features)
     (mean, std), (mean_eval, std_eval) = train_stats, eval_stats
     ax["g"].bar([c - 0.2 for c in channels], [abs(v) for v in bn.weight.tolist()], 0.4,
@@ -213,8 +212,8 @@ def draw_training(out: Path, args: argparse.Namespace, data_name: str,
     ax["g"].plot([c + 0.2 for c in channels], mean_eval.tolist(), "m.", markersize=8)
     ax["g"].axhline(0, color="gray", linewidth=0.5)
     ax["g"].set(xlabel="channel")
-    ax["g"].set_title("first BatchNorm2d after training", fontsize=9)
-    ax["g"].legend(fontsize=6)
+    ax["g"].set_title("first BatchNorm2d after training")
+    ax["g"].legend()
     common.save(fig, out, "batch_norm_training", args.dpi)
 
 

@@ -67,21 +67,29 @@ def main(argv: list[str] | None = None) -> None:
     print(f"input {list(x.shape)} -> output {list(layer.shape)}")
     print(f"max |layer - (sum over input channels of one conv each + bias)| = {error:.1e}")
 
-    # the 48 kernels: one row per input channel, one column per output channel
-    fig, axes = common.figure(n_in, n_out, size=(n_out * 0.6, n_in * 0.75))
-    limit = conv.weight.abs().max().item()  # one colour scale for all the kernels
+    # the kernels of the first output channels: one row per input channel, one column per
+    # output channel, on one colour scale; the rest are counted
+    shown = min(n_out, 6)
+    fig, ax = common.figure(n_in, shown + 1, width_ratios=[1] * shown + [1.6])
+    limit = conv.weight.abs().max().item()
     for c, colour in enumerate(("red", "green", "blue")):
-        for o in range(n_out):
-            common.show_signed(axes[c, o], conv.weight[o, c], limit=limit)
-        axes[c, 0].set_ylabel(f"from {colour}", fontsize=7)
-    for o in range(n_out):
-        axes[0, o].set_title(f"to {o}", fontsize=7)
-    fig.suptitle(f"the {n_out * n_in} kernels of nn.Conv2d(3, {n_out}, kernel_size={kh}) "
-                 "(initialized; red +, blue -)", fontsize=9)
+        for o in range(shown):
+            im = common.show_signed(ax[c, o], conv.weight[o, c], limit=limit)
+            common.pixel_grid(ax[c, o], kh, kw)
+        ax[c, 0].set_ylabel(f"from {colour}\n(input {c})")
+        ax[c, -1].axis("off")
+    for o in range(shown):
+        ax[0, o].set_title(f"to output {o}\nw[{o}, c]")
+    fig.colorbar(im, ax=ax[:, :shown], shrink=0.8, label="weight (initialized at random)")
+    ax[1, -1].text(0, 0.5, f"weight {list(conv.weight.shape)}:\none {kh}x{kw} kernel per pair\n"
+                   f"(output o, input c)\n\n{n_out} x {n_in} = {n_out * n_in} kernels,\n"
+                   f"{n_out - shown} more columns\nnot drawn\n\n{n_out}*{n_in}*{kh}*{kw} + "
+                   f"{n_out} =\n{conv.weight.numel() + conv.bias.numel():,} parameters",
+                   va="center")
     common.save(fig, out, "channels_kernels", args.dpi)
 
     o = args.channel
-    fig, axes = common.figure(3, 4, size=(9, 5.2))
+    fig, axes = common.figure(3, 4)
     for c, colour in enumerate(("red", "green", "blue")):
         common.show(axes[c, 0], x[0, c], f"input: {colour}")
         common.show_signed(axes[c, 1], conv.weight[o, c], f"kernel w[{o}, {c}]", limit=limit)

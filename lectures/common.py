@@ -28,6 +28,11 @@ if str(ROOT) not in sys.path:
 
 DPI = 150  # sharp enough to project; lectures/figures/ holds the same at COMMITTED_DPI
 COMMITTED_DPI = 80  # make_figures.py's default: the committed PNGs stay small (under 2 MB)
+SLIDE = (12.8, 7.2)  # inches: a 16:9 slide; every figure is one, so it projects full screen
+TEXT = 12  # points: the smallest text a figure holds, readable from the back of the room
+STYLE = {"font.size": TEXT, "axes.titlesize": TEXT + 1, "axes.labelsize": TEXT,
+         "xtick.labelsize": TEXT, "ytick.labelsize": TEXT, "legend.fontsize": TEXT,
+         "figure.titlesize": TEXT + 2, "legend.title_fontsize": TEXT}
 
 
 # ---- the command line ----------------------------------------------------------------------
@@ -74,6 +79,22 @@ def add_data_flags(p: argparse.ArgumentParser) -> None:
                    help="train on the first N images only (default: all)")
 
 
+OFFLINE_DIGITS = "scikit-learn's 8x8 digit, scaled up (offline set; --data-dir for MNIST)"
+
+
+def a_digit(data_dir: str | None = None) -> tuple[mg.Tensor, str]:
+    """One handwritten digit to draw, (1, 1, 28, 28) in [0, 1], and what it is: MNIST's first
+    test image, from ``data_dir`` or from minigrad's download cache ($MINIGRAD_DATA/mnist)
+    when it is there; else the first of scikit-learn's 8x8 digits padded and scaled to 28x28
+    (offline: the figure says so)."""
+    try:
+        return data.MNIST(data_dir, train=False)[0][0].unsqueeze(0), "an MNIST digit (28x28)"
+    except (OSError, ValueError) as e:
+        if data_dir is not None:
+            raise SystemExit(f"error: --data-dir {data_dir}: {e}") from None
+        return data.Digits()[0][0].unsqueeze(0), OFFLINE_DIGITS
+
+
 def load_data(args: argparse.Namespace) -> tuple[data.TensorDataset, data.TensorDataset, str]:
     """The training and test sets the data flags ask for, and their name. Files that are
     missing or damaged end the script with the reader's one-line message."""
@@ -109,26 +130,44 @@ def start(args: argparse.Namespace) -> Path:
 
 
 # ---- figures -------------------------------------------------------------------------------
-def figure(rows: int = 1, cols: int = 1, size: tuple[float, float] = (6.0, 4.0),
-           **kwargs: Any) -> tuple[Any, Any]:
-    """A figure (no window) and its grid of axes, as ``plt.subplots`` gives them."""
+def slide() -> Any:
+    """An empty 16:9 figure (no window) in the lecture's style: text of TEXT points or more.
+
+    The style goes into matplotlib's defaults (``rcParams``) of this process, since titles and
+    tick labels take their size from there when they are drawn."""
+    import matplotlib
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=size, layout="constrained")
+    matplotlib.rcParams.update(STYLE)
+    return Figure(figsize=SLIDE, layout="constrained")
+
+
+def figure(rows: int = 1, cols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
+    """A slide and its grid of axes, as ``plt.subplots`` gives them."""
+    fig = slide()
     return fig, fig.subplots(rows, cols, squeeze=False, **kwargs)
 
 
-def mosaic(layout: str, size: tuple[float, float] = (6.0, 4.0),
-           **kwargs: Any) -> tuple[Any, dict[str, Any]]:
-    """A figure and its axes by name, laid out as in ``plt.subplot_mosaic("ab;cc")``."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size, layout="constrained")
+def mosaic(layout: str | list[list[str]], **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+    """A slide and its axes by name, laid out as in ``plt.subplot_mosaic("ab;cc")``."""
+    fig = slide()
     return fig, fig.subplot_mosaic(layout, **kwargs)
 
 
+def too_small(fig: Any) -> list[str]:
+    """The texts of ``fig`` smaller than TEXT points (what a projector would blur)."""
+    from matplotlib.text import Text
+
+    fig.draw_without_rendering()  # tick labels exist once the figure is laid out
+    return [f"{t.get_text()!r} ({t.get_fontsize():g} pt)" for t in fig.findobj(Text)
+            if t.get_text().strip() and t.get_visible() and t.get_fontsize() < TEXT]
+
+
 def save(fig: Any, out: Path, name: str, dpi: int = DPI) -> Path:
-    """Write ``fig`` to ``out/name.png`` and say so (in a notebook, also show it)."""
+    """Write ``fig`` to ``out/name.png`` and say so (in a notebook, also show it). A figure
+    with text smaller than TEXT points is refused: it would not read on a slide."""
+    if small := too_small(fig):
+        raise ValueError(f"{name}: text under {TEXT} pt: " + ", ".join(small[:5]))
     path = out / f"{name}.png"
     fig.savefig(path, dpi=dpi)
     print(f"wrote {path}")
@@ -155,12 +194,12 @@ def show(ax: Any, image: Any, title: str | None = None, cmap: str = "gray",
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title)
     if numbers:  # black on light squares, white on dark ones
         for (i, j), v in np.ndenumerate(values):
             red, green, blue, _ = im.cmap(im.norm(v))
             dark = 0.3 * red + 0.6 * green + 0.1 * blue < 0.5
-            ax.text(j, i, format(v, numbers), ha="center", va="center", fontsize=7,
+            ax.text(j, i, format(v, numbers), ha="center", va="center",
                     color="white" if dark else "black")
     return im
 
@@ -170,8 +209,16 @@ def show_signed(ax: Any, image: Any, title: str | None = None, limit: float | No
     """Draw a 2-D tensor of weights with 0 as white, positive red, negative blue; ``limit`` is
     the value drawn darkest (default: the largest size in the image)."""
     values = array(image)
-    limit = limit or float(np.abs(values).max()) or 1.0
+    limit = limit or float(np.nanmax(np.abs(values))) or 1.0  # NaN: a blank gap
     return show(ax, values, title, cmap="RdBu_r", vmin=-limit, vmax=limit, **kwargs)
+
+
+def pixel_grid(ax: Any, height: int, width: int, color: str = "0.75") -> None:
+    """Thin lines between the pixels of a ``height x width`` image: its scale at a glance."""
+    for row in range(1, height):
+        ax.axhline(row - 0.5, color=color, linewidth=0.6)
+    for column in range(1, width):
+        ax.axvline(column - 0.5, color=color, linewidth=0.6)
 
 
 def box(ax: Any, top: float, left: float, height: float, width: float, color: str = "red",
@@ -254,6 +301,17 @@ def scenes(n: int, size: int, positions: Sequence[tuple[int, int]] | None,
         images.append(place(sprite, size, top, left))
     clean = mg.stack(images).unsqueeze(1)
     return clean + noise * mg.randn(*clean.shape), labels
+
+
+class Largest(nn.Module):
+    """The largest answer over all positions, for each image and channel: "is it anywhere?".
+    Section 8 gives it its name, global max pooling (``nn.AdaptiveMaxPool2d(1)``, flattened).
+
+    Shape: (N, C, H, W) -> (N, C)."""
+
+    def forward(self, y: mg.Tensor) -> mg.Tensor:
+        """The maximum over the last two dimensions."""
+        return y.amax(dim=(-2, -1))
 
 
 # ---- a network, layer by layer -------------------------------------------------------------

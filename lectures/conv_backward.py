@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"2 images, 3 -> 4 channels: max |dL/dW by correlations - autograd| = "
           f"{worst(dw_all, wc.grad):.1e}, max |dL/dX - autograd| = {worst(dx_all, xc.grad):.1e}")
 
-    fig, ax = common.mosaic("xwgy;pkfd", size=(12, 6.2))
+    fig, ax = common.mosaic("xwgy;pkfd")
     common.show(ax["x"], xs, f"input x ({n}x{n})", cmap="Greys", numbers=".1f")
     common.show_signed(ax["w"], ws, f"kernel w ({k}x{k})", numbers=".1f")
     common.show_signed(ax["g"], gs, f"g = dL/dy ({m}x{m})", numbers=".1f")

@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
           f"-> w . patch + b = {scores[0].item():.3f} = output[0, 0] "
           f"{layer_out[0, 0, 0, 0].item():.3f}")
 
-    fig, ax = common.mosaic("iwo;ppp", size=(9, 5.5), height_ratios=[1.4, 1])
+    fig, ax = common.mosaic("iwo;ppp", height_ratios=[1.4, 1])
     common.show(ax["i"], x[0, 0], f"input {args.size}x{args.size}", cmap="Blues", numbers=".0f")
     common.box(ax["i"], 0, 0, k, k, color="red")
     common.show_signed(ax["w"], model.weight[0, 0],
@@ -87,8 +87,7 @@ def main(argv: list[str] | None = None) -> None:
                 "(first one in red); below each, w . patch + b", cmap="Blues", numbers=".0f",
                 aspect="auto")
     common.box(ax["p"], 0, 0, patches.shape[1], 1, color="red")
-    ax["p"].set_xticks(range(patches.shape[2]), [f"{v:.2f}" for v in scores.tolist()],
-                       fontsize=7, rotation=90)
+    ax["p"].set_xticks(range(patches.shape[2]), [f"{v:.2f}" for v in scores.tolist()], rotation=90)
     common.save(fig, out, "conv_is_local_regression", args.dpi)
 
 

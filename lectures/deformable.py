@@ -94,7 +94,7 @@ def draw(out: Path, args: argparse.Namespace, image: mg.Tensor, plain: mg.Tensor
          learned: mg.Tensor, dilated: mg.Tensor, losses: list[float]) -> None:
     """The sampling positions around one output pixel: the plain grid, the learned one, the
     dilated one they head for; and the loss."""
-    fig, ax = common.mosaic("pl", size=(13, 6))
+    fig, ax = common.mosaic("pl")
     centre = (20, 20)
     patch = image[centre[0] - 4:centre[0] + 5, centre[1] - 4:centre[1] + 5]
     ax["p"].imshow(patch.numpy(), cmap="gray", extent=(-4.5, 4.5, 4.5, -4.5))
@@ -109,14 +109,14 @@ def draw(out: Path, args: argparse.Namespace, image: mg.Tensor, plain: mg.Tensor
     for (y0, x0), (y1, x1) in zip(plain.tolist(), learned.tolist()):
         ax["p"].annotate("", xy=(x1, y1), xytext=(x0, y0),
                          arrowprops={"arrowstyle": "->", "color": "tab:red"})
-    ax["p"].set_title("where the 3x3 kernel reads, around one output pixel", fontsize=13)
-    ax["p"].set_xlabel("column offset (pixels)", fontsize=12)
-    ax["p"].set_ylabel("row offset (pixels)", fontsize=12)
-    ax["p"].legend(fontsize=11, loc="upper right")
+    ax["p"].set_title("where the 3x3 kernel reads, around one output pixel")
+    ax["p"].set_xlabel("column offset (pixels)")
+    ax["p"].set_ylabel("row offset (pixels)")
+    ax["p"].legend(loc="upper right")
     ax["l"].semilogy(losses)
-    ax["l"].set_xlabel("training step", fontsize=12)
-    ax["l"].set_ylabel("mean squared error to the dilated convolution", fontsize=12)
-    ax["l"].set_title("the loss", fontsize=13)
+    ax["l"].set_xlabel("training step")
+    ax["l"].set_ylabel("mean squared error to the dilated convolution")
+    ax["l"].set_title("the loss")
     common.save(fig, out, "deformable", args.dpi)
 
 

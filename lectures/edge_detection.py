@@ -17,7 +17,6 @@ import common
 
 import minigrad as mg
 import minigrad.nn.functional as F
-from minigrad import data
 
 # %% what the lecture uses
 LAPLACIAN = [[-1.0, -1.0, -1.0],
@@ -68,6 +67,10 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
                    help="the 3x3 kernel, nine numbers row by row (try a blur: --kernel "
                         "1,1,1,1,1,1,1,1,1, or vertical edges: --kernel=-1,0,1,-2,0,2,-1,0,1; "
                         "with '=' when the first number is negative)")
+    p.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="a folder with MNIST's IDX files, to filter one of its 28x28 digits "
+                        "(default: from minigrad's download cache if there, else "
+                        "scikit-learn's 8x8 digits)")
     return p.parse_args(common.command_line(argv))
 
 
@@ -79,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     kernel = mg.tensor(args.kernel).reshape(1, 1, 3, 3)
 
     photo = photograph(args.image)
-    digit = data.Digits()[0][0].unsqueeze(0)            # (1, 1, 28, 28), values in [0, 1]
+    digit, what = common.a_digit(args.data_dir)          # (1, 1, 28, 28), values in [0, 1]
     results = {}
     responses = {}
     for name, image in (("photo", photo), ("digit", digit)):
@@ -90,9 +93,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name} {list(image.shape[2:])}: mean |response| on flat patches {flat:.3f}, "
               f"on edges {edges:.3f}")
 
-    fig, ax = common.mosaic("pPb;dDb", size=(10, 5.4), width_ratios=[1, 1, 0.6])
+    fig, ax = common.mosaic("pPb;dDb", width_ratios=[1, 1, 0.6])
     common.show(ax["p"], photo[0, 0], f"{args.image} (gray)")
-    common.show(ax["d"], digit[0, 0], "a digit")
+    common.show(ax["d"], digit[0, 0], what.replace(" (", "\n("))
     for key, name in (("P", "photo"), ("D", "digit")):
         size = responses[name][0, 0].abs()
         top = size.flatten().sort().values[int(0.99 * size.numel())].item()
@@ -101,8 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     ax["b"].bar([n + "\nflat" for n in names], [results[n][0] for n in names], color="tab:blue")
     ax["b"].bar([n + "\nedges" for n in names], [results[n][1] for n in names],
                 color="tab:orange")
-    ax["b"].set_title("mean |response|", fontsize=9)
-    ax["b"].tick_params(labelsize=8)
+    ax["b"].set_title("mean |response|")
     common.save(fig, out, "edge_detection", args.dpi)
 
 

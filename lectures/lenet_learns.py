@@ -89,64 +89,67 @@ def main(argv: list[str] | None = None) -> None:
     for layer_name, layer, y in steps:
         print(f"  after {layer_name}: {type(layer).__name__:<9} {list(y.shape)}")
 
-    fig, ax = common.mosaic("lLakkkkkk;lLbjjjjjj", size=(14, 3.6))
+    fig, ax = common.mosaic("lk;Lj", width_ratios=[1.3, 1])
     epochs = [h["epoch"] for h in history]
     ax["l"].plot(epochs, [h["loss"] for h in history], marker="o", color="tab:red")
-    ax["l"].set(xlabel="epoch", ylabel="training loss (cross-entropy)", xticks=epochs)
-    ax["l"].set_title(f"LeNet on {name}: the loss", fontsize=10)
+    ax["l"].set(ylabel="training loss\n(cross-entropy)", xticks=epochs,
+                title=f"LeNet on {name}: the loss falls ...")
     ax["L"].plot(epochs, [h["test_acc"] for h in history], marker="s", color="tab:blue")
-    ax["L"].set(xlabel="epoch", ylabel="test accuracy", xticks=epochs, ylim=(0, 1))
-    ax["L"].set_title("the test accuracy", fontsize=10)
-    ax["a"].axis("off")
-    ax["a"].text(0.5, 0.5, "first layer's\nkernels\nbefore", ha="center", va="center")
-    ax["b"].axis("off")
-    ax["b"].text(0.5, 0.5, "after\ntraining\n(each row on\nits own scale)", ha="center",
-                 va="center")
+    ax["L"].set(xlabel="epoch", ylabel="test accuracy", xticks=epochs, ylim=(0, 1),
+                title="... and the test accuracy rises")
     after = net[0].weight.detach()
-    for row, weights in (("k", before), ("j", after)):
-        ax[row].axis("off")
-        inner = ax[row].inset_axes([0, 0, 1, 1])
-        inner.axis("off")
-        grid = mg.cat([mg.cat([w[0], mg.full((5, 1), float("nan"))], dim=1)
-                       for w in weights], dim=1)
-        common.show_signed(inner, grid, limit=weights.abs().max().item())
+    for key, weights, when in (("k", before, "before training (Xavier)"),
+                               ("j", after, "after training")):
+        im = common.show_signed(ax[key], tile(weights[:, 0], 2),
+                                f"the first layer's 6 kernels,\n{when}")
+        common.pixel_grid(ax[key], 2 * 6 - 1, 3 * 6 - 1, color="white")
+        fig.colorbar(im, ax=ax[key], shrink=0.7, label="weight")
     common.save(fig, out, "lenet_learns", args.dpi)
 
-    draw_feature_maps(out, args.dpi, image, label.item(), steps)
+    draw_feature_maps(out, args.dpi, image, label.item(), name, steps)
 
 
-def tile(maps: mg.Tensor, size: int) -> mg.Tensor:
-    """Maps (C, H, W) side by side as one 2-D image, each enlarged to ``size x size`` (nearest
-    pixel) and stretched to [0, 1], with a blank column between two maps."""
-    big = F.interpolate(maps.unsqueeze(0), size=(size, size), mode="nearest")[0]
-    low = big.amin(dim=(1, 2), keepdim=True)
-    high = big.amax(dim=(1, 2), keepdim=True)
-    big = (big - low) / (high - low + 1e-12)
-    gap = mg.full((maps.shape[0], size, 2), float("nan"))
-    return mg.cat([big, gap], dim=2).permute(1, 0, 2).reshape(size, -1)[:, :-2]
+def tile(maps: mg.Tensor, rows: int) -> mg.Tensor:
+    """Maps (C, H, W) as one 2-D image of ``rows`` rows of maps, their values unchanged (one
+    colour scale for all), a blank line between two maps."""
+    c, h, w = maps.shape
+    gap = float("nan")
+    padded = F.pad(maps, (0, 1, 0, 1), value=gap)            # a blank column and row after each
+    grid = padded.reshape(rows, c // rows, h + 1, w + 1).permute(0, 2, 1, 3)
+    return grid.reshape(rows * (h + 1), -1)[:-1, :-1]
 
 
-def draw_feature_maps(out: Path, dpi: int, image: mg.Tensor, label: int,
+def draw_feature_maps(out: Path, dpi: int, image: mg.Tensor, label: int, data_name: str,
                       steps: list[tuple[str, nn.Module, mg.Tensor]]) -> None:
-    """The input and every image-shaped layer output as a row of maps (all drawn at 28x28,
-    each stretched to its own range), then the vectors as bars."""
-    maps = [("input", None, image)] + [(name, layer, y[0]) for name, layer, y in steps
-                                       if len(y.shape) == 4]
-    vectors = [(name, layer, y[0]) for name, layer, y in steps
-               if len(y.shape) == 2 and not isinstance(layer, nn.Sigmoid)]
-    letters = "abcd"[:len(vectors)]
-    layout = ";".join([str(i) * len(letters) for i in range(len(maps))] + [letters])
-    fig, ax = common.mosaic(layout, size=(10, 9), height_ratios=[1] * len(maps) + [1.6])
-    size = image.shape[-1]
-    for i, (name, layer, y) in enumerate(maps):
-        title = f"input: a {label}" if layer is None else (
-            f"{name}: {type(layer).__name__}, {y.shape[0]} maps of {y.shape[1]}x{y.shape[2]}")
-        common.show(ax[str(i)], tile(y, size), title, cmap="viridis")
-        ax[str(i)].set_anchor("W")
-    for key, (name, layer, y) in zip(letters, vectors):
-        ax[key].bar(range(y.shape[0]), y.tolist(), width=1.0)
-        ax[key].set_title(f"{name}: {type(layer).__name__}, {y.shape[0]} numbers", fontsize=9)
-        ax[key].tick_params(labelsize=7)
+    """The input, each convolution's and pooling layer's maps (a colour bar for each: the
+    values as they are), the last hidden features and the class scores as bars."""
+    out_of = {name: (layer, y[0]) for name, layer, y in steps}
+    fig, ax = common.mosaic("iiaaapp;ccccqqq;hhhhsss", height_ratios=[1.3, 1, 1])
+    what = "an MNIST digit" if data_name == "mnist" else (
+        "an 8x8 digit, scaled up" if data_name == "digits" else data_name)
+    im = common.show(ax["i"], image[0], f"input: {what}", vmin=0, vmax=1)
+    ax["i"].set_xlabel(f"(a {label})")
+    fig.colorbar(im, ax=ax["i"], shrink=0.8)
+    for key, name, rows in (("a", "0", 2), ("p", "2", 2), ("c", "3", 2), ("q", "5", 2)):
+        layer, y = out_of[name]
+        title = f"{name}: {type(layer).__name__}, {y.shape[0]} maps of {y.shape[1]}x{y.shape[2]}"
+        if isinstance(layer, nn.Conv2d):   # any sign: 0 white, red +, blue -
+            im = common.show_signed(ax[key], tile(y, rows), title)
+        else:                              # pooled sigmoids: between 0 and 1
+            im = common.show(ax[key], tile(y, rows), title.replace(", ", " of Sigmoid,\n"),
+                             cmap="viridis", vmin=0, vmax=1)
+        fig.colorbar(im, ax=ax[key], shrink=0.8)
+    layer, hidden = out_of["10"]
+    ax["h"].bar(range(hidden.shape[0]), hidden.tolist(), width=1.0, color="tab:gray")
+    ax["h"].set(xlabel="feature", ylim=(0, 1),
+                title=f"10: the {hidden.shape[0]} features\nthe last Linear reads")
+    layer, scores = out_of["11"]
+    guess = scores.argmax().item()
+    ax["s"].bar(range(10), scores.tolist(),
+                color=["tab:green" if c == guess else "tab:blue" for c in range(10)])
+    ax["s"].axhline(0, color="k", linewidth=0.8)
+    ax["s"].set(xticks=range(10), xlabel="class (digit)", ylabel="score (a logit)",
+                title=f"11: the class scores\n(logits): says {guess}")
     common.save(fig, out, "lenet_feature_maps", dpi)
 
 

@@ -9,9 +9,9 @@ zero elsewhere, so a car in the top-left corner scores like no car. Trained on b
 it needs a car in each corner of its weight map: one regression per position (the lecture's
 contradiction, and its inefficient fix), and a car anywhere else is still missed. A
 convolution applies one small linear regression (a 5x5 kernel) to every patch; the largest
-answer over all positions (max pooling) finds the car wherever it is, though it was trained on
-the bottom-right corner only. The distractors make it learn shape, not brightness: a kernel of
-ones (the brightness of each window) takes a box for a car.
+answer over all positions (what section 8 calls max pooling) finds the car wherever it is,
+though it was trained on the bottom-right corner only. The distractors make it learn shape, not
+brightness: a kernel of ones (the brightness of each window) takes a box for a car.
 """
 
 from __future__ import annotations
@@ -43,9 +43,8 @@ def linear_model() -> nn.Module:
 
 def conv_model(kernel_size: int) -> nn.Module:
     """The same small linear regression on every patch (a convolution), then the largest
-    answer over all positions (max pooling) as the score."""
-    return nn.Sequential(nn.Conv2d(1, 1, kernel_size=kernel_size), nn.AdaptiveMaxPool2d(1),
-                         nn.Flatten())
+    answer over all positions as the score."""
+    return nn.Sequential(nn.Conv2d(1, 1, kernel_size=kernel_size), common.Largest())
 
 
 def train(model: nn.Module, images: mg.Tensor, labels: mg.Tensor, steps: int) -> None:
@@ -107,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     conv = conv_model(args.kernel_size)   # trained on the bottom-right corner only, as linear
     train(conv, *train_br, args.steps)
 
-    models = {"linear": linear, "linear, both corners": linear_both, "conv + max pool": conv}
+    models = {"linear": linear, "linear, both corners": linear_both, "conv + largest": conv}
     results = {(m, t): accuracy(model, *test) for m, model in models.items()
                for t, test in tests.items()}
     print(f"accuracy on test images with the car {' | '.join(tests)}")
@@ -115,14 +114,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {m:<22} " + "  ".join(f"{t} {results[m, t]:.2f}" for t in tests))
     # the claim: moved to the top-left, the linear model is at chance; the convolution is not
     print(f"car moved to the top-left: linear {results['linear', 'top-left (moved)']:.2f}, "
-          f"conv {results['conv + max pool', 'top-left (moved)']:.2f}")
+          f"conv {results['conv + largest', 'top-left (moved)']:.2f}")
     # what the convolution tells from a car (cars and one kind of distractor, anywhere)
     kinds = {d: accuracy(conv, *data(None, 400, (d,))) for d in distractors}
-    print("conv + max pool, a car against " + ", ".join(f"{d} {a:.2f}" for d, a in kinds.items()))
+    print("conv + largest, a car against " + ", ".join(f"{d} {a:.2f}" for d, a in kinds.items()))
     # brightness alone is not enough: a kernel of ones with the best threshold on the training
     # images (the sum of each 5x5 window, its largest over positions)
-    brightness = nn.Sequential(nn.Conv2d(1, 1, 5, bias=False), nn.AdaptiveMaxPool2d(1),
-                               nn.Flatten())
+    brightness = nn.Sequential(nn.Conv2d(1, 1, 5, bias=False), common.Largest())
     with mg.no_grad():
         brightness[0].weight.fill_(1.0)
         bright_train = brightness(train_br[0]).flatten()
@@ -140,7 +138,7 @@ def draw(out: Path, args: argparse.Namespace, examples: mg.Tensor, linear: nn.Mo
          linear_both: nn.Module, conv: nn.Module, models: dict[str, nn.Module],
          tests: dict[str, object], results: dict[tuple[str, str], float]) -> None:
     """Example images, the three weight maps, and the accuracies side by side."""
-    fig, ax = common.mosaic("abcR;defR", size=(10, 5))
+    fig, ax = common.mosaic("abcR;defR")
     # examples: in train_both the even images are empty, the odd ones hold a car
     common.show(ax["a"], examples[1, 0], "a car (training image)")
     common.show(ax["b"], examples[3, 0], "another car")
@@ -156,11 +154,11 @@ def draw(out: Path, args: argparse.Namespace, examples: mg.Tensor, linear: nn.Mo
     for i, m in enumerate(models):
         values = [results[m, t] for t in tests]
         ax["R"].bar([j + (i - 1) * width for j in range(len(tests))], values, width, label=m)
-    ax["R"].set_xticks(range(len(tests)), [t.split(" (")[0] for t in tests], fontsize=8)
+    ax["R"].set_xticks(range(len(tests)), [t.split(" (")[0] for t in tests])
     ax["R"].set_ylim(0, 1.45)
     ax["R"].axhline(0.5, color="gray", linestyle=":", linewidth=1)
-    ax["R"].set_title("accuracy by where the car is\n(dotted: chance)", fontsize=9)
-    ax["R"].legend(fontsize=7, loc="upper right")
+    ax["R"].set_title("accuracy by where the car is\n(dotted: chance)")
+    ax["R"].legend(loc="upper right")
     common.save(fig, out, "linear_vs_conv", args.dpi)
 
 

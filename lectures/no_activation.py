@@ -123,30 +123,28 @@ def main(argv: list[str] | None = None) -> None:
     a = as_one_linear_map(trained["LeNet without activations"], (1, 28, 28))[0]
     b = as_one_linear_map(trained["LeNet without activations"], (1, 28, 28))[1]
 
-    fig, ax = common.mosaic("aaaaaaaaa;bcccdeeff", size=(13, 5.6))
+    fig, ax = common.mosaic("aaaaaaaaaaaa;bbcccdddeeff")
     for digit in range(10):
         sub = ax["a"].inset_axes([digit / 10, 0, 0.095, 1])
         common.show_signed(sub, a[digit].reshape(28, 28), f"A row {digit}")
     ax["a"].axis("off")
     ax["a"].set_title("trained LeNet without activations = one linear map: A's row for "
-                      "each digit (a 28x28 template)", fontsize=9)
+                      "each digit (a 28x28 template)")
     ax["b"].bar(range(10), b.tolist(), color="tab:gray")
-    ax["b"].set_title("b", fontsize=9)
+    ax["b"].set_title("b")
     ax["b"].set(xlabel="digit")
     for name, history in histories.items():
         ax["c"].plot([h["epoch"] for h in history], [h["test_acc"] for h in history],
                      marker="o", label=name)
     ax["c"].set(xlabel="epoch", ylabel="test accuracy", ylim=(0, 1),
                 xticks=list(range(1, args.epochs + 1)))
-    ax["c"].set_title(f"{data_name}: a linear map does well", fontsize=9)
-    ax["c"].legend(fontsize=7)
-    ax["d"].bar(["LeNet", "no act.", "A, b"], [sum(p.numel() for p in lenet().parameters()),
-                                               count, a.numel() + b.numel()],
-                color=["tab:blue", "tab:orange", "tab:gray"])
-    ax["d"].set_title("parameters", fontsize=9)
-    ax["d"].tick_params(labelsize=7)
-    for label in ax["d"].get_xticklabels():
-        label.set_rotation(45)
+    ax["c"].set_title(f"{data_name}: a linear map does well")
+    ax["c"].legend()
+    ax["d"].barh(["LeNet", "no act.", "A, b"], [sum(p.numel() for p in lenet().parameters()),
+                                                count, a.numel() + b.numel()],
+                 color=["tab:blue", "tab:orange", "tab:gray"])
+    ax["d"].invert_yaxis()
+    ax["d"].set(title="parameters", xticks=[0, 30000, 60000], xticklabels=["0", "30,000", "60,000"])
     import numpy as np
 
     x_np, y_np = make_moons(512, 0.1, np.random.default_rng(args.seed))
@@ -158,8 +156,9 @@ def main(argv: list[str] | None = None) -> None:
         ax[key].contourf(grid[..., 0], grid[..., 1], common.array(regions).reshape(80, 120),
                          levels=[-0.5, 0.5, 1.5], colors=["#f4c7c3", "#c6dbef"])
         ax[key].scatter(x_np[:, 0], x_np[:, 1], c=y_np, cmap="coolwarm", s=4)
-        ax[key].set_title(f"two moons, {'tanh' if activation else 'no activation'}: "
-                          f"{accuracy:.2f}", fontsize=9)
+        ax[key].set_title(f"{'tanh' if activation else 'no activation'}:\n"
+                          f"accuracy {accuracy:.2f}")
+        ax[key].set_xlabel("two moons")
         ax[key].set_xticks([])
         ax[key].set_yticks([])
     common.save(fig, out, "no_activation", args.dpi)

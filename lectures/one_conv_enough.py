@@ -34,14 +34,14 @@ SIZE = 20  # the canvas, as in section 1
 
 def one_kernel(size: int) -> nn.Module:
     """One size x size regression on every patch, the largest answer as the score."""
-    return nn.Sequential(nn.Conv2d(1, 1, size), nn.AdaptiveMaxPool2d(1), nn.Flatten())
+    return nn.Sequential(nn.Conv2d(1, 1, size), common.Largest())
 
 
 def part_detectors(parts: int) -> nn.Module:
     """``parts`` 3x3 part detectors, a ReLU (a part is there or not), then one 3x3 kernel over
     the part maps (which parts, where, relative to each other): it sees 5x5 of the image."""
     return nn.Sequential(nn.Conv2d(1, parts, 3), nn.ReLU(), nn.Conv2d(parts, 1, 3),
-                         nn.AdaptiveMaxPool2d(1), nn.Flatten())
+                         common.Largest())
 
 
 def parameters(model: nn.Module) -> int:
@@ -96,12 +96,12 @@ def draw(out: Path, args: argparse.Namespace, net: nn.Module, images: mg.Tensor,
     layout = [["."] + [f"k{i}" for i in range(cols)] + ["R"],
               ["car"] + [f"c{i}" for i in range(cols)] + ["R"],
               ["pieces"] + [f"f{i}" for i in range(cols)] + ["R"]]
-    fig, ax = common.mosaic(layout, size=(16, 9),  # type: ignore[arg-type]
+    fig, ax = common.mosaic(layout,  # type: ignore[arg-type]
                             width_ratios=[1] * (cols + 1) + [cols / 2])
     with mg.no_grad():
         maps = {"c": net[1](net[0](car))[0], "f": net[1](net[0](pieces))[0]}
     common.show(ax["car"], car[0, 0], "a car")
-    common.show(ax["pieces"], pieces[0, 0], "the car in pieces")
+    common.show(ax["pieces"], pieces[0, 0], "the car\nin pieces")
     for i in range(cols):
         common.show_signed(ax[f"k{i}"], net[0].weight[i, 0], f"part {i + 1}")
         common.show(ax[f"c{i}"], maps["c"][i], "")
@@ -110,14 +110,13 @@ def draw(out: Path, args: argparse.Namespace, net: nn.Module, images: mg.Tensor,
     for i, m in enumerate(models):
         ax["R"].bar([j + (i - 1) * width for j in range(len(kinds))],
                     [results[m, d] for d in kinds], width, label=m)
-    ax["R"].set_xticks(range(len(kinds)), [d.replace(" ", "\n", 1) for d in kinds],
-                       fontsize=11, rotation=30)
+    ax["R"].set_xticks(range(len(kinds)), [d.replace(" ", "\n", 1) for d in kinds], rotation=30)
     ax["R"].set_ylim(0, 1.35)
-    ax["R"].set_ylabel("accuracy: cars against ...", fontsize=12)
+    ax["R"].set_ylabel("accuracy: cars against ...")
     ax["R"].axhline(0.5, color="gray", linestyle=":", linewidth=1)
-    ax["R"].legend(fontsize=11, loc="upper left")
+    ax["R"].legend(loc="upper left")
     fig.suptitle("Part detectors (top), what they see on a car and on the car in pieces; "
-                 "accuracy of each model (right)", fontsize=14)
+                 "accuracy of each model (right)", fontsize=common.TEXT + 2)
     common.save(fig, out, "one_conv_enough", args.dpi)
 
 

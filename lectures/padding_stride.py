@@ -119,14 +119,13 @@ def main(argv: list[str] | None = None) -> None:
           f"channels {[[c for c in range(4) if links[o, c].item()] for o in range(4)]}")
 
     # ---- transposed convolution: upsampling, and the adjoint of conv2d -----------------------
-    up = nn.ConvTranspose2d(1, 1, kernel_size=2, stride=2)
-    small = mg.arange(16).float().reshape(1, 1, 4, 4)
-    with mg.no_grad():
-        up.weight.fill_(1.0)  # each input pixel is spread over a 2x2 block of the output
-        up.bias.zero_()
+    up = nn.ConvTranspose2d(1, 1, kernel_size=2, stride=2, bias=False)
+    small = mg.tensor([[[[1.0, 2.0], [0.0, -1.0]]]])
+    with mg.no_grad():  # each input pixel stamps the kernel, scaled, on its 2x2 block
+        up.weight.copy_(mg.tensor([[[[1.0, 2.0], [3.0, 4.0]]]]))
         big = up(small)
     print(f"nn.ConvTranspose2d(1, 1, kernel_size=2, stride=2): {list(small.shape)} -> "
-          f"{list(big.shape)}")
+          f"{list(big.shape)}; each input pixel times the kernel: {big[0, 0].int().tolist()}")
     w = mg.randn(1, 1, 3, 3)
     x = mg.randn(1, 1, 9, 9, requires_grad=True)
     y = F.conv2d(x, w, stride=2, padding=1)                      # 9x9 -> 5x5
@@ -135,32 +134,55 @@ def main(argv: list[str] | None = None) -> None:
     transposed = F.conv_transpose2d(g, w, stride=2, padding=1)  # 5x5 -> 9x9
     adjoint = (by_autograd - transposed).abs().max().item()
     print(f"max |d(conv2d)/d(input) applied to g - conv_transpose2d(g)| = {adjoint:.1e}")
+    # the same with g = 1 at one output: both put the kernel on the patch that output read
+    w_seen = mg.arange(1, 10).float().reshape(1, 1, 3, 3)
+    one = mg.zeros(*y.shape)
+    one[0, 0, 2, 3] = 1.0
+    (one_by_autograd,) = mg.autograd.grad(F.conv2d(x, w_seen, stride=2, padding=1), x,
+                                          grad_outputs=one)
+    one_transposed = F.conv_transpose2d(one, w_seen, stride=2, padding=1)
 
     # ---- figures ---------------------------------------------------------------------------
-    fig, ax = common.mosaic("ABabcd", size=(13, 2.7), width_ratios=[1.1, 1.1, 1, 1, 1, 1])
+    fig, ax = common.mosaic("Aab;Bcd")
     for key, s in (("A", 1), ("B", 2)):
         grid = mg.tensor([[sizes[k, pad, s] for pad in PADDINGS] for k in KERNELS])
-        common.show(ax[key], grid, f"output size, stride {s}\n(input {args.size})",
+        common.show(ax[key], grid, f"output size, stride {s} (input {args.size})",
                     cmap="Blues", numbers=".0f", vmin=0, vmax=args.size)
-        ax[key].set_xticks(range(len(PADDINGS)), [f"pad {v}" for v in PADDINGS], fontsize=8)
-        ax[key].set_yticks(range(len(KERNELS)), [f"k {v}" for v in KERNELS], fontsize=8)
+        ax[key].set_xticks(range(len(PADDINGS)), [f"pad {v}" for v in PADDINGS])
+        ax[key].set_yticks(range(len(KERNELS)), [f"k {v}" for v in KERNELS])
     for key, (case, seen) in zip("abcd", maps.items()):
-        common.show(ax[key], seen, "patches seeing each pixel\nk={}, padding {}, stride {}"
+        common.show(ax[key], seen, "patches seeing each pixel:\nk={}, padding {}, stride {}"
                     .format(*case), cmap="viridis", numbers=".0f", vmin=0, vmax=9)
     common.save(fig, out, "padding_stride", args.dpi)
 
-    fig, ax = common.mosaic("dgsbaT", size=(13, 2.6))
-    common.show(ax["d"], footprint > 0, "dilation 2: the pixels one\noutput of a 3x3 kernel sees",
-                cmap="Blues")
-    common.show(ax["g"], links, "groups=2: output channel\n(row) sees input (column)",
-                cmap="Blues", numbers=".0f")
-    common.show(ax["s"], small[0, 0], "transposed conv: input 4x4", cmap="viridis",
-                numbers=".0f")
-    common.show(ax["b"], big[0, 0], "output 8x8 (kernel of ones,\nstride 2: upsampled)",
-                cmap="viridis")
-    common.show_signed(ax["a"], by_autograd[0, 0], "autograd: gradient of\nconv2d for input")
-    common.show_signed(ax["T"], transposed[0, 0],
-                       f"conv_transpose2d(gradient)\n(max difference {adjoint:.0e})")
+    fig, ax = common.mosaic("dgsKb;wGATt")
+    ax["t"].axis("off")
+    ax["t"].text(0, 0.5, "backprop puts the kernel\nback on the patch that\noutput read, "
+                 "times\nits gradient: that is\nthe transposed convolution", va="center")
+    common.show(ax["d"], footprint > 0, "dilation 2: the 9 pixels\none 3x3 output reads",
+                cmap="Blues", vmin=0, vmax=1.6)
+    common.pixel_grid(ax["d"], *footprint.shape)
+    common.show(ax["g"], links, "groups=2: output (row)\nsees input (column)",
+                cmap="Blues", numbers=".0f", vmin=0, vmax=1.6)
+    ax["g"].set(xlabel="input channel", ylabel="output channel")
+    common.show(ax["s"], small[0, 0], "transposed, stride 2:\ninput 2x2", cmap="RdBu_r",
+                numbers=".0f", vmin=-8, vmax=8)
+    common.show(ax["K"], up.weight[0, 0], "kernel 2x2", cmap="RdBu_r", numbers=".0f",
+                vmin=-8, vmax=8)
+    common.show(ax["b"], big[0, 0], "output 4x4: each input\npixel times the kernel",
+                cmap="RdBu_r", numbers=".0f", vmin=-8, vmax=8)
+    for line in (1.5,):
+        ax["b"].axhline(line, color="k")
+        ax["b"].axvline(line, color="k")
+    common.show(ax["w"], w_seen[0, 0], "conv2d kernel 3x3,\nstride 2, padding 1",
+                cmap="Blues", numbers=".0f", vmin=0, vmax=12)
+    common.show(ax["G"], one[0, 0], "gradient of the 5x5\noutput: 1 at (2, 3)", cmap="Blues",
+                numbers=".0f", vmin=0, vmax=1.6)
+    common.show(ax["A"], one_by_autograd[0, 0], "autograd: gradient\nof the 9x9 input",
+                cmap="Blues", numbers=".0f", vmin=0, vmax=12)
+    common.show(ax["T"], one_transposed[0, 0], "conv_transpose2d: the same\n"
+                f"(random g: max diff {adjoint:.0e})", cmap="Blues", numbers=".0f",
+                vmin=0, vmax=12)
     common.save(fig, out, "conv_kinds", args.dpi)
 
 

@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> None:
     net = lenet()
     cases = {
         "conv 2x2": (nn.Sequential(nn.Conv2d(1, 1, kernel_size=2)), 8),
+        "conv 2x2 + conv 2x2": (nn.Sequential(nn.Conv2d(1, 1, kernel_size=2),
+                                              nn.Conv2d(1, 1, kernel_size=2)), 8),
         "pool 2x2 + conv 2x2": (nn.Sequential(nn.AvgPool2d(2), nn.Conv2d(1, 1, kernel_size=2)),
                                 8),
     }
@@ -101,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
         fields[name] = (measured, expected, seen)
         print(f"{name:<22} {'x'.join(map(str, measured)):>8} {f'{expected}x{expected}':>8}")
 
-    fig, ax = common.mosaic("gam", size=(8, 2.9))
+    fig, ax = common.mosaic("gam")
     common.show(ax["g"], grid[0, 0], "input 6x6", cmap="Blues", numbers=".0f")
     for line in range(k, 6, k):
         ax["g"].axhline(line - 0.5, color="red")
@@ -112,12 +114,19 @@ def main(argv: list[str] | None = None) -> None:
                 numbers=".0f", vmin=0, vmax=9)
     common.save(fig, out, "pooling", args.dpi)
 
-    fig, axes = common.figure(1, len(fields), size=(2.1 * len(fields), 2.6))
-    # blue: the input pixels that get a gradient from one output in the middle of the map
-    for ax_, (name, (measured, expected, seen)) in zip(axes[0], fields.items()):
-        common.show(ax_, seen > 0, f"{name}\n{'x'.join(map(str, measured))} (formula "
-                    f"{expected}x{expected})",
-                    cmap="Blues")
+    # blue: the input pixels that get a gradient from one output in the middle of the map;
+    # the small networks on an 8x8 input (top), LeNet on its 28x28 input (bottom)
+    fig, ax = common.mosaic([["a", "b", "c", "t"], ["d", "e", "f", "g"]])
+    ax["t"].axis("off")
+    ax["t"].text(0, 0.5, "blue: the input pixels\none output in the middle\nof the map depends on\n"
+                 "(their gradient is not 0)\n\nsame kernels, larger field:\npooling first",
+                 va="center")
+    for key, (name, (measured, expected, seen)) in zip("abcdefg", fields.items()):
+        common.show(ax[key], seen > 0, f"{name}:\n{'x'.join(map(str, measured))} (formula "
+                    f"{expected}x{expected})", cmap="Blues", vmin=0, vmax=1.6)
+        common.pixel_grid(ax[key], *seen.shape)
+    ax["a"].set_ylabel("an 8x8 input")
+    ax["d"].set_ylabel("LeNet's 28x28 input")
     common.save(fig, out, "receptive_field", args.dpi)
 
 

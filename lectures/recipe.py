@@ -49,26 +49,25 @@ def main(argv: list[str] | None = None) -> None:
     # the stages that change the shape (activations keep it)
     stages = [(name, shape) for name, shape in steps if "Sigmoid" not in name]
     images = [(name, shape) for name, shape in stages if len(shape) == 4]
-    fig, ax = common.mosaic("rs", size=(11, 3.6))
+    fig, ax = common.mosaic("rs")
     at = range(len(images))
     ax["r"].step(at, [shape[2] for _, shape in images], where="mid", marker="o",
                  label="resolution (height = width)")
     ax["r"].step(at, [shape[1] for _, shape in images], where="mid", marker="s",
                  label="channels")
     for i, (_, shape) in enumerate(images):
-        ax["r"].annotate(f"{shape[1]}x{shape[2]}x{shape[3]}", (i, shape[2]), fontsize=7,
+        ax["r"].annotate(f"{shape[1]}x{shape[2]}x{shape[3]}", (i, shape[2]),
                          textcoords="offset points", xytext=(0, 6), ha="center")
-    ax["r"].set_xticks(at, [name for name, _ in images], rotation=20, fontsize=7)
+    ax["r"].set_xticks(at, [name for name, _ in images], rotation=20)
     ax["r"].set_ylim(0, args.size * 1.2)
-    ax["r"].set_title("feature extractor: resolution down, channels up", fontsize=9)
-    ax["r"].legend(fontsize=8, loc="upper right")
+    ax["r"].set_title("feature extractor: resolution down, channels up")
+    ax["r"].legend(loc="upper right")
     # numbers per image at every stage: Flatten keeps them all, the linear head shrinks them
     ax["s"].bar(range(len(stages)), [math.prod(shape[1:]) for _, shape in stages],
                 color=["tab:blue" if len(shape) == 4 else "tab:orange" for _, shape in stages])
-    ax["s"].set_xticks(range(len(stages)), [name for name, _ in stages], rotation=20,
-                       fontsize=7)
+    ax["s"].set_xticks(range(len(stages)), [name for name, _ in stages], rotation=20)
     ax["s"].set_yscale("log")
-    ax["s"].set_title(f"numbers per image (orange: vectors); {total:,} parameters", fontsize=9)
+    ax["s"].set_title(f"numbers per image (orange: vectors); {total:,} parameters")
     common.save(fig, out, "recipe", args.dpi)
 
 

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     for s, values in sweep.items():
         print(f"  best match, stride {s:<6}  " + "  ".join(f"{v:4.2f}" for v in values))
 
-    fig, ax = common.mosaic("icfs", size=(12, 3.4))
+    fig, ax = common.mosaic("icf;sss", height_ratios=[1.4, 1])
     common.show(ax["i"], image[0, 0], f"the car across grid lines\n(patches of "
                 f"{args.stride}x{args.stride}, stride {args.stride})")
     for line in range(args.stride, SIZE, args.stride):
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
         ax["s"].plot(offsets, values, marker="o", label=f"stride {s}")
     ax["s"].set(xlabel="car's offset from the grid line (pixels)", ylabel="best match",
                 ylim=(0, 1.1), title="sliding never cuts the car")
-    ax["s"].legend(fontsize=8)
+    ax["s"].legend()
     common.save(fig, out, "sliding_windows", args.dpi)
 
 

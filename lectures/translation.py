@@ -1,11 +1,11 @@
-"""Translation: a convolution's output moves with the object (equivariance); pooling over all
-positions gives an answer that does not move at all (invariance).
+"""Translation: a convolution's output moves with the object (equivariance); the largest answer
+over all positions does not move at all (invariance).
 
     python lectures/translation.py --out DIR
 
 Move the car by (dy, dx) pixels and the convolution's output map moves by the same (dy, dx):
-conv(shift(x)) = shift(conv(x)). The largest value over all positions (a global max pooling)
-is then the same wherever the car is: the question "is there a car?" gets the same answer.
+conv(shift(x)) = shift(conv(x)). The largest value over all positions (section 8's global max
+pooling) is then the same wherever the car is: the question "is there a car?" gets the same answer.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 # %% the lecture
 def main(argv: list[str] | None = None) -> None:
-    """Shift the car, compare the conv outputs and the pooled answers; draw."""
+    """Shift the car, compare the conv outputs and their largest answers; draw."""
     args = arguments(argv)
     out = common.start(args)
 
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.random_kernel:
         with mg.no_grad():
             conv.weight[0, 0] = common.car()  # a kernel that answers most on the car
-    pool = nn.AdaptiveMaxPool2d(1)            # the largest answer over all positions
+    largest = common.Largest()               # the largest answer over all positions
 
     x = common.place(common.car(), SIZE, *START).reshape(1, 1, SIZE, SIZE)
     with mg.no_grad():
@@ -72,10 +72,10 @@ def main(argv: list[str] | None = None) -> None:
                 # equivariance: moving the input moves the output by the same amount
                 "equivariance": (moved - shift(base, dy, dx)).abs().max().item(),
                 "changed": (moved - base).abs().max().item(),
-                # invariance: the pooled answer does not move at all
-                "pooled": pool(moved).item()})
+                # invariance: the largest answer does not move at all
+                "pooled": largest(moved).item()})
 
-    print("shift (dy, dx)  car centre  output peak at  max pooled")
+    print("shift (dy, dx)  car centre  output peak at  largest answer")
     for r in rows:
         (dy, dx) = r["shift"]
         car_at = (START[0] + 2 + dy, START[1] + 2 + dx)
@@ -86,24 +86,24 @@ def main(argv: list[str] | None = None) -> None:
     print(f"equivariance: max |conv(shift(x)) - shift(conv(x))| = {equivariance:.1e}")
     print(f"the output itself moves: max |conv(shift(x)) - conv(x)| up to "
           f"{max(r['changed'] for r in rows):.2f}")
-    print(f"invariance: max pooled answer from {min(pooled):.2f} to {max(pooled):.2f} "
+    print(f"invariance: largest answer from {min(pooled):.2f} to {max(pooled):.2f} "
           f"(spread {max(pooled) - min(pooled):.1e})")
 
-    fig, axes = common.figure(2, len(rows) + 1, size=(11, 4.6))
+    fig, axes = common.figure(2, len(rows) + 1, width_ratios=[1] * len(rows) + [1.5])
     for i, r in enumerate(rows):
         dy, dx = r["shift"]
         common.show(axes[0, i], r["input"][0, 0], f"car moved by ({dy}, {dx})")
         common.box(axes[0, i], START[0] + dy, START[1] + dx, 5, 5)
         row, column = peak(r["output"][0, 0])
-        common.show(axes[1, i], r["output"][0, 0], f"conv output, peak at {(row, column)}",
+        common.show(axes[1, i], r["output"][0, 0], f"conv output,\npeak at {(row, column)}",
                     cmap="viridis", vmin=min(base.min().item(), 0), vmax=base.max().item())
         axes[1, i].plot(column, row, "r+", markersize=12)
-    axes[0, -1].bar([str(s) for s in SHIFTS], pooled, color="tab:green")
-    axes[0, -1].set_title("global max pool:\nthe same for every shift", fontsize=9)
-    axes[0, -1].tick_params(labelsize=7)
-    axes[1, -1].bar([str(s) for s in SHIFTS], [r["changed"] for r in rows], color="tab:red")
-    axes[1, -1].set_title("max |conv(moved) - conv(x)|:\nthe map itself moves", fontsize=9)
-    axes[1, -1].tick_params(labelsize=7)
+    shifts = [f"{dy},{dx}" for dy, dx in SHIFTS]
+    axes[0, -1].bar(shifts, pooled, color="tab:green")
+    axes[0, -1].set_title("the largest answer:\nthe same for every shift")
+    axes[1, -1].bar(shifts, [r["changed"] for r in rows], color="tab:red")
+    axes[1, -1].set_xlabel("shift (dy, dx)")
+    axes[1, -1].set_title("max |conv(moved) - conv(x)|:\nthe map itself moves")
     common.save(fig, out, "translation", args.dpi)
 
 

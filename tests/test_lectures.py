@@ -97,6 +97,8 @@ def test_every_figure_is_written_committed_and_shown(
     for name in drawn:
         png = (folder / name).read_bytes()
         assert png[:8] == PNG and len(png) > 5000, name
+        width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+        assert abs(width / height - 16 / 9) < 0.01, f"{name} is {width}x{height}, not 16:9"
         assert f"{name}\n" in "".join(printed.values()), f"no script said it wrote {name}"
     total = sum((LECTURES / "figures" / name).stat().st_size for name in committed)
     assert total < 2_000_000, f"the committed figures take {total:,} bytes"
@@ -114,10 +116,10 @@ def test_1_linear_model_fails_on_moved_cars_and_conv_does_not(
     corners, anywhere = numbers(r"^  linear, both corners +bottom-right \(trained\) ([\d.]+) "
                                 r".*anywhere ([\d.]+)", out)
     assert corners >= 0.95 and anywhere <= 0.75, "two corners learnt, other places missed"
-    (conv_anywhere,) = numbers(r"^  conv \+ max pool .*anywhere ([\d.]+)", out)
+    (conv_anywhere,) = numbers(r"^  conv \+ largest .*anywhere ([\d.]+)", out)
     assert conv_anywhere >= 0.9
     # the distractors: brightness alone takes a box for a car, the convolution does not
-    (conv_box,) = numbers(r"^conv \+ max pool, a car against box ([\d.]+)", out)
+    (conv_box,) = numbers(r"^conv \+ largest, a car against box ([\d.]+)", out)
     (bright_box,) = numbers(r"^brightness alone .* against box ([\d.]+)", out)
     assert conv_box >= 0.9 and bright_box <= 0.6, out
 
@@ -138,7 +140,7 @@ def test_3_output_moves_with_the_car_and_pooling_does_not(
     out = regenerated[1]["translation"]
     (equivariance,) = numbers(r"equivariance: .* = (\S+)", out)
     (moved,) = numbers(r"the output itself moves: .* up to ([\d.]+)", out)
-    low, high, spread = numbers(r"invariance: max pooled answer from ([\d.]+) to ([\d.]+) "
+    low, high, spread = numbers(r"invariance: largest answer from ([\d.]+) to ([\d.]+) "
                                 r"\(spread (\S+)\)", out)
     assert equivariance <= 1e-6 and spread <= 1e-6 and low == high
     assert moved >= 1.0, "equivariant is not invariant: the map itself moves"
@@ -233,7 +235,8 @@ def test_8_receptive_fields_equal_the_formula(regenerated: tuple[Path, dict[str,
     assert "kernel_size 2, stride 2 (defaults to the kernel size)" in out
     assert "nn.MaxPool2d(kernel_size=3, padding=1): stride 3, [2, 2]" in out
     fields = dict(re.findall(r"^(.+?) {2,}(\d+x\d+) +\d+x\d+$", out, re.M))
-    assert fields == {"conv 2x2": "2x2", "pool 2x2 + conv 2x2": "4x4",
+    assert fields == {"conv 2x2": "2x2", "conv 2x2 + conv 2x2": "3x3",
+                      "pool 2x2 + conv 2x2": "4x4",
                       "LeNet up to conv1": "5x5", "LeNet up to pool1": "6x6",
                       "LeNet up to conv2": "14x14", "LeNet up to pool2": "16x16"}, out
     formula = re.findall(r"^.+? {2,}(\d+x\d+) +(\d+x\d+)$", out, re.M)
@@ -315,6 +318,71 @@ def test_scripts_draw_for_a_projector_and_the_repository_keeps_small_pictures(
     assert figures.common.COMMITTED_DPI == 80 and figures.common.DPI == 150
 
 
+def test_a_figure_with_text_a_projector_would_blur_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every figure is a 16:9 slide whose text is 12 pt or more: save() refuses smaller text,
+    tick labels included (they exist once the figure is laid out)."""
+    common = lecture_module("common", monkeypatch)
+    fig, ax = common.figure(1, 2)
+    assert tuple(fig.get_size_inches()) == common.SLIDE == (12.8, 7.2)
+    common.show(ax[0, 0], [[0, 1], [2, 3]], "a title", numbers=".0f")
+    ax[0, 1].plot([0, 1], [0, 1])
+    common.save(fig, tmp_path, "readable", dpi=20)
+    assert (tmp_path / "readable.png").read_bytes()[:8] == PNG
+    ax[0, 1].tick_params(labelsize=8)
+    with pytest.raises(ValueError, match=r"small: text under 12 pt: .*\(8 pt\)"):
+        common.save(fig, tmp_path, "small", dpi=20)
+    fig, ax = common.figure()
+    ax[0, 0].set_title("a footnote", fontsize=9)
+    with pytest.raises(ValueError, match=r"'a footnote' \(9 pt\)"):
+        common.save(fig, tmp_path, "footnote", dpi=20)
+    assert not (tmp_path / "small.png").exists() and not (tmp_path / "footnote.png").exists()
+
+
+def texts_drawn(monkeypatch: pytest.MonkeyPatch, common: object) -> dict[str, str]:
+    """Make ``common.save`` record each figure's text (name -> all its strings) as it saves."""
+    drawn: dict[str, str] = {}
+    save = common.save  # type: ignore[attr-defined]
+
+    def recording(fig: object, out: Path, name: str, dpi: int = 80) -> Path:
+        from matplotlib.text import Text
+        drawn[name] = "\n".join(t.get_text() for t in fig.findobj(Text))  # type: ignore
+        return save(fig, out, name, dpi)
+
+    monkeypatch.setattr(common, "save", recording)
+    return drawn
+
+
+# the test's MNIST files are noise: no flat patch, so section 5's mean over flat patches is NaN
+@pytest.mark.filterwarnings("ignore:Mean of empty slice", "ignore:invalid value encountered")
+def test_a_digit_is_mnist_where_its_files_are_and_the_figure_says_when_it_is_not(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Figures that show a handwritten digit draw MNIST's from --data-dir or the download
+    cache; offline, scikit-learn's 8x8 digit scaled up, and the figure says so."""
+    from tests.test_data import write_mnist
+
+    write_mnist(tmp_path / "files", n_train=8, n_test=4)
+    common = lecture_module("common", monkeypatch)
+    monkeypatch.setenv("MINIGRAD_DATA", str(tmp_path / "empty cache"))
+    digit, what = common.a_digit(str(tmp_path / "files"))
+    assert list(digit.shape) == [1, 1, 28, 28] and what == "an MNIST digit (28x28)"
+    digit, what = common.a_digit()
+    assert list(digit.shape) == [1, 1, 28, 28] and "8x8" in what and "--data-dir" in what
+    with pytest.raises(SystemExit, match=r"--data-dir .*not found in"):
+        common.a_digit(str(tmp_path / "empty cache"))
+    monkeypatch.setenv("MINIGRAD_DATA", str(tmp_path))
+    (tmp_path / "files").rename(tmp_path / "mnist")                # now in the cache
+    assert common.a_digit()[1] == "an MNIST digit (28x28)"
+
+    edges = lecture_module("edge_detection", monkeypatch)
+    drawn = texts_drawn(monkeypatch, edges.common)
+    edges.main(["--out", str(tmp_path / "figs"), "--dpi", "20"])
+    assert "an MNIST digit\n(28x28)" in drawn["edge_detection"]
+    monkeypatch.setenv("MINIGRAD_DATA", str(tmp_path / "empty cache"))
+    edges.main(["--out", str(tmp_path / "figs"), "--dpi", "20"])
+    assert "scikit-learn's 8x8 digit" in drawn["edge_detection"]
+
+
 def test_every_command_in_the_readme_parses(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each script has its command in the README, and every flag the README suggests exists:
     the script's own parser accepts it."""
@@ -356,12 +424,20 @@ def test_training_reads_mnist_files_from_data_dir(tmp_path: Path,
 
     write_mnist(tmp_path / "mnist", n_train=48, n_test=16)
     lenet_learns = lecture_module("lenet_learns", monkeypatch)
+    drawn = texts_drawn(monkeypatch, lenet_learns.common)
     lenet_learns.main(["--data-dir", str(tmp_path / "mnist"), "--epochs", "1", "--out",
                        str(tmp_path / "figs")])
     out = capsys.readouterr().out
     assert "training LeNet on mnist: 48 images, epochs: 1" in out
     assert sorted(p.name for p in (tmp_path / "figs").glob("*.png")) == [
         "lenet_feature_maps.png", "lenet_learns.png"]
+    assert "input: an MNIST digit" in drawn["lenet_feature_maps"]
+    assert "LeNet on mnist" in drawn["lenet_learns"]
+    # offline, the figure says the digit is 8x8 scaled up; the class scores are labelled
+    lenet_learns.main(["--epochs", "1", "--train-size", "64", "--out", str(tmp_path / "figs")])
+    maps = drawn["lenet_feature_maps"]
+    assert "input: an 8x8 digit, scaled up" in maps and "class (digit)" in maps
+    assert "score (a logit)" in maps
 
 
 def test_missing_data_is_one_line_not_a_traceback(tmp_path: Path,
