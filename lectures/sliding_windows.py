@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> None:
     at = divmod(fine_map.argmax().item(), fine_map.shape[1])
     print(f"car at ({args.top}, {args.left}): rows {args.top}-{args.top + 4}, columns "
           f"{args.left}-{args.left + 4}; grid lines every {args.stride} pixels")
-    print(f"non-overlapping patches (stride {args.stride}): best match {coarse:.2f}")
+    kind = "non-overlapping" if args.stride >= 5 else "overlapping"  # (the patches are 5x5)
+    print(f"{kind} patches (stride {args.stride}): best match {coarse:.2f}")
     print(f"sliding one pixel at a time (stride 1):   best match {fine:.2f} at {at}")
 
     # the car moved diagonally across one grid cell: how much of it does the best patch see?

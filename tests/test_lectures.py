@@ -211,7 +211,9 @@ def test_7_output_sizes_follow_the_formula(regenerated: tuple[Path, dict[str, st
     assert "k=2 p=0 s=3: corner 1, centre 1, pixels never seen 28" in out
     assert "reaches over 5x5 pixels, 9 of them used" in out
     assert "input channels [[0, 1], [0, 1], [2, 3], [2, 3]]" in out
-    assert "[1, 1, 4, 4] -> [1, 1, 8, 8]" in out
+    # the transposed convolution stamps the kernel (1 2 / 3 4) times each input pixel
+    assert "[1, 1, 2, 2] -> [1, 1, 4, 4]; each input pixel times the kernel: [[1, 2, 2, 4], " \
+           "[3, 4, 6, 8], [0, 0, -1, -2], [0, 0, -3, -4]]" in out
     (adjoint,) = numbers(r"- conv_transpose2d\(g\)\| = (\S+)", out)
     assert adjoint <= 1e-5
 
