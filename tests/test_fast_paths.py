@@ -10,6 +10,8 @@ layouts).
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -26,6 +28,7 @@ from demos.lenet import lenet, lenet_bn
 from minigrad import backends, ops
 from minigrad.autograd import Function
 from minigrad.backends import fast_paths
+from minigrad.fast import compiled
 from minigrad.testing import assert_close
 from tests import reference as ref
 from tests.test_scripts import run_python
@@ -353,22 +356,63 @@ def test_max_along_a_dim_with_nan_picks_the_first_nan_as_torch(fast: bool) -> No
     assert pool_index.tolist() == [[[[1, 3]]]]
 
 
-# ---- ReLU's gradient as a bitwise AND, batch norm as one op ------------------------------------
+# ---- ReLU's and max pooling's gradients without `where`, batch norm as one op ------------------
+KERNELS = ["compiled", "numpy"]  # numba's one-pass kernels, or the NumPy twin alone
+
+
+@contextlib.contextmanager
+def mask_kernels(kind: str) -> Iterator[list[str]]:
+    """Run the fast twins with numba's compiled kernels ("compiled"; skipped, saying why, where
+    numba is missing) or without them ("numpy"); yields the names of the kernels that ran."""
+    ran: list[str] = []
+    if kind == "compiled" and importlib.util.find_spec("numba") is None:
+        pytest.skip("numba is not installed (pip install -e '.[fast]'): no compiled kernels")
+    with pytest.MonkeyPatch.context() as patch:
+        if kind == "compiled":
+            kernel = compiled.kernel
+            patch.setattr(compiled, "kernel", lambda f: ran.append(f.__name__) or kernel(f))
+        else:
+            patch.setattr(compiled, "AVAILABLE", False)
+        yield ran
+
+
+@pytest.mark.parametrize("kind", KERNELS)
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-def test_relu_gradient_keeps_torchs_values_bit_for_bit(dtype: type) -> None:
+def test_relu_gradient_keeps_torchs_values_bit_for_bit(dtype: type, kind: str) -> None:
     """g where y > 0 (or NaN), else +0, even for an infinite or NaN g where y <= 0 (a product
-    with a 0/1 mask would give NaN there) and for signed zeros."""
+    with a 0/1 mask would give NaN there) and for signed zeros; g and y laid out alike (one
+    pass) or not (the NumPy twin's AND)."""
     inf, nan = float("inf"), float("nan")
-    x = np.array([-1.0, 0.0, -0.0, 2.0, nan, 3.0, -4.0, 5.0], dtype=dtype)
-    g = np.array([inf, nan, -2.0, -0.0, 7.0, nan, -inf, inf], dtype=dtype)
-    grads = []
-    for fast in (True, False):
-        with fast_paths(fast):
-            t = mg.tensor(x, requires_grad=True)
-            t.relu().backward(mg.tensor(g))
-            grads.append(t.grad.numpy())
-    assert grads[0].tobytes() == grads[1].tobytes()
-    assert grads[0].tobytes() == np.where(~(x <= 0), g, dtype(0)).tobytes()
+    x = np.array([-1.0, 0.0, -0.0, 2.0, nan, 3.0, -4.0, 5.0], dtype=dtype).reshape(2, 2, 2)
+    g = np.array([inf, nan, -2.0, -0.0, 7.0, nan, -inf, inf], dtype=dtype).reshape(2, 2, 2)
+    for g_layout in (g, np.asfortranarray(g)):
+        grads = []
+        for fast in (True, False):
+            with fast_paths(fast), mask_kernels(kind) as ran:
+                t = mg.tensor(x, requires_grad=True)
+                t.relu().backward(mg.tensor(g_layout))
+                grads.append(t.grad.numpy())
+            compiled_ran = fast and kind == "compiled" and dtype != np.float16 and (
+                g_layout.flags.c_contiguous)
+            assert ran == (["relu_gradient"] if compiled_ran else []), (fast, g_layout.flags)
+        assert grads[0].tobytes() == grads[1].tobytes()
+        assert grads[0].tobytes() == np.where(~(x <= 0), g, dtype(0)).tobytes()
+
+
+def test_flat_views_pair_entries_only_for_one_memory_order() -> None:
+    """The compiled ReLU gradient reads g and y as flat arrays: only when both lie in one
+    dense order (row-major, batch innermost, any), never for broadcast or strided views."""
+    from minigrad.fast.numpy_backend import flat
+
+    a = np.arange(24.0).reshape(2, 3, 4)
+    inner = np.ascontiguousarray(a.transpose(1, 2, 0)).transpose(2, 0, 1)  # (batch innermost)
+    views = flat(inner, inner.copy(order="K"))
+    assert views is not None and all(v.base is not None for v in views)
+    assert np.array_equal(views[0], inner.transpose(1, 2, 0).reshape(-1))
+    assert flat(a, a + 1) is not None
+    assert flat(a, inner) is None and flat(inner, a) is None
+    assert flat(np.broadcast_to(a[:1], a.shape), a) is None
+    assert flat(a[:, :, ::2], a[:, :, ::2]) is None
 
 
 @st.composite
@@ -446,14 +490,16 @@ def test_batch_norm_as_one_op_updates_the_statistics_without_a_graph() -> None:
     assert not np.allclose(stats[0][0], 0)
 
 
+@pytest.mark.parametrize("kind", KERNELS)
 @given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3),
        st.booleans(), st.booleans(), st.sampled_from([np.float32, np.float64]),
        st.integers(0, 2**16))
-def test_max_pool_over_tiles_agrees_with_the_textbook(kh: int, kw: int, mh: int, mw: int,
-                                                       inner: bool, ceil_mode: bool,
+def test_max_pool_over_tiles_agrees_with_the_textbook(kind: str, kh: int, kw: int, mh: int,
+                                                       mw: int, inner: bool, ceil_mode: bool,
                                                        dtype: type, seed: int) -> None:
     """Values and gradient bit for bit, with ties, NaN and infinite gradients in the tiles,
-    for inputs laid out NCHW or batch innermost, batched or not."""
+    for inputs laid out NCHW or batch innermost, batched or not; the gradient by the compiled
+    kernel and by the NumPy twin."""
     rng = np.random.default_rng(seed)
     x = rng.integers(-2, 3, (2, 3, kh * mh, kw * mw)).astype(dtype)  # (small integers: ties)
     x[rng.random(x.shape) < 0.1] = np.nan
@@ -463,7 +509,7 @@ def test_max_pool_over_tiles_agrees_with_the_textbook(kh: int, kw: int, mh: int,
     unbatched = bool(seed % 2)
     seen = []
     for fast in (True, False):
-        with fast_paths(fast):
+        with fast_paths(fast), mask_kernels(kind) as ran:
             t = mg.tensor(batch_innermost(x) if inner else x, requires_grad=True)
             source = t[0] if unbatched else t
             out = F.max_pool2d(source, (kh, kw), ceil_mode=ceil_mode)
@@ -471,6 +517,7 @@ def test_max_pool_over_tiles_agrees_with_the_textbook(kh: int, kw: int, mh: int,
             seen.append((out.detach().numpy(), t.grad.numpy()))
             if not unbatched:  # (else the node is the squeeze after it)
                 assert (type(out.grad_fn).__name__ == "MaxPoolTiles") == fast
+            assert ("tile_max_gradient" in ran) == (fast and kind == "compiled")
     for a, b in zip(*seen):
         assert np.array_equal(a, b, equal_nan=True)
         assert np.array_equal(np.signbit(a), np.signbit(b))  # (+0 where no gradient goes)

@@ -1,4 +1,5 @@
-"""Compiled kernels behind the seam, for the one case NumPy cannot make fast: 3x3 convolutions.
+"""Compiled kernels behind the seam, for what NumPy cannot make fast: 3x3 convolutions, and the
+masks of ReLU's and max pooling's gradients.
 
 An optional extra (``pip install minigrad[fast]``: numba). Without numba nothing here runs
 (``AVAILABLE`` is False) and the NumPy twins do the work; nothing a student reads imports it.
@@ -183,6 +184,33 @@ def gradient_tiles(g: Any, dm: Any) -> None:  # pragma: no cover
                     dm[6 * a + 3, o, ti, tj, n] = y0 + 2 * y1 + 4 * y2 + 8 * y3
                     dm[6 * a + 4, o, ti, tj, n] = y0 - 2 * y1 + 4 * y2 - 8 * y3
                     dm[6 * a + 5, o, ti, tj, n] = y3
+
+
+# ---- the gradients of ReLU and of max pooling: one pass instead of a mask and a select ------
+# (NumPy needs a comparison, a mask and a select, each a pass over memory, several for pooling's
+# first-max search; these read each input once and write the gradient once.)
+def relu_gradient(g: Any, y: Any, out: Any) -> None:  # pragma: no cover
+    """out = +0 where y <= 0, else g (NaN in y passes g), over flat arrays of one dtype."""
+    for i in prange(g.size):
+        out[i] = 0.0 if y[i] <= 0 else g[i]
+
+
+def tile_max_gradient(tiles: Any, best: Any, g: Any, out: Any) -> None:  # pragma: no cover
+    """out (C, H', kh, W', kw, N) = g (C, H', W', N) at the first offset of each tile of
+    ``tiles`` (same shape as out) holding its max ``best`` or a NaN, +0 at the others."""
+    c_n, h_n, kh, w_n, kw, n_n = tiles.shape
+    for c in prange(c_n):
+        done = np.empty(n_n, np.bool_)  # (which images' tile has had its max found)
+        for i in range(h_n):
+            for j in range(w_n):
+                done[:] = False
+                for a in range(kh):
+                    for b in range(kw):
+                        for n in range(n_n):
+                            v = tiles[c, i, a, j, b, n]
+                            hit = (v == best[c, i, j, n] or v != v) and not done[n]
+                            out[c, i, a, j, b, n] = g[c, i, j, n] if hit else 0.0
+                            done[n] = done[n] or hit
 
 
 def tile_counts(oh: int, ow: int) -> tuple[int, int]:

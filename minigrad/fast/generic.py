@@ -324,11 +324,18 @@ class MaxPoolTiles(Function):
         if is_grad_enabled():  # create_graph: the textbook's graph, differentiable
             out = F.max_pool2d.textbook(x, self.kernel_size)  # type: ignore[attr-defined]
             return cast("Tensor", autograd_grad(out, [x], g, create_graph=True)[0])
-        xp, tiles = self.xp, self.tiles(x._data)
-        kh, kw = self.kernel_size
+        xp = self.xp
         best = xp.permute_dims(self.output._data, (1, 2, 3, 0))  # (C, H', W', N)
-        gd = xp.permute_dims(g._data, (1, 2, 3, 0))
-        out = xp.empty(tiles.shape, dtype=gd.dtype)  # (C, H', kh, W', kw, N)
+        out = self.gradient(self.tiles(x._data), best, xp.permute_dims(g._data, (1, 2, 3, 0)))
+        n, c, h, w = x.shape
+        return make_tensor(xp.permute_dims(xp.reshape(out, (c, h, w, n)), (3, 0, 1, 2)),
+                           g.device)
+
+    def gradient(self, tiles: Any, best: Any, g: Any) -> Any:
+        """The gradient on the tiles (C, H', kh, W', kw, N): g (C, H', W', N) at the first
+        offset of each tile that holds its max ``best``, +0 at the others."""
+        kh, kw = self.kernel_size
+        out = self.xp.empty(tiles.shape, dtype=g.dtype)
         found = None
         for k in range(kh * kw):
             part = tiles[:, :, k // kw, :, k % kw, :]
@@ -338,10 +345,8 @@ class MaxPoolTiles(Function):
             else:
                 hit &= ~found
                 found |= hit
-            out[:, :, k // kw, :, k % kw, :] = self.keep(gd, hit)
-        n, c, h, w = x.shape
-        return make_tensor(xp.permute_dims(xp.reshape(out, (c, h, w, n)), (3, 0, 1, 2)),
-                           g.device)
+            out[:, :, k // kw, :, k % kw, :] = self.keep(g, hit)
+        return out
 
     def keep(self, g: Any, mask: Any) -> Any:
         """g where mask holds, else +0."""

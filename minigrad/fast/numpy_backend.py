@@ -105,18 +105,45 @@ def keep(g: np.ndarray, drop: np.ndarray) -> np.ndarray:
     return np.bitwise_and(g.view(bits), mask).view(g.dtype)
 
 
+def flat(*arrays: np.ndarray) -> list[np.ndarray] | None:
+    """The arrays as 1-D views in their memory order, or None unless they all lie in one
+    dense order (row-major, batch innermost, ...), so that entry i of each is the same
+    element."""
+    order = np.argsort(arrays[0].strides, kind="stable")[::-1]  # (the largest stride first)
+    dense = [a.transpose(order) for a in arrays]
+    if not all(a.flags.c_contiguous for a in dense):
+        return None
+    return [a.reshape(-1) for a in dense]
+
+
 class ReluBackward(ops.elementwise.ReluBackward):
-    """relu's gradient, g where y > 0 (or NaN) else +0, with ``keep``: no ``where``."""
+    """relu's gradient, g where y > 0 (or NaN) else +0: compiled (one pass) where numba is
+    installed, else with ``keep``; no ``where``."""
 
     def forward(self, g: np.ndarray, y: np.ndarray) -> np.ndarray:
         if g.dtype != y.dtype or g.dtype.kind != "f" or g.shape != y.shape:
             return super().forward(g, y)
         self.save_for_backward(y if self.needs_input_grad[0] else None)  # (g's reads y)
+        if compiled.AVAILABLE and g.dtype.char in "fd":
+            out = np.empty_like(g)  # (g's memory order)
+            views = flat(g, y, out)
+            if views is not None:
+                compiled.kernel(compiled.relu_gradient)(*views)
+                return out
         return keep(g, y <= 0)
 
 
 class MaxPoolTiles(generic.MaxPoolTiles):
-    """Max pooling over tiles, its gradient written with ``keep``: no ``where``."""
+    """Max pooling over tiles, its gradient compiled (one pass) where numba is installed, else
+    written with ``keep``: no ``where``."""
+
+    def gradient(self, tiles: np.ndarray, best: np.ndarray, g: np.ndarray) -> np.ndarray:
+        if not (compiled.AVAILABLE and g.dtype.char in "fd" and tiles.dtype == g.dtype):
+            return super().gradient(tiles, best, g)
+        out = np.empty(tiles.shape, g.dtype)  # (a row-major g is copied batch innermost
+        compiled.kernel(compiled.tile_max_gradient)(  # first: one pass, not four strided)
+            tiles, best, np.ascontiguousarray(g), out)
+        return out
 
     def keep(self, g: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return keep(g, ~mask)
