@@ -70,9 +70,16 @@ def kernel(func: Any) -> Any:
     return _compiled[func.__name__]
 
 
-def input_tiles(x: Any, ph: int, pw: int, v: Any) -> None:  # pragma: no cover
+def weights(dtype: Any) -> np.ndarray:
+    """The transforms' integer weights 2, 4, 5, 8 in the arrays' dtype: numba computes float32
+    times an integer in float64 (then rounds back), at half the vector width: twice slower."""
+    return np.array([2, 4, 5, 8], dtype)
+
+
+def input_tiles(x: Any, ph: int, pw: int, v: Any, k: Any) -> None:  # pragma: no cover
     """x (C, H, W, N) -> v (36, C, th, tw, N): B^T d B of each 6x6 patch d (stride 4, zero
-    past the edges: the padding)."""
+    past the edges: the padding); k: the transforms' weights (``weights``)."""
+    two, four, five = k[0], k[1], k[2]
     c_n, h, w, n_n = x.shape
     th, tw = v.shape[2], v.shape[3]
     for job in prange(c_n * th):
@@ -94,27 +101,28 @@ def input_tiles(x: Any, ph: int, pw: int, v: Any) -> None:  # pragma: no cover
                 for n in range(n_n):
                     d0, d1, d2 = d[0, b, n], d[1, b, n], d[2, b, n]
                     d3, d4, d5 = d[3, b, n], d[4, b, n], d[5, b, n]
-                    t[0, b, n] = 4 * d0 - 5 * d2 + d4
-                    t[1, b, n] = -4 * d1 - 4 * d2 + d3 + d4
-                    t[2, b, n] = 4 * d1 - 4 * d2 - d3 + d4
-                    t[3, b, n] = -2 * d1 - d2 + 2 * d3 + d4
-                    t[4, b, n] = 2 * d1 - d2 - 2 * d3 + d4
-                    t[5, b, n] = 4 * d1 - 5 * d3 + d5
+                    t[0, b, n] = four * d0 - five * d2 + d4
+                    t[1, b, n] = -four * d1 - four * d2 + d3 + d4
+                    t[2, b, n] = four * d1 - four * d2 - d3 + d4
+                    t[3, b, n] = -two * d1 - d2 + two * d3 + d4
+                    t[4, b, n] = two * d1 - d2 - two * d3 + d4
+                    t[5, b, n] = four * d1 - five * d3 + d5
             for a in range(6):  # V = t B: the columns
                 for n in range(n_n):
                     d0, d1, d2 = t[a, 0, n], t[a, 1, n], t[a, 2, n]
                     d3, d4, d5 = t[a, 3, n], t[a, 4, n], t[a, 5, n]
-                    v[6 * a, c, ti, tj, n] = 4 * d0 - 5 * d2 + d4
-                    v[6 * a + 1, c, ti, tj, n] = -4 * d1 - 4 * d2 + d3 + d4
-                    v[6 * a + 2, c, ti, tj, n] = 4 * d1 - 4 * d2 - d3 + d4
-                    v[6 * a + 3, c, ti, tj, n] = -2 * d1 - d2 + 2 * d3 + d4
-                    v[6 * a + 4, c, ti, tj, n] = 2 * d1 - d2 - 2 * d3 + d4
-                    v[6 * a + 5, c, ti, tj, n] = 4 * d1 - 5 * d3 + d5
+                    v[6 * a, c, ti, tj, n] = four * d0 - five * d2 + d4
+                    v[6 * a + 1, c, ti, tj, n] = -four * d1 - four * d2 + d3 + d4
+                    v[6 * a + 2, c, ti, tj, n] = four * d1 - four * d2 - d3 + d4
+                    v[6 * a + 3, c, ti, tj, n] = -two * d1 - d2 + two * d3 + d4
+                    v[6 * a + 4, c, ti, tj, n] = two * d1 - d2 - two * d3 + d4
+                    v[6 * a + 5, c, ti, tj, n] = four * d1 - five * d3 + d5
 
 
-def output_tiles(m: Any, y: Any) -> None:  # pragma: no cover
+def output_tiles(m: Any, y: Any, k: Any) -> None:  # pragma: no cover
     """m (36, O, th, tw, N) -> y (O, oh, ow, N): A^T m A of each tile, the last ones cut to
     the output's size."""
+    two, four, eight = k[0], k[1], k[3]
     _, o_n, th, tw, n_n = m.shape
     oh, ow = y.shape[1], y.shape[2]
     for job in prange(o_n * th):
@@ -129,26 +137,27 @@ def output_tiles(m: Any, y: Any) -> None:  # pragma: no cover
                     m3, m4, m5 = m[6 * a + 3, o, ti, tj, n], m[6 * a + 4, o, ti, tj, n], \
                         m[6 * a + 5, o, ti, tj, n]
                     t[a, 0, n] = m0 + m1 + m2 + m3 + m4
-                    t[a, 1, n] = m1 - m2 + 2 * m3 - 2 * m4
-                    t[a, 2, n] = m1 + m2 + 4 * m3 + 4 * m4
-                    t[a, 3, n] = m1 - m2 + 8 * m3 - 8 * m4 + m5
+                    t[a, 1, n] = m1 - m2 + two * m3 - two * m4
+                    t[a, 2, n] = m1 + m2 + four * m3 + four * m4
+                    t[a, 3, n] = m1 - m2 + eight * m3 - eight * m4 + m5
             for j in range(4):  # the tile = A^T t: the rows
                 for n in range(n_n):
                     m0, m1, m2 = t[0, j, n], t[1, j, n], t[2, j, n]
                     m3, m4, m5 = t[3, j, n], t[4, j, n], t[5, j, n]
                     tile[0, j, n] = m0 + m1 + m2 + m3 + m4
-                    tile[1, j, n] = m1 - m2 + 2 * m3 - 2 * m4
-                    tile[2, j, n] = m1 + m2 + 4 * m3 + 4 * m4
-                    tile[3, j, n] = m1 - m2 + 8 * m3 - 8 * m4 + m5
+                    tile[1, j, n] = m1 - m2 + two * m3 - two * m4
+                    tile[2, j, n] = m1 + m2 + four * m3 + four * m4
+                    tile[3, j, n] = m1 - m2 + eight * m3 - eight * m4 + m5
             for i in range(min(4, oh - ti * 4)):  # (the last tiles cut to the output)
                 for j in range(min(4, ow - tj * 4)):
                     for n in range(n_n):
                         y[o, ti * 4 + i, tj * 4 + j, n] = tile[i, j, n]
 
 
-def gradient_tiles(g: Any, dm: Any) -> None:  # pragma: no cover
+def gradient_tiles(g: Any, dm: Any, k: Any) -> None:  # pragma: no cover
     """g (O, oh, ow, N) -> dm (36, O, th, tw, N): A dY A^T of each 4x4 tile of the output's
     gradient (zero past the output's edge), the gradient of M = U V for Y = A^T M A."""
+    two, four, eight = k[0], k[1], k[3]
     o_n, oh, ow, n_n = g.shape
     th, tw = dm.shape[2], dm.shape[3]
     for job in prange(o_n * th):
@@ -172,8 +181,8 @@ def gradient_tiles(g: Any, dm: Any) -> None:  # pragma: no cover
                     t[0, j, n] = y0
                     t[1, j, n] = y0 + y1 + y2 + y3
                     t[2, j, n] = y0 - y1 + y2 - y3
-                    t[3, j, n] = y0 + 2 * y1 + 4 * y2 + 8 * y3
-                    t[4, j, n] = y0 - 2 * y1 + 4 * y2 - 8 * y3
+                    t[3, j, n] = y0 + two * y1 + four * y2 + eight * y3
+                    t[4, j, n] = y0 - two * y1 + four * y2 - eight * y3
                     t[5, j, n] = y3
             for a in range(6):  # dM = t A^T: the columns
                 for n in range(n_n):
@@ -181,8 +190,8 @@ def gradient_tiles(g: Any, dm: Any) -> None:  # pragma: no cover
                     dm[6 * a, o, ti, tj, n] = y0
                     dm[6 * a + 1, o, ti, tj, n] = y0 + y1 + y2 + y3
                     dm[6 * a + 2, o, ti, tj, n] = y0 - y1 + y2 - y3
-                    dm[6 * a + 3, o, ti, tj, n] = y0 + 2 * y1 + 4 * y2 + 8 * y3
-                    dm[6 * a + 4, o, ti, tj, n] = y0 - 2 * y1 + 4 * y2 - 8 * y3
+                    dm[6 * a + 3, o, ti, tj, n] = y0 + two * y1 + four * y2 + eight * y3
+                    dm[6 * a + 4, o, ti, tj, n] = y0 - two * y1 + four * y2 - eight * y3
                     dm[6 * a + 5, o, ti, tj, n] = y3
 
 
@@ -227,11 +236,12 @@ def winograd_conv2d(image: np.ndarray, w: np.ndarray, padding: tuple[int, int]
     oh, ow = h + 2 * padding[0] - 2, wd + 2 * padding[1] - 2
     th, tw = tile_counts(oh, ow)
     v = np.empty((36, c, th, tw, n), image.dtype)  # (NumPy's memory: huge pages, where
-    kernel(input_tiles)(image, padding[0], padding[1], v)  # numba's own faults every 4 KiB)
+    kernel(input_tiles)(image, padding[0], padding[1], v,  # numba's own faults every 4 KiB)
+                        weights(image.dtype))
     u = np.einsum("ak,ockl,bl->aboc", G, w, G, optimize=True).astype(w.dtype)
     m = np.matmul(u.reshape(36, o, c), v.reshape(36, c, th * tw * n))
     out = np.empty((o, oh, ow, n), image.dtype)
-    kernel(output_tiles)(m.reshape(36, o, th, tw, n), out)
+    kernel(output_tiles)(m.reshape(36, o, th, tw, n), out, weights(image.dtype))
     return out, v
 
 
@@ -242,7 +252,7 @@ def winograd_weight_grad(g: np.ndarray, v: np.ndarray) -> np.ndarray:
     _, c, th, tw, n = v.shape
     o = g.shape[0]
     dm = np.empty((36, o, th, tw, n), g.dtype)
-    kernel(gradient_tiles)(np.ascontiguousarray(g), dm)
+    kernel(gradient_tiles)(np.ascontiguousarray(g), dm, weights(g.dtype))
     dm = dm.reshape(36, o, th * tw * n)
     du = np.matmul(dm, v.reshape(36, c, th * tw * n).transpose(0, 2, 1))  # (36, O, C)
     return np.einsum("ak,aboc,bl->ockl", G, du.reshape(6, 6, o, c), G,
