@@ -385,6 +385,35 @@ def test_a_digit_is_mnist_where_its_files_are_and_the_figure_says_when_it_is_not
     assert "scikit-learn's 8x8 digit" in drawn["edge_detection"]
 
 
+def test_the_try_it_answers_hold_for_the_flags_they_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """The folded answers that run a script with other flags (sections 3, 4, 6, 7b, 8, 9)
+    say what those runs print."""
+    def run(name: str, *flags: str) -> str:
+        lecture_module(name, monkeypatch).main([*flags, "--out", str(tmp_path), "--dpi", "20"])
+        return capsys.readouterr().out
+
+    out = run("translation", "--random-kernel")  # section 3: the peak a row below the centre
+    peaks = re.findall(r"^\(\d+, \d+\) +\(\d+, \d+\) +(\(\d+, \d+\))", out, re.M)
+    assert peaks == ["(5, 4)", "(8, 12)", "(16, 8)", "(17, 16)"], out
+    assert "invariance: largest answer from 0.43 to 0.43" in out
+    assert "overlapping patches (stride 3): best match 0.58" in run(  # section 4
+        "sliding_windows", "--stride", "3")
+    assert "(stride 3): best match 1.00" in run("sliding_windows", "--stride", "3", "--top", "6",
+                                                 "--left", "9")
+    out = run("channels", "--kernel-size", "3")  # section 6: 16 * 3 * 3 * 3 + 16 = 448
+    assert "weight [16, 3, 3, 3] = 48 kernels of 3x3, bias [16]" in out
+    assert "-> output [1, 16, 51, 78]" in out
+    out = run("deformable", "--dilation", "3")  # section 7b: gradient descent gets stuck
+    assert "(-1.96, -2.03)   (+1.17, -1.27)" in out
+    assert "farthest from the dilation-3 grid: 3.17 pixels" in out
+    out = run("pooling", "--kernel-size", "3")  # section 8: 40 / 9 = 4.44
+    assert "average 3x3: [[4.44, 5.11], [4.56, 4.56]]" in out and "max 3x3:     [[9, " in out
+    recipe = lecture_module("recipe", monkeypatch)  # section 9: the head fixes the size
+    with pytest.raises(RuntimeError, match=r"\(1x576 and 400x120\)"):
+        recipe.main(["--size", "32", "--out", str(tmp_path)])
+
+
 def test_every_command_in_the_readme_parses(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each script has its command in the README, and every flag the README suggests exists:
     the script's own parser accepts it."""
