@@ -28,7 +28,7 @@ from demos.lenet import lenet, lenet_bn
 from minigrad import backends, ops
 from minigrad.autograd import Function
 from minigrad.backends import fast_paths
-from minigrad.fast import compiled
+from minigrad.fast import compiled, numpy_backend
 from minigrad.testing import assert_close
 from tests import reference as ref
 from tests.test_scripts import run_python
@@ -369,8 +369,10 @@ def mask_kernels(kind: str) -> Iterator[list[str]]:
         pytest.skip("numba is not installed (pip install -e '.[fast]'): no compiled kernels")
     with pytest.MonkeyPatch.context() as patch:
         if kind == "compiled":
+            patch.setattr(numpy_backend, "COMPILED_FROM", 0)  # (the test's arrays are small)
             kernel = compiled.kernel
-            patch.setattr(compiled, "kernel", lambda f: ran.append(f.__name__) or kernel(f))
+            patch.setattr(compiled, "kernel", lambda f, parallel=True: ran.append(f.__name__)
+                          or kernel(f, parallel))
         else:
             patch.setattr(compiled, "AVAILABLE", False)
         yield ran
@@ -397,6 +399,28 @@ def test_relu_gradient_keeps_torchs_values_bit_for_bit(dtype: type, kind: str) -
             assert ran == (["relu_gradient"] if compiled_ran else []), (fast, g_layout.flags)
         assert grads[0].tobytes() == grads[1].tobytes()
         assert grads[0].tobytes() == np.where(~(x <= 0), g, dtype(0)).tobytes()
+
+
+def test_small_gradients_stay_with_numpy_and_large_ones_compile() -> None:
+    """Below COMPILED_FROM elements ReLU's gradient is NumPy's AND (a numba call bought nothing
+    there); from it on, the compiled pass."""
+    if importlib.util.find_spec("numba") is None:
+        pytest.skip("numba is not installed (pip install -e '.[fast]'): no compiled kernels")
+    ran: list[str] = []
+    kernel = compiled.kernel
+
+    def spy(f: Callable, parallel: bool = True) -> Callable:
+        ran.append(f.__name__)
+        return kernel(f, parallel)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compiled, "kernel", spy)
+        for size in (16, numpy_backend.COMPILED_FROM):
+            x = mg.randn(size, requires_grad=True)
+            g = mg.randn(size)
+            x.relu().backward(g)
+            assert_close(x.grad, g * (x.detach() > 0).float())
+            assert ran == ([] if size == 16 else ["relu_gradient"]), size
 
 
 def test_flat_views_pair_entries_only_for_one_memory_order() -> None:

@@ -50,12 +50,17 @@ _compiled: dict[str, Any] = {}
 prange = range  # the loop over independent jobs: numba.prange once compiled (see kernel)
 
 
-def kernel(func: Any) -> Any:
+def kernel(func: Any, parallel: bool = True) -> Any:
     """``func`` compiled by numba (on its first call in this process; the machine code is
-    cached on disk, so later processes only load it), run on one thread."""
+    cached on disk, so later processes only load it), run on one thread. ``parallel=False``
+    for a kernel with a plain ``range`` loop, which then never wakes numba's thread pool (its
+    idle workers spin for a while, taking a core from OpenBLAS's next product)."""
     if func.__name__ not in _compiled:
         import numba
 
+        if not parallel:
+            _compiled[func.__name__] = numba.njit(cache=True)(func)
+            return _compiled[func.__name__]
         globals()["prange"] = numba.prange  # (read when numba compiles the loops)
         compiled = numba.njit(parallel=True, cache=True)(func)
 
@@ -197,10 +202,11 @@ def gradient_tiles(g: Any, dm: Any, k: Any) -> None:  # pragma: no cover
 
 # ---- the gradients of ReLU and of max pooling: one pass instead of a mask and a select ------
 # (NumPy needs a comparison, a mask and a select, each a pass over memory, several for pooling's
-# first-max search; these read each input once and write the gradient once.)
+# first-max search; these read each input once and write the gradient once. Plain loops,
+# compiled with parallel=False: as fast here, and they leave numba's thread pool asleep.)
 def relu_gradient(g: Any, y: Any, out: Any) -> None:  # pragma: no cover
     """out = +0 where y <= 0, else g (NaN in y passes g), over flat arrays of one dtype."""
-    for i in prange(g.size):
+    for i in range(g.size):
         out[i] = 0.0 if y[i] <= 0 else g[i]
 
 
@@ -208,7 +214,7 @@ def tile_max_gradient(tiles: Any, best: Any, g: Any, out: Any) -> None:  # pragm
     """out (C, H', kh, W', kw, N) = g (C, H', W', N) at the first offset of each tile of
     ``tiles`` (same shape as out) holding its max ``best`` or a NaN, +0 at the others."""
     c_n, h_n, kh, w_n, kw, n_n = tiles.shape
-    for c in prange(c_n):
+    for c in range(c_n):
         done = np.empty(n_n, np.bool_)  # (which images' tile has had its max found)
         for i in range(h_n):
             for j in range(w_n):
