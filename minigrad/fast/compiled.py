@@ -3,7 +3,7 @@ masks of ReLU's and max pooling's gradients.
 
 An optional extra (``pip install minigrad[fast]``: numba). Without numba nothing here runs
 (``AVAILABLE`` is False) and the NumPy twins do the work; nothing a student reads imports it.
-The three kernels below are plain Python loops (readable, and steppable in a debugger when
+The kernels below are plain Python loops (readable, and steppable in a debugger when
 called directly); ``kernel`` hands them to numba on first use.
 
 **Winograd's minimal filtering F(4x4, 3x3)** (Lavin and Gray, "Fast Algorithms for
