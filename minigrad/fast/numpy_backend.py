@@ -7,9 +7,10 @@ OpenBLAS allow.
 * ``Fold``: adds in place, and windows that tile the image (pooling's) are one copy, no sums.
 * ``Conv2dStride1`` with a 3x3 kernel: Winograd's F(4x4, 3x3) (``compiled.py``), where numba is
   installed (the ``fast`` extra) and the channels are many enough for it to pay.
-* ``ReluBackward`` and ``MaxPoolTiles``' gradient: ``where(drop, 0, g)`` as a bitwise AND of
-  g's bits with a mask (NumPy's ``where`` takes about 4 ns an element, the AND under 0.6: the
-  same values, signed zeros and NaN included).
+* ``ReluBackward`` and ``MaxPoolTiles``' gradient: one compiled pass each on large float32/64
+  tensors where numba is installed; else ``where(drop, 0, g)`` as a bitwise AND of g's bits
+  with a mask (NumPy's ``where`` takes about 4 ns an element, the AND under 0.6: the same
+  values, signed zeros and NaN included).
 """
 
 from __future__ import annotations
@@ -121,6 +122,13 @@ def flat(*arrays: np.ndarray) -> list[np.ndarray] | None:
 COMPILED_FROM = 2**18
 
 
+def compiled_pays(a: np.ndarray, *others: np.ndarray) -> bool:
+    """Whether a mask's compiled pass runs on ``a``: numba installed, float32 or float64 (the
+    others of a's dtype), and at least COMPILED_FROM elements."""
+    return compiled.AVAILABLE and a.dtype.char in "fd" and a.size >= COMPILED_FROM and all(
+        o.dtype == a.dtype for o in others)
+
+
 class ReluBackward(ops.elementwise.ReluBackward):
     """relu's gradient, g where y > 0 (or NaN) else +0: compiled (one pass) where numba is
     installed, else with ``keep``; no ``where``."""
@@ -129,7 +137,7 @@ class ReluBackward(ops.elementwise.ReluBackward):
         if g.dtype != y.dtype or g.dtype.kind != "f" or g.shape != y.shape:
             return super().forward(g, y)
         self.save_for_backward(y if self.needs_input_grad[0] else None)  # (g's reads y)
-        if compiled.AVAILABLE and g.dtype.char in "fd" and g.size >= COMPILED_FROM:
+        if compiled_pays(g):
             out = np.empty_like(g)  # (g's memory order)
             views = flat(g, y, out)
             if views is not None:
@@ -143,8 +151,7 @@ class MaxPoolTiles(generic.MaxPoolTiles):
     written with ``keep``: no ``where``."""
 
     def gradient(self, tiles: np.ndarray, best: np.ndarray, g: np.ndarray) -> np.ndarray:
-        if not (compiled.AVAILABLE and g.dtype.char in "fd" and tiles.dtype == g.dtype
-                and tiles.size >= COMPILED_FROM):
+        if not compiled_pays(tiles, g):
             return super().gradient(tiles, best, g)
         out = np.empty(tiles.shape, g.dtype)  # (a row-major g is copied batch innermost
         compiled.kernel(compiled.tile_max_gradient, parallel=False)(  # first: one pass,
